@@ -1,0 +1,16 @@
+import type { Knex } from "knex";
+import * as initialSchema from "./20261126140000_initial_schema.js";
+
+/**
+ * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
+ * the knex CLI and the test runner load them the same way, TypeScript included.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  "20261126140000_initial_schema": initialSchema,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

@@ -1,0 +1,93 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import compression from "compression";
+import express, { type Express } from "express";
+import helmet from "helmet";
+import type { Logger } from "pino";
+import { multipartErrors, multipartParser } from "./attachments/upload.js";
+import type { FileStorage } from "./attachments/storage.js";
+import { authRoutes } from "./auth/routes.js";
+import { backOfficeRoutes } from "./conversations/bo-routes.js";
+import { psRoutes } from "./conversations/ps-routes.js";
+import type { Config } from "./config.js";
+import type { Db } from "./db/connection.js";
+import { assets } from "./http/assets.js";
+import { csrfLocals, csrfProtection } from "./http/csrf.js";
+import { errorHandler, notFoundHandler } from "./http/errors.js";
+import { flashLocals } from "./http/flash.js";
+import { htmxLocals, useEta } from "./http/render.js";
+import { rescueExpiredSubmission } from "./http/rescue.js";
+import { absoluteLifetime, sessionMiddleware } from "./http/session.js";
+import type { Notifier } from "./notifications/mailer.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export type AppDeps = { config: Config; db: Db; storage: FileStorage; notifier: Notifier; logger: Logger };
+
+/** Builds the app (no listen: src/server.ts does that, tests use it as is). */
+export function createApp(deps: AppDeps): Express {
+  const { config, db, storage, logger } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  if (config.trustProxy) app.set("trust proxy", 1);
+  useEta(app, path.join(root, "views"), config.env === "production");
+  const { asset, serve } = assets(path.join(root, "public"), {
+    "js/htmx.js": path.join(root, "node_modules/htmx.org/dist/htmx.min.js"),
+  });
+  const session = sessionMiddleware(config, db);
+  app.locals.sessionStore = session.store;
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      // Path patterns and ids only: never a query string, a body or a name.
+      logger.info({ method: req.method, route: req.route?.path ?? req.path.replace(/\d+/g, ":id"), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, "request");
+    });
+    next();
+  });
+  app.use(helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", "data:"], objectSrc: ["'none'"],
+        baseUri: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"],
+        // Over plain http (demo, tests) this would send redirected form posts to https.
+        ...(config.secureCookies ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: config.secureCookies,
+    referrerPolicy: { policy: "same-origin" },
+  }));
+  app.use(compression());
+  app.use(serve);
+  app.get("/healthz", async (_req, res) => {
+    await db.raw("SELECT 1");
+    res.set("Cache-Control", "no-store").json({ status: "ok" });
+  });
+  app.use((_req, res, next) => {
+    // Pages carry health data: never kept by a browser or proxy cache.
+    res.set("Cache-Control", "no-store");
+    next();
+  });
+  app.use(express.urlencoded({ extended: false, limit: "200kb", parameterLimit: 60 }));
+  app.use(session.middleware);
+  app.use(absoluteLifetime(config));
+  app.use(multipartParser(storage.tmpDir));
+  app.use(rescueExpiredSubmission(config.sessionSecret));
+  app.use(csrfProtection);
+  app.use(htmxLocals, flashLocals, csrfLocals, (req, res, next) => {
+    res.locals.user = req.session.user ?? null;
+    res.locals.asset = asset;
+    res.locals.sessionMinutes = config.sessionIdleMinutes;
+    next();
+  });
+
+  app.use(authRoutes(deps));
+  app.use(psRoutes(deps));
+  app.use(backOfficeRoutes(deps));
+
+  app.use(notFoundHandler);
+  app.use(multipartErrors);
+  app.use(errorHandler(logger, config.env === "development"));
+  return app;
+}

@@ -1,0 +1,43 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+
+/**
+ * Where attachment bytes live: a folder outside public/ that every app process can reach, under
+ * server-generated names. Nothing is ever served from it directly or executed.
+ */
+export interface FileStorage {
+  /** Folder for uploads in progress (same filesystem, so `put` is a rename). */
+  readonly tmpDir: string;
+  /** Moves a finished upload into the store; returns its new key. */
+  put(tmpPath: string): Promise<string>;
+  open(key: string): fs.ReadStream;
+  remove(key: string): Promise<void>;
+}
+
+export function localStorage(root: string): FileStorage {
+  const tmpDir = path.join(root, "tmp");
+  const objects = path.join(root, "objects");
+  fs.mkdirSync(tmpDir, { recursive: true });
+  fs.mkdirSync(objects, { recursive: true });
+  const locate = (key: string) => {
+    if (!/^[a-f0-9]{32}$/.test(key)) throw new Error("invalid storage key");
+    return path.join(objects, key.slice(0, 2), key);
+  };
+  return {
+    tmpDir,
+    async put(tmpPath) {
+      const key = crypto.randomBytes(16).toString("hex");
+      const target = locate(key);
+      await fs.promises.mkdir(path.dirname(target), { recursive: true });
+      // The bytes reach the disk before the database row that points to them is committed.
+      const handle = await fs.promises.open(tmpPath, "r");
+      await handle.sync();
+      await handle.close();
+      await fs.promises.rename(tmpPath, target);
+      return key;
+    },
+    open: (key) => fs.createReadStream(locate(key)),
+    remove: (key) => fs.promises.rm(locate(key), { force: true }),
+  };
+}

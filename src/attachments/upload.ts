@@ -1,0 +1,113 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { ErrorRequestHandler, Request, RequestHandler } from "express";
+import multer from "multer";
+import { HttpError } from "../http/errors.js";
+import { MAX_FILE_BYTES } from "./rules.js";
+
+/** A file part as received: written to the temporary folder, or only counted when it was too big. */
+export type UploadedFile = {
+  originalName: string;
+  size: number;
+  tooLarge: boolean;
+  tmpPath: string | null;
+  sha256: string | null;
+};
+
+/**
+ * Writes each file part to disk while counting: past 10 MB it stops writing and only drains the
+ * rest, so the request goes on and every other field and file of the form is kept (nothing lost).
+ */
+class CappedDiskStorage implements multer.StorageEngine {
+  constructor(private readonly dir: string) {}
+
+  _handleFile(_req: Request, file: Express.Multer.File, cb: (error?: unknown, info?: Partial<Express.Multer.File>) => void): void {
+    const tmpPath = path.join(this.dir, crypto.randomBytes(16).toString("hex"));
+    const out = fs.createWriteStream(tmpPath, { flags: "wx" });
+    const hash = crypto.createHash("sha256");
+    let size = 0;
+    let tooLarge = false;
+    file.stream.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (tooLarge) return;
+      if (size > MAX_FILE_BYTES) {
+        tooLarge = true;
+        out.destroy();
+        fs.rm(tmpPath, { force: true }, () => undefined);
+        file.stream.resume();
+        return;
+      }
+      hash.update(chunk);
+      if (!out.write(chunk)) {
+        file.stream.pause();
+        out.once("drain", () => file.stream.resume());
+      }
+    });
+    file.stream.on("error", (err) => {
+      out.destroy();
+      fs.rm(tmpPath, { force: true }, () => cb(err));
+    });
+    file.stream.on("end", () => {
+      if (tooLarge) return cb(null, { size, path: "", filename: "" });
+      out.end(() => cb(null, { size, path: tmpPath, filename: hash.digest("hex") }));
+    });
+  }
+
+  _removeFile(_req: Request, file: Express.Multer.File, cb: (error: Error | null) => void): void {
+    if (!file.path) return cb(null);
+    fs.rm(file.path, { force: true }, () => cb(null));
+  }
+}
+
+const MAX_PARTS_FILES = 20;
+
+/**
+ * Parses every multipart request (before the CSRF check, which needs its fields). Files land in the
+ * storage's temporary folder; whatever a handler did not move into the store is deleted when the
+ * response ends.
+ */
+export function multipartParser(tmpDir: string): RequestHandler[] {
+  const parser = multer({
+    storage: new CappedDiskStorage(tmpDir),
+    defParamCharset: "utf8",
+    limits: { files: MAX_PARTS_FILES, fields: 40, parts: 70, fieldSize: 200 * 1024, fieldNameSize: 100, headerPairs: 50 },
+  }).array("attachments", MAX_PARTS_FILES);
+
+  const cleanup: RequestHandler = (req, res, next) => {
+    res.on("close", () => {
+      for (const file of (req.files as Express.Multer.File[] | undefined) ?? []) {
+        if (file.path) fs.rm(file.path, { force: true }, () => undefined);
+      }
+    });
+    next();
+  };
+
+  const parse: RequestHandler = (req, res, next) => {
+    if (!(req.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) return next();
+    cleanup(req, res, () => parser(req, res, next));
+  };
+
+  return [parse];
+}
+
+export const multipartErrors: ErrorRequestHandler = (err, _req, _res, next) => {
+  if (err instanceof multer.MulterError) {
+    return next(new HttpError(err.code === "LIMIT_FILE_COUNT" || err.code === "LIMIT_FIELD_VALUE" ? 413 : 400, err.code));
+  }
+  next(err);
+};
+
+/** The file parts of a parsed request, ignoring the empty part a browser sends for an unused file input. */
+export function uploadedFiles(req: Request): UploadedFile[] {
+  const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+  return files
+    .filter((f) => !(f.originalname === "" && f.size === 0))
+    .map((f) => ({
+      originalName: f.originalname ?? "",
+      size: f.size,
+      tooLarge: f.size > MAX_FILE_BYTES,
+      tmpPath: f.path || null,
+      sha256: f.filename || null,
+    }));
+}

@@ -1,0 +1,68 @@
+import { Router, type Request } from "express";
+import type { AppDeps } from "../app.js";
+import { audit } from "../audit/audit.js";
+import { restoreRescued } from "../conversations/rescue-restore.js";
+import { agentCards, cpsCards } from "../directory/queries.js";
+import type { Actor } from "../http/actor.js";
+import { agentLogin, cpsLogin } from "./cps.js";
+
+/** Regenerates the session at login (no fixation), keeping only what must survive it. */
+function startSession(req: Request, actor: Actor): Promise<void> {
+  const { returnTo, rescued } = req.session;
+  return new Promise((resolve, reject) => {
+    req.session.regenerate((err) => {
+      if (err) return reject(err);
+      req.session.user = actor;
+      req.session.startedAt = Date.now();
+      if (rescued) req.session.rescued = rescued;
+      if (returnTo) req.session.returnTo = returnTo;
+      resolve();
+    });
+  });
+}
+
+function safeReturn(req: Request, prefix: string): string | null {
+  const target = req.session.returnTo;
+  delete req.session.returnTo;
+  return target && target.startsWith(prefix) && !target.startsWith("//") ? target : null;
+}
+
+export function authRoutes(deps: AppDeps): Router {
+  const { db } = deps;
+  const router = Router();
+
+  router.get("/", (_req, res) => res.render("home", { title: "Accueil" }));
+
+  router.get("/ps/login", async (_req, res) => res.render("auth/ps-login", { cards: await cpsCards(db) }));
+  router.post("/ps/login", async (req, res) => {
+    const result = await cpsLogin(db, req.body.card, String(req.body.pin ?? ""), req.ip ?? "");
+    if (!result.ok) {
+      return res.status(422).render("auth/ps-login", { cards: await cpsCards(db), error: result.message, selected: String(req.body.card ?? "") });
+    }
+    await startSession(req, result.actor);
+    const restored = await restoreRescued(deps, req);
+    res.redirect(303, restored ?? safeReturn(req, "/ps/") ?? "/ps");
+  });
+
+  router.get("/bo/login", async (_req, res) => res.render("auth/bo-login", { agents: await agentCards(db) }));
+  router.post("/bo/login", async (req, res) => {
+    const result = await agentLogin(db, req.body.agent, req.ip ?? "");
+    if (!result.ok) {
+      return res.status(422).render("auth/bo-login", { agents: await agentCards(db), error: result.message });
+    }
+    await startSession(req, result.actor);
+    const restored = await restoreRescued(deps, req);
+    res.redirect(303, restored ?? safeReturn(req, "/bo/") ?? "/bo");
+  });
+
+  router.post("/logout", async (req, res) => {
+    const actor = req.session.user;
+    if (actor) await audit(db, { actor, ip: req.ip ?? "" }, "logout");
+    const home = actor?.kind === "agent" ? "/bo/login" : "/ps/login";
+    await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+    res.clearCookie(deps.config.secureCookies ? "__Host-ems.sid" : "ems.sid", { path: "/" });
+    res.redirect(303, `${home}?deconnecte=1`);
+  });
+
+  return router;
+}

@@ -1,0 +1,53 @@
+import path from "node:path";
+import crypto from "node:crypto";
+
+/** Every setting the app reads, from the environment, with its default. Documented in README.md. */
+export interface Config {
+  env: "development" | "production" | "test";
+  port: number;
+  databaseUrl: string | undefined;
+  sqliteFile: string;
+  storageDir: string;
+  outboxDir: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  publicUrl: string;
+  sessionSecret: string;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  secureCookies: boolean;
+  trustProxy: boolean;
+  logLevel: string;
+}
+
+function int(value: string | undefined, fallback: number): number {
+  const parsed = Number.parseInt(value ?? "", 10);
+  return Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const nodeEnv = env.NODE_ENV === "production" || env.NODE_ENV === "test" ? env.NODE_ENV : "development";
+  const dataDir = path.resolve(env.DATA_DIR ?? "data");
+  const port = int(env.PORT, 3000);
+  if (nodeEnv === "production" && !env.SESSION_SECRET) {
+    throw new Error("SESSION_SECRET must be set in production");
+  }
+  return {
+    env: nodeEnv,
+    port,
+    databaseUrl: env.DATABASE_URL || undefined,
+    sqliteFile: path.resolve(env.SQLITE_FILE ?? path.join(dataDir, "echanges.sqlite3")),
+    storageDir: path.resolve(env.STORAGE_DIR ?? path.join(dataDir, "attachments")),
+    outboxDir: path.resolve(env.OUTBOX_DIR ?? path.join(dataDir, "outbox")),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM ?? "Échanges médicaux sécurisés <ne-pas-repondre@echanges.example>",
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ""),
+    // A random secret only lives as long as the process: fine for the demo, refused in production above.
+    sessionSecret: env.SESSION_SECRET ?? crypto.randomBytes(32).toString("hex"),
+    sessionIdleMinutes: int(env.SESSION_IDLE_MINUTES, 30),
+    sessionAbsoluteHours: int(env.SESSION_ABSOLUTE_HOURS, 12),
+    secureCookies: env.COOKIE_SECURE === "true",
+    trustProxy: env.TRUST_PROXY === "true",
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === "test" ? "silent" : "info"),
+  };
+}

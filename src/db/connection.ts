@@ -1,0 +1,27 @@
+import fs from "node:fs";
+import path from "node:path";
+import knexFactory, { type Knex } from "knex";
+import type { Config } from "../config.js";
+import { migrationSource } from "../../db/migrations/index.js";
+import { afterConnect } from "./dialect.js";
+
+export function knexConfig(config: Pick<Config, "databaseUrl" | "sqliteFile">): Knex.Config {
+  const migrations = { migrationSource };
+  if (config.databaseUrl) {
+    return { client: "pg", connection: config.databaseUrl, pool: { min: 0, max: 10 }, migrations };
+  }
+  fs.mkdirSync(path.dirname(config.sqliteFile), { recursive: true });
+  return {
+    client: "sqlite3",
+    connection: { filename: config.sqliteFile },
+    useNullAsDefault: true,
+    pool: { min: 1, max: 1, afterCreate: afterConnect },
+    migrations,
+  };
+}
+
+export type Db = Knex;
+
+export function connect(config: Pick<Config, "databaseUrl" | "sqliteFile">): Db {
+  return knexFactory(knexConfig(config));
+}

@@ -1,0 +1,67 @@
+/**
+ * The one place where SQLite and PostgreSQL differ. Everything else goes through portable Knex.
+ */
+import type { Knex } from "knex";
+
+type SqliteConnection = { run(sql: string, cb: (err: Error | null) => void): void };
+
+/** Connection set-up for SQLite: enforce foreign keys, write-ahead log, wait on locks instead of failing. */
+export function afterConnect(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void): void {
+  conn.run("PRAGMA foreign_keys = ON", (e1) => {
+    if (e1) return done(e1, conn);
+    conn.run("PRAGMA journal_mode = WAL", (e2) => {
+      if (e2) return done(e2, conn);
+      conn.run("PRAGMA busy_timeout = 5000", (e3) => done(e3, conn));
+    });
+  });
+}
+
+export function isPostgres(knex: Knex): boolean {
+  return knex.client.config.client === "pg";
+}
+
+/** Make a table append-only: the database itself refuses UPDATE and DELETE of its rows. */
+export async function makeAppendOnly(knex: Knex, table: string): Promise<void> {
+  if (isPostgres(knex)) {
+    await knex.raw(`
+      CREATE OR REPLACE FUNCTION refuse_change() RETURNS trigger AS $$
+      BEGIN
+        IF current_setting('app.audit_purge', true) = 'on' AND TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RAISE EXCEPTION 'append-only table';
+      END $$ LANGUAGE plpgsql`);
+    await knex.raw(`CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_change()`);
+    await knex.raw(`CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_change()`);
+    return;
+  }
+  await knex.raw(`CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, 'append-only table'); END`);
+  // Only the retention purge (which flips the guard row) may delete, and only rows past retention.
+  await knex.raw(`CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+    WHEN (SELECT COUNT(*) FROM audit_purge_guard WHERE active = 1) = 0
+    BEGIN SELECT RAISE(ABORT, 'append-only table'); END`);
+}
+
+export async function dropAppendOnly(knex: Knex, table: string): Promise<void> {
+  if (isPostgres(knex)) {
+    await knex.raw(`DROP TRIGGER IF EXISTS ${table}_no_update ON ${table}`);
+    await knex.raw(`DROP TRIGGER IF EXISTS ${table}_no_delete ON ${table}`);
+    return;
+  }
+  await knex.raw(`DROP TRIGGER IF EXISTS ${table}_no_update`);
+  await knex.raw(`DROP TRIGGER IF EXISTS ${table}_no_delete`);
+}
+
+/** Case- and accent-insensitive "starts with" on a column that stores its search key upper-cased. */
+export function likePrefix(value: string): string {
+  return `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** A unique constraint refused the row (SQLite: SQLITE_CONSTRAINT UNIQUE; PostgreSQL: 23505). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === "23505" || (e?.code === "SQLITE_CONSTRAINT" && /UNIQUE/i.test(e.message ?? ""));
+}
+
+/** The id of an inserted row, whichever shape the driver returns it in. */
+export function insertedId(row: unknown): number {
+  return typeof row === "object" && row !== null ? Number((row as { id: number }).id) : Number(row);
+}

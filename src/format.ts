@@ -1,0 +1,15 @@
+const dateParts = new Intl.DateTimeFormat("fr-FR", {
+  timeZone: "Europe/Paris", weekday: "long", day: "numeric", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
+});
+
+/** "lundi, 15/04/2019 15:14" in Europe/Paris, as in the manual's lists. */
+export function formatDateTime(iso: string): string {
+  const parts = Object.fromEntries(dateParts.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${parts.weekday}, ${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`;
+}
+
+/** "17/04/1970" from "1970-04-17". */
+export function formatBirthDate(isoDate: string): string {
+  const [y, m, d] = isoDate.split("-");
+  return `${d}/${m}/${y}`;
+}

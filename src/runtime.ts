@@ -1,0 +1,23 @@
+import { createApp } from "./app.js";
+import { localStorage } from "./attachments/storage.js";
+import type { Config } from "./config.js";
+import { connect, type Db } from "./db/connection.js";
+import { createLogger } from "./log.js";
+import { createNotifier, createTransport } from "./notifications/mailer.js";
+import { seedDemo } from "../db/seeds/demo.js";
+
+/** Everything a running instance needs, built from the configuration: used by the server, the CLI and the tests. */
+export function buildRuntime(config: Config, options: { db?: Db } = {}) {
+  const logger = createLogger(config.logLevel);
+  const db = options.db ?? connect(config);
+  const storage = localStorage(config.storageDir);
+  const notifier = createNotifier(db, createTransport(config.smtpUrl, config.outboxDir), config.mailFrom, config.publicUrl, logger);
+  const app = createApp({ config, db, storage, notifier, logger });
+  return { config, logger, db, storage, notifier, app };
+}
+
+/** Brings the schema up to date and seeds the demo data on an empty database. */
+export async function prepareDatabase(db: Db, seed = true): Promise<void> {
+  await db.migrate.latest();
+  if (seed) await seedDemo(db);
+}

@@ -1,0 +1,116 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as cheerio from "cheerio";
+import request from "supertest";
+import { loadConfig } from "../../src/config.js";
+import { buildRuntime, prepareDatabase } from "../../src/runtime.js";
+
+export type TestApp = Awaited<ReturnType<typeof startTestApp>>;
+
+/** A fresh app on its own SQLite file (or DATABASE_URL), migrated and seeded with the demo data. */
+export async function startTestApp(env: Record<string, string> = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-test-"));
+  const config = loadConfig({ NODE_ENV: "test", DATA_DIR: dir, SESSION_SECRET: "test-secret-0123456789", PUBLIC_URL: "https://ems.example", ...env });
+  const runtime = buildRuntime(config);
+  await prepareDatabase(runtime.db);
+  return {
+    ...runtime,
+    dir,
+    async close() {
+      await runtime.db.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Demo people, by the identifiers printed in the README. */
+export const drGene = { nam: "991101197" };
+export const drMezin = { nam: "381711787" };
+export const drLuanikazuzi = { nam: "971609219" };
+export const drMartin = { nam: "011234567" };
+export const drRoux = { nam: "011500011" };
+export const drBenali = { nam: "011500029" };
+export const drLeroy = { nam: "341500017" };
+export const annaAin = { lastName: "AIN" };
+export const marcDubois = { lastName: "DUBOIS" };
+export const paulHerault = { lastName: "HERAULT" };
+export const marieRhone = { lastName: "RHONE" };
+
+export const bunyel = { nir: "1700469387111", key: "72", firstName: "Guillaume" };
+export const solana = { nir: "2851175123045", key: "45" };
+export const moreauMsa = { nir: "2450201053456", key: "19" };
+export const petitNoDoctor = { nir: "1900534172789", key: "05" };
+export const casanova2A = { nir: "278052A012034", key: "04" };
+export const arnaud = { nir: "1660538185099", key: "15" };
+
+export function $(html: string) {
+  return cheerio.load(html);
+}
+
+export function csrfFrom(html: string): string {
+  const page = $(html);
+  const token = page('meta[name="csrf-token"]').attr("content") ?? page('input[name="_csrf"]').first().val();
+  if (!token) throw new Error("no csrf token in page");
+  return String(token);
+}
+
+export type Session = { agent: ReturnType<typeof request.agent>; csrf: string; refresh(): Promise<string> };
+
+async function session(app: TestApp, loginPath: string, fields: Record<string, string>, home: string): Promise<Session> {
+  const agent = request.agent(app.app);
+  const loginPage = await agent.get(loginPath);
+  const res = await agent.post(loginPath).type("form").send({ ...fields, _csrf: csrfFrom(loginPage.text) });
+  if (res.status !== 303) throw new Error(`login failed: ${res.status} ${res.text.slice(0, 300)}`);
+  const s: Session = {
+    agent,
+    csrf: "",
+    async refresh() {
+      s.csrf = csrfFrom((await agent.get(home)).text);
+      return s.csrf;
+    },
+  };
+  await s.refresh();
+  return s;
+}
+
+export async function signInPs(app: TestApp, who: { nam: string }, pin = "1234"): Promise<Session> {
+  const card = await app.db("practitioners").where({ nam: who.nam }).first("id");
+  return session(app, "/ps/login", { card: String(card.id), pin }, "/ps/messages");
+}
+
+export async function signInAgent(app: TestApp, who: { lastName: string }): Promise<Session> {
+  const agent = await app.db("agents").where({ last_name: who.lastName }).first("id");
+  return session(app, "/bo/login", { agent: String(agent.id) }, "/bo");
+}
+
+export function fixture(...parts: string[]): string {
+  return path.join(path.dirname(new URL(import.meta.url).pathname), "..", "fixtures", "attachments", ...parts);
+}
+
+/** Selects a patient by NIR for a signed-in PS; under a shared NIR, picks the beneficiary named `firstName` (or the first). */
+export async function selectPatient(s: Session, patient: { nir: string; key: string; firstName?: string }) {
+  const res = await s.agent.post("/ps/patient/nir").type("form").send({ _csrf: s.csrf, nir: patient.nir, key: patient.key });
+  if (res.status === 303) return res;
+  const page = $(res.text);
+  const choices = page('input[name="patient"][type="radio"]');
+  if (res.status !== 200 || choices.length === 0) throw new Error(`patient selection failed: ${res.status}`);
+  let id = String(choices.first().val());
+  choices.each((_, el) => {
+    const label = page(`label[for="${page(el).attr("id")}"]`).text();
+    if (patient.firstName && label.includes(patient.firstName)) id = String(page(el).val());
+  });
+  const chosen = await s.agent.post("/ps/patient/choose").type("form").send({ _csrf: s.csrf, patient: id });
+  if (chosen.status !== 303) throw new Error(`patient choice failed: ${chosen.status}`);
+  return chosen;
+}
+
+/** The compose form's hidden fields, as the browser would post them back. */
+export function hiddenFields(html: string, formSelector = "form.compose"): Record<string, string> {
+  const page = $(html);
+  const out: Record<string, string> = {};
+  page(`${formSelector} input[type="hidden"]`).each((_, el) => {
+    out[page(el).attr("name")!] = String(page(el).val() ?? "");
+  });
+  return out;
+}
