@@ -29,7 +29,7 @@ export type ComposeInput = {
   files: UploadedFile[];
 };
 
-export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation", string>>;
+export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire", string>>;
 
 export type ComposeOutcome =
   | { status: "sent"; conversationId: number }
@@ -124,7 +124,12 @@ async function saveDraft(trx: Knex, ctx: RequestContext, target: ComposeTarget, 
   let draftId: number;
   if (draft) {
     draftId = draft.id;
-    await trx("drafts").where({ id: draftId }).update(fields);
+    const recipient = target.kind === "elsm-new" ? {
+      patient_id: target.patientId,
+      recipient_practitioner_id: "practitionerId" in target.recipient ? target.recipient.practitionerId : null,
+      recipient_structure_id: "structureId" in target.recipient ? target.recipient.structureId : null,
+    } : {};
+    await trx("drafts").where({ id: draftId }).update({ ...fields, ...recipient });
     if (input.removeAttachmentIds.length) {
       await trx("attachments").where({ draft_id: draftId }).whereIn("id", input.removeAttachmentIds).update({ draft_id: null });
     }

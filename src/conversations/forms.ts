@@ -64,6 +64,8 @@ export type ComposeFormView = {
 export function errorItems(errors: FieldErrors, fileErrors: string[]): { field: string; message: string }[] {
   const items: { field: string; message: string }[] = [];
   if (errors.conversation) items.push({ field: "conversation", message: errors.conversation });
+  if (errors.nir_od) items.push({ field: "nir_od", message: errors.nir_od });
+  if (errors.destinataire) items.push({ field: "destinataire", message: errors.destinataire });
   if (errors.subject) items.push({ field: "subject", message: errors.subject });
   if (errors.body) items.push({ field: "body", message: errors.body });
   for (const m of fileErrors) items.push({ field: "attachments", message: m });

@@ -81,7 +81,7 @@ export async function signInPs(app: TestApp, who: { nam: string }, pin = "1234")
 
 export async function signInAgent(app: TestApp, who: { lastName: string }): Promise<Session> {
   const agent = await app.db("agents").where({ last_name: who.lastName }).first("id");
-  return session(app, "/bo/login", { agent: String(agent.id) }, "/bo");
+  return session(app, "/bo/login", { agent: String(agent.id) }, "/bo/bannettes/a-traiter");
 }
 
 export function fixture(...parts: string[]): string {

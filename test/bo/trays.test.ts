@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  $, annaAin, bunyel, drGene, drRoux, fixture, hiddenFields, marcDubois, paulHerault, selectPatient, signInAgent, signInPs,
+  startTestApp, type Session, type TestApp,
+} from "../helpers/app.js";
+
+let app: TestApp;
+beforeAll(async () => { app = await startTestApp(); });
+afterAll(async () => { await app.close(); });
+
+const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
+
+async function trayItems(s: Session, slug: string) {
+  const page = $((await s.agent.get(`/bo/bannettes/${slug}`)).text);
+  return page("#list .item").map((_, el) => ({
+    subject: page(el).find(".item-subject").text().trim(),
+    text: page(el).text().replace(/\s+/g, " ").trim(),
+    unread: page(el).hasClass("unread"),
+    badge: page(el).find(".badge").attr("class") ?? "",
+    href: page(el).find("a").attr("href") ?? "",
+  })).get();
+}
+
+async function trayOf(s: Session, subject: string): Promise<string | null> {
+  for (const slug of ["a-traiter", "en-cours", "clos"]) {
+    if ((await trayItems(s, slug)).some((i) => i.subject === subject.toUpperCase())) return slug;
+  }
+  return null;
+}
+
+async function psSend(s: Session, subject: string, body: string, withFile = false) {
+  await selectPatient(s, bunyel);
+  const form = await s.agent.get("/ps/conversations/new");
+  let req = s.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject, body, action: "send" });
+  if (withFile) req = req.attach("attachments", fixture("valid", "compte-rendu.pdf"));
+  const res = await req;
+  expect(res.status).toBe(303);
+  return Number(res.headers.location.split("/").pop());
+}
+
+async function reply(s: Session, base: "/ps" | "/bo", id: number, body: string) {
+  const form = await s.agent.get(`${base}/conversations/${id}/reply`);
+  return s.agent.post(`${base}/conversations/${id}/messages`).field({ ...hiddenFields(form.text), body, action: "send" });
+}
+
+describe("the three trays", () => {
+  it("show their counts and the seeded threads of the agent's ELSM only", async () => {
+    const anna = await signInAgent(app, annaAin);
+    const page = await anna.agent.get("/bo/bannettes/a-traiter");
+    expect(page.status).toBe(200);
+    const tabs = $(page.text)("nav .tabs a").map((_, a) => $(page.text)(a).text().replace(/\s+/g, " ").trim()).get();
+    expect(tabs).toEqual([expect.stringMatching(/^A TRAITER \(\d+\)$/), expect.stringMatching(/^EN COURS \(\d+\)$/), expect.stringMatching(/^CLOS \(\d+\)$/)]);
+    const items = await trayItems(anna, "a-traiter");
+    expect(items.map((i) => i.subject)).toContain("INFO ALD");
+    expect(items.map((i) => i.subject)).not.toContain("CHIRURGIE BARIATRIQUE - ENTENTE PRÉALABLE"); // Hérault's
+    const info = items.find((i) => i.subject === "INFO ALD")!;
+    expect(info.text).toContain("Dr GENE Alain");
+    expect(info.text).toContain("N°AM : 991101197 - 34170 CASTELNAU LE LEZ");
+    expect(info.text).toContain("Patient(e) : Guillaume BUNYEL");
+    expect(info.text).toMatch(/lundi, 15\/04\/2019 15:14/);
+    expect(info.unread).toBe(true);
+    expect(info.badge).toContain("badge-incoming");
+  });
+
+  it("list the ELSM's started threads and drafts in EN COURS, with [Brouillon], light badge and Rédacteur", async () => {
+    const anna = await signInAgent(app, annaAin);
+    const items = await trayItems(anna, "en-cours");
+    const started = items.find((i) => i.subject === "RECHERCHE")!;
+    expect(started.badge).toContain("badge-outgoing");
+    expect(started.text).toContain("ELSM 011");
+    expect(started.text).toContain("Rédacteur : ANNA AIN");
+    expect(items.some((i) => i.text.includes("[Brouillon]") && i.text.includes("TEST ELSM INIT QUESTION"))).toBe(true);
+  });
+
+  it("put a closed thread in CLOS", async () => {
+    const anna = await signInAgent(app, annaAin);
+    expect((await trayItems(anna, "clos")).map((i) => i.subject)).toContain("SANS DOSSIER");
+  });
+
+  it("are shared by the agents of one ELSM and closed to another ELSM's agents (404 on the thread)", async () => {
+    const gene = await signInPs(app, drGene);
+    const id = await psSend(gene, "Partage des bannettes", "Bonjour");
+    const marc = await signInAgent(app, marcDubois);
+    expect((await trayItems(marc, "a-traiter")).map((i) => i.subject)).toContain("PARTAGE DES BANNETTES");
+    const paul = await signInAgent(app, paulHerault);
+    expect((await trayItems(paul, "a-traiter")).map((i) => i.subject)).not.toContain("PARTAGE DES BANNETTES");
+    expect((await paul.agent.get(`/bo/conversations/${id}`)).status).toBe(404);
+  });
+
+  it("unknown tray is a 404", async () => {
+    const anna = await signInAgent(app, annaAin);
+    expect((await anna.agent.get("/bo/bannettes/archives")).status).toBe(404);
+  });
+});
+
+describe("the loop across both sides", () => {
+  it("send → A TRAITER (bold), open → read on both sides, reply → EN COURS, doctor answers → A TRAITER, close → CLOS, doctor writes → A TRAITER", async () => {
+    const gene = await signInPs(app, drGene);
+    const anna = await signInAgent(app, annaAin);
+    const id = await psSend(gene, "Boucle complète", "Question du médecin", true);
+
+    let item = (await trayItems(anna, "a-traiter")).find((i) => i.subject === "BOUCLE COMPLÈTE");
+    expect(item?.unread).toBe(true);
+
+    const opened = await anna.agent.get(`/bo/conversations/${id}`);
+    expect(opened.status).toBe(200);
+    expect(text(opened.text, ".messages")).toContain("Question du médecin");
+    expect($(opened.text)(".attachments a").text()).toBe("compte-rendu.pdf");
+    item = (await trayItems(anna, "a-traiter")).find((i) => i.subject === "BOUCLE COMPLÈTE");
+    expect(item?.unread).toBe(false);
+
+    const answered = await reply(anna, "/bo", id, "Réponse de l'échelon");
+    expect(answered.status).toBe(303);
+    expect(await trayOf(anna, "Boucle complète")).toBe("en-cours");
+    const thread = await anna.agent.get(`/bo/conversations/${id}`);
+    expect(text(thread.text, ".messages")).toContain("Anna AIN — ELSM de l'AIN");
+
+    // The doctor sees the answer unread, opens it; the back office then shows [Lu].
+    const list = $((await gene.agent.get("/ps/messages")).text);
+    expect(list(`a[href="/ps/conversations/${id}"]`).closest(".item").hasClass("unread")).toBe(true);
+    await gene.agent.get(`/ps/conversations/${id}`);
+    expect((await trayItems(anna, "en-cours")).find((i) => i.subject === "BOUCLE COMPLÈTE")?.text).toContain("[Lu]");
+
+    expect((await reply(gene, "/ps", id, "Réponse du médecin")).status).toBe(303);
+    expect(await trayOf(anna, "Boucle complète")).toBe("a-traiter");
+
+    const confirm = await anna.agent.get(`/bo/conversations/${id}/close`);
+    expect(text(confirm.text, "h1")).toContain("Clôturer la conversation");
+    expect((await anna.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: anna.csrf })).status).toBe(303);
+    expect(await trayOf(anna, "Boucle complète")).toBe("clos");
+    const closed = await anna.agent.get(`/bo/conversations/${id}`);
+    expect(closed.status).toBe(200);
+    expect($(closed.text)(`a[href="/bo/conversations/${id}/reply"]`).length).toBe(0);
+
+    expect((await reply(gene, "/ps", id, "Encore une question")).status).toBe(303);
+    expect(await trayOf(anna, "Boucle complète")).toBe("a-traiter");
+  });
+
+  it("refuses an ELSM reply or draft in a closed thread and keeps the typed text", async () => {
+    const gene = await signInPs(app, drGene);
+    const anna = await signInAgent(app, annaAin);
+    const id = await psSend(gene, "Fil à clore", "Bonjour");
+    const form = await anna.agent.get(`/bo/conversations/${id}/reply`);
+    await anna.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: anna.csrf });
+    for (const action of ["send", "draft"]) {
+      const res = await anna.agent.post(`/bo/conversations/${id}/messages`).field({ ...hiddenFields(form.text), body: "Texte tapé trop tard", action });
+      expect(res.status).toBe(409);
+      expect(text(res.text, ".error-summary")).toContain("Cette conversation est close");
+      expect($(res.text)("textarea#body").text()).toBe("Texte tapé trop tard");
+    }
+    expect(await app.db("messages").where({ conversation_id: id }).count({ n: "*" }).first()).toMatchObject({ n: 1 });
+    expect(await app.db("drafts").where({ conversation_id: id, side: "elsm" }).first()).toBeUndefined();
+  });
+
+  it("keeps one message when the same reply is posted twice (double click)", async () => {
+    const gene = await signInPs(app, drGene);
+    const anna = await signInAgent(app, annaAin);
+    const id = await psSend(gene, "Double clic", "Bonjour");
+    const form = await anna.agent.get(`/bo/conversations/${id}/reply`);
+    const fields = { ...hiddenFields(form.text), body: "Une seule fois", action: "send" };
+    const [a, b] = await Promise.all([
+      anna.agent.post(`/bo/conversations/${id}/messages`).field(fields),
+      anna.agent.post(`/bo/conversations/${id}/messages`).field(fields),
+    ]);
+    expect([a.status, b.status]).toEqual([303, 303]);
+    const rows = await app.db("messages").where({ conversation_id: id, side: "elsm" });
+    expect(rows).toHaveLength(1);
+  });
+
+  it("keeps both replies, in order, when two agents answer the same thread at once", async () => {
+    const gene = await signInPs(app, drGene);
+    const anna = await signInAgent(app, annaAin);
+    const marc = await signInAgent(app, marcDubois);
+    const id = await psSend(gene, "Deux agents", "Bonjour");
+    const [fa, fm] = [await anna.agent.get(`/bo/conversations/${id}/reply`), await marc.agent.get(`/bo/conversations/${id}/reply`)];
+    const [ra, rm] = await Promise.all([
+      anna.agent.post(`/bo/conversations/${id}/messages`).field({ ...hiddenFields(fa.text), body: "Réponse d'Anna", action: "send" }),
+      marc.agent.post(`/bo/conversations/${id}/messages`).field({ ...hiddenFields(fm.text), body: "Réponse de Marc", action: "send" }),
+    ]);
+    expect([ra.status, rm.status]).toEqual([303, 303]);
+    const rows = await app.db("messages").where({ conversation_id: id, side: "elsm" }).orderBy(["sent_at", "id"]);
+    expect(rows.map((r) => r.body).sort()).toEqual(["Réponse d'Anna", "Réponse de Marc"]);
+    const page = await anna.agent.get(`/bo/conversations/${id}`);
+    expect($(page.text)(".message-elsm").length).toBe(2);
+    expect(await trayOf(anna, "Deux agents")).toBe("en-cours");
+  });
+
+  it("a thread the doctor deleted stays in the back office, and an ELSM message brings it back to the doctor", async () => {
+    const gene = await signInPs(app, drGene);
+    const anna = await signInAgent(app, annaAin);
+    const id = await psSend(gene, "Relance après suppression", "Bonjour");
+    await gene.agent.post(`/ps/conversations/${id}/delete`).type("form").send({ _csrf: gene.csrf });
+    expect((await gene.agent.get(`/ps/conversations/${id}`)).status).toBe(404);
+    expect((await anna.agent.get(`/bo/conversations/${id}`)).status).toBe(200);
+    expect((await reply(anna, "/bo", id, "Relance de l'échelon")).status).toBe(303);
+    const back = await gene.agent.get(`/ps/conversations/${id}`);
+    expect(back.status).toBe(200);
+    expect(text(back.text, ".messages")).toContain("Relance de l'échelon");
+  });
+
+  it("shows a structure's thread with its raison sociale, FINESS and address", async () => {
+    const roux = await signInPs(app, drRoux);
+    const list = await roux.agent.get("/ps/messages");
+    expect(list.status).toBe(200);
+    const rhone = await signInAgent(app, { lastName: "RHONE" });
+    const item = (await trayItems(rhone, "en-cours")).find((i) => i.subject === "SUIVI ALD DIABÈTE")!;
+    expect(item.text).toContain("CENTRE DE SANTE LES TILLEULS");
+    expect(item.text).toContain("FINESS : 010012345 - 12 rue des Tilleuls 01000 BOURG EN BRESSE");
+    expect(item.text).toContain("CE01");
+  });
+});
+
+describe("access history", () => {
+  it("lists who opened the thread, never what it says", async () => {
+    const gene = await signInPs(app, drGene);
+    const anna = await signInAgent(app, annaAin);
+    const id = await psSend(gene, "Historique", "Contenu confidentiel");
+    await gene.agent.get(`/ps/conversations/${id}`);
+    const page = await anna.agent.get(`/bo/conversations/${id}`);
+    const rows = $(page.text)(".history-table tbody tr").map((_, tr) => $(page.text)(tr).text().replace(/\s+/g, " ")).get();
+    expect(rows.some((r) => r.includes("Anna AIN") && r.includes("ELSM de l'AIN"))).toBe(true);
+    expect(rows.some((r) => r.includes("Dr Alain GENE") && r.includes("Médecin libéral"))).toBe(true);
+    const audit = await app.db("audit_events").where({ object_type: "conversation", object_id: id });
+    expect(JSON.stringify(audit)).not.toContain("Contenu confidentiel");
+    expect(JSON.stringify(audit)).not.toContain("Historique");
+  });
+});
