@@ -6,6 +6,8 @@ export interface Config {
   env: "development" | "production" | "test";
   port: number;
   databaseUrl: string | undefined;
+  /** PostgreSQL schema to use (default: the server's search_path); the tests give each run its own. */
+  databaseSchema: string | undefined;
   sqliteFile: string;
   storageDir: string;
   outboxDir: string;
@@ -36,6 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: nodeEnv,
     port,
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseSchema: env.DATABASE_SCHEMA || undefined,
     sqliteFile: path.resolve(env.SQLITE_FILE ?? path.join(dataDir, "echanges.sqlite3")),
     storageDir: path.resolve(env.STORAGE_DIR ?? path.join(dataDir, "attachments")),
     outboxDir: path.resolve(env.OUTBOX_DIR ?? path.join(dataDir, "outbox")),

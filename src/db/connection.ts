@@ -5,10 +5,16 @@ import type { Config } from "../config.js";
 import { migrationSource } from "../../db/migrations/index.js";
 import { afterConnect } from "./dialect.js";
 
-export function knexConfig(config: Pick<Config, "databaseUrl" | "sqliteFile">): Knex.Config {
+export function knexConfig(config: Pick<Config, "databaseUrl" | "sqliteFile" | "databaseSchema">): Knex.Config {
   const migrations = { migrationSource };
   if (config.databaseUrl) {
-    return { client: "pg", connection: config.databaseUrl, pool: { min: 0, max: 10 }, migrations };
+    return {
+      client: "pg",
+      connection: config.databaseUrl,
+      searchPath: config.databaseSchema ? [config.databaseSchema] : undefined,
+      pool: { min: 0, max: 10 },
+      migrations,
+    };
   }
   fs.mkdirSync(path.dirname(config.sqliteFile), { recursive: true });
   return {
@@ -22,6 +28,6 @@ export function knexConfig(config: Pick<Config, "databaseUrl" | "sqliteFile">): 
 
 export type Db = Knex;
 
-export function connect(config: Pick<Config, "databaseUrl" | "sqliteFile">): Db {
+export function connect(config: Pick<Config, "databaseUrl" | "sqliteFile" | "databaseSchema">): Db {
   return knexFactory(knexConfig(config));
 }

@@ -4,20 +4,36 @@ import path from "node:path";
 import * as cheerio from "cheerio";
 import request from "supertest";
 import { loadConfig } from "../../src/config.js";
+import knexFactory from "knex";
 import { buildRuntime, prepareDatabase } from "../../src/runtime.js";
 
 export type TestApp = Awaited<ReturnType<typeof startTestApp>>;
 
-/** A fresh app on its own SQLite file (or DATABASE_URL), migrated and seeded with the demo data. */
+/**
+ * A fresh app, migrated and seeded with the demo data: on its own SQLite file, or, when DATABASE_URL
+ * points to PostgreSQL, in its own schema (dropped at close) so that runs never see each other's data.
+ */
 export async function startTestApp(env: Record<string, string> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-test-"));
-  const config = loadConfig({ NODE_ENV: "test", DATA_DIR: dir, SESSION_SECRET: "test-secret-0123456789", PUBLIC_URL: "https://ems.example", ...env });
+  const databaseUrl = env.DATABASE_URL ?? process.env.DATABASE_URL;
+  const schema = databaseUrl ? `test_${path.basename(dir).replace(/[^a-z0-9]/gi, "").toLowerCase()}` : undefined;
+  if (databaseUrl && schema) {
+    const admin = knexFactory({ client: "pg", connection: databaseUrl });
+    await admin.raw(`CREATE SCHEMA ${schema}`);
+    await admin.destroy();
+  }
+  const config = loadConfig({
+    NODE_ENV: "test", DATA_DIR: dir, SESSION_SECRET: "test-secret-0123456789", PUBLIC_URL: "https://ems.example",
+    ...(databaseUrl && schema ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {}),
+    ...env,
+  });
   const runtime = buildRuntime(config);
   await prepareDatabase(runtime.db);
   return {
     ...runtime,
     dir,
     async close() {
+      if (schema) await runtime.db.raw(`DROP SCHEMA ${schema} CASCADE`);
       await runtime.db.destroy();
       fs.rmSync(dir, { recursive: true, force: true });
     },
