@@ -12,7 +12,7 @@ import { psRoutes } from "./conversations/ps-routes.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/connection.js";
 import { assets } from "./http/assets.js";
-import { csrfLocals, csrfProtection } from "./http/csrf.js";
+import { csrfLocals } from "./http/csrf.js";
 import { errorHandler, notFoundHandler } from "./http/errors.js";
 import { flashLocals } from "./http/flash.js";
 import { htmxLocals, useEta } from "./http/render.js";
@@ -74,7 +74,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(absoluteLifetime(config));
   app.use(multipartParser(storage.tmpDir));
   app.use(rescueExpiredSubmission(config.sessionSecret));
-  app.use(csrfProtection);
   app.use(htmxLocals, flashLocals, csrfLocals, (req, res, next) => {
     res.locals.user = req.session.user ?? null;
     res.locals.asset = asset;

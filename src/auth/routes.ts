@@ -4,6 +4,7 @@ import { audit } from "../audit/audit.js";
 import { restoreRescued } from "../conversations/rescue-restore.js";
 import { agentCards, cpsCards } from "../directory/queries.js";
 import type { Actor } from "../http/actor.js";
+import { csrfProtection } from "../http/csrf.js";
 import { agentLogin, cpsLogin } from "./cps.js";
 
 /** Regenerates the session at login (no fixation), keeping only what must survive it. */
@@ -34,7 +35,7 @@ export function authRoutes(deps: AppDeps): Router {
   router.get("/", (_req, res) => res.render("home", { title: "Accueil" }));
 
   router.get("/ps/login", async (_req, res) => res.render("auth/ps-login", { cards: await cpsCards(db) }));
-  router.post("/ps/login", async (req, res) => {
+  router.post("/ps/login", csrfProtection, async (req, res) => {
     const result = await cpsLogin(db, req.body.card, String(req.body.pin ?? ""), req.ip ?? "");
     if (!result.ok) {
       return res.status(422).render("auth/ps-login", { cards: await cpsCards(db), error: result.message, selected: String(req.body.card ?? "") });
@@ -45,7 +46,7 @@ export function authRoutes(deps: AppDeps): Router {
   });
 
   router.get("/bo/login", async (_req, res) => res.render("auth/bo-login", { agents: await agentCards(db) }));
-  router.post("/bo/login", async (req, res) => {
+  router.post("/bo/login", csrfProtection, async (req, res) => {
     const result = await agentLogin(db, req.body.agent, req.ip ?? "");
     if (!result.ok) {
       return res.status(422).render("auth/bo-login", { agents: await agentCards(db), error: result.message });
@@ -55,7 +56,7 @@ export function authRoutes(deps: AppDeps): Router {
     res.redirect(303, restored ?? safeReturn(req, "/bo/") ?? "/bo");
   });
 
-  router.post("/logout", async (req, res) => {
+  router.post("/logout", csrfProtection, async (req, res) => {
     const actor = req.session.user;
     if (actor) await audit(db, { actor, ip: req.ip ?? "" }, "logout");
     const home = actor?.kind === "agent" ? "/bo/login" : "/ps/login";

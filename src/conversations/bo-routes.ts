@@ -83,9 +83,9 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   const signed = (actor: AgentActor, ctx: { t: "reply"; c: number } | { t: "elsm-new"; p: number | null; rp?: number; rs?: number }) =>
     signContext(config.sessionSecret, { a: actorKey(actor), ...ctx });
 
-  router.get("/bo", requireAgent, (_req, res) => res.redirect(303, "/bo/bannettes/a-traiter"));
+  router.get("/bo", ...requireAgent, (_req, res) => res.redirect(303, "/bo/bannettes/a-traiter"));
 
-  router.get("/bo/bannettes/:tray", requireAgent, async (req, res) => {
+  router.get("/bo/bannettes/:tray", ...requireAgent, async (req, res) => {
     const tray = trayBySlug.get(req.params.tray as string);
     if (!tray) throw new NotFound();
     req.session.boTray = tray.key;
@@ -93,12 +93,12 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   });
 
   // ---- search -------------------------------------------------------------------------------
-  router.get("/bo/recherche", requireAgent, async (req, res) => {
+  router.get("/bo/recherche", ...requireAgent, async (req, res) => {
     const search = req.session.boSearch ?? null;
     const results = search ? await trayPage(db, actorOf(req), null, parseCursor(req.query.avant), searchFilter(search)) : null;
     return render(req, res, "bo/search", { title: "Recherche", searchOpen: true, results });
   });
-  router.post("/bo/recherche", requireAgent, async (req, res) => {
+  router.post("/bo/recherche", ...requireAgent, async (req, res) => {
     const search = searchFields.parse(req.body ?? {});
     const filled = Object.values(search).some(Boolean);
     if (filled) req.session.boSearch = search;
@@ -106,7 +106,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     await audit(db, agentContext(req), "search");
     res.redirect(303, "/bo/recherche");
   });
-  router.post("/bo/recherche/reinitialiser", requireAgent, (req, res) => {
+  router.post("/bo/recherche/reinitialiser", ...requireAgent, (req, res) => {
     delete req.session.boSearch;
     res.redirect(303, "/bo/recherche");
   });
@@ -225,24 +225,24 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     };
   }
 
-  router.get("/bo/conversations/new", requireAgent, async (req, res) => {
+  router.get("/bo/conversations/new", ...requireAgent, async (req, res) => {
     const view = await newQuestionForm(req, { nirOd: "", destinataire: "", recipient: null, patientId: null, recipientIds: null }, null);
     return render(req, res, "bo/compose", { title: "Poser une question", ...view });
   });
-  router.post("/bo/conversations", requireAgent, (req, res) => submitNew(req, res, null));
+  router.post("/bo/conversations", ...requireAgent, (req, res) => submitNew(req, res, null));
 
-  router.get("/bo/drafts/:draftId", requireAgent, async (req, res) => {
+  router.get("/bo/drafts/:draftId", ...requireAgent, async (req, res) => {
     const draft = await loadDraft(db, actorOf(req), req.params.draftId);
     if (draft.conversation_id) return res.redirect(303, `/bo/conversations/${draft.conversation_id}/reply`);
     const view = await newQuestionForm(req, await draftState(draft), draft);
     return render(req, res, "bo/compose", { title: `Brouillon : ${draft.subject || "sans objet"}`, ...view, currentDraft: draft.id });
   });
-  router.post("/bo/drafts/:draftId", requireAgent, async (req, res) => {
+  router.post("/bo/drafts/:draftId", ...requireAgent, async (req, res) => {
     const draft = await loadDraft(db, actorOf(req), req.params.draftId);
     if (draft.conversation_id) throw new NotFound();
     return submitNew(req, res, draft);
   });
-  router.post("/bo/drafts/:draftId/delete", requireAgent, async (req, res) => {
+  router.post("/bo/drafts/:draftId/delete", ...requireAgent, async (req, res) => {
     const draft = await loadDraft(db, actorOf(req), req.params.draftId);
     await db.transaction(async (trx) => {
       await trx("attachments").where({ draft_id: draft.id }).update({ draft_id: null });
@@ -254,7 +254,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   });
 
   // ---- a conversation -------------------------------------------------------------------------
-  router.get("/bo/conversations/:id", requireAgent, async (req, res) => {
+  router.get("/bo/conversations/:id", ...requireAgent, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
     await openConversation(db, agentContext(req), conversation);
     const [thread, history, draft] = await Promise.all([
@@ -264,7 +264,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     ]);
     return render(req, res, "bo/thread", { title: conversation.subject, thread, history, hasDraft: Boolean(draft), current: conversation.id });
   });
-  router.get("/bo/conversations/:id/reply", requireAgent, async (req, res) => {
+  router.get("/bo/conversations/:id/reply", ...requireAgent, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
     if (conversation.state === "clos") {
       flash(req, "Cette conversation est close : l'échelon ne peut plus y répondre.");
@@ -274,7 +274,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     const form = await replyForm(req, conversation.id, conversation.subject, draft);
     return render(req, res, "bo/compose", { title: `Répondre : ${conversation.subject}`, form, current: conversation.id });
   });
-  router.post("/bo/conversations/:id/messages", requireAgent, async (req, res) => {
+  router.post("/bo/conversations/:id/messages", ...requireAgent, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
     const draftId = typeof req.body?.draft_id === "string" && req.body.draft_id ? req.body.draft_id : null;
     const draft = draftId ? await loadDraft(db, actorOf(req), draftId) : null;
@@ -283,19 +283,19 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     const outcome = await submitCompose({ db, storage }, agentContext(req), { kind: "reply", conversation }, input);
     return answer(req, res, outcome, { kind: "reply", id: conversation.id, subject: conversation.subject }, { subject: "", body: input.body, submissionKey: input.submissionKey });
   });
-  router.get("/bo/conversations/:id/close", requireAgent, async (req, res) => {
+  router.get("/bo/conversations/:id/close", ...requireAgent, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
     if (conversation.state === "clos") return res.redirect(303, `/bo/conversations/${conversation.id}`);
     return render(req, res, "bo/confirm-close", { title: "Clôturer la conversation", id: conversation.id, subject: conversation.subject, current: conversation.id });
   });
-  router.post("/bo/conversations/:id/close", requireAgent, async (req, res) => {
+  router.post("/bo/conversations/:id/close", ...requireAgent, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
     if (conversation.state !== "clos") await closeConversation(db, agentContext(req), conversation);
     flash(req, "La conversation a été clôturée : elle est rangée dans la bannette CLOS.");
     res.redirect(303, `/bo/conversations/${conversation.id}`);
   });
 
-  router.get("/bo/attachments/:id", requireAgent, (req, res) => downloadAttachment(deps, req, res));
+  router.get("/bo/attachments/:id", ...requireAgent, (req, res) => downloadAttachment(deps, req, res));
 
   return router;
 }

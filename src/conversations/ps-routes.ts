@@ -102,31 +102,31 @@ export function psRoutes(deps: AppDeps): Router {
     }, status);
   }
 
-  router.get("/ps", requirePs, (req, res) => {
+  router.get("/ps", ...requirePs, (req, res) => {
     res.render("ps/portal", { title: "Services patient", identity: actorOf(req).displayName });
   });
 
-  router.get("/ps/messages", requirePs, (req, res) => render(req, res, "ps/messages", { title: "Mes échanges" }));
+  router.get("/ps/messages", ...requirePs, (req, res) => render(req, res, "ps/messages", { title: "Mes échanges" }));
 
-  router.post("/ps/search", requirePs, async (req, res) => {
+  router.post("/ps/search", ...requirePs, async (req, res) => {
     const search = searchFields.parse(req.body ?? {});
     req.session.psSearch = search.nom || search.nir ? search : undefined;
     await audit(db, psContext(req), "search");
     res.redirect(303, "/ps/messages");
   });
-  router.post("/ps/search/reset", requirePs, (req, res) => {
+  router.post("/ps/search/reset", ...requirePs, (req, res) => {
     delete req.session.psSearch;
     res.redirect(303, "/ps/messages");
   });
 
-  router.get("/ps/patient", requirePs, (req, res) => patientPage(req, res));
-  router.post("/ps/patient/vitale", requirePs, async (req, res) => {
+  router.get("/ps/patient", ...requirePs, (req, res) => patientPage(req, res));
+  router.post("/ps/patient/vitale", ...requirePs, async (req, res) => {
     const id = typeof req.body.patient === "string" && /^\d{1,9}$/.test(req.body.patient) ? Number(req.body.patient) : 0;
     const card = (await vitaleCards(db)).find((c) => c.id === id);
     if (!card) return patientPage(req, res, { errors: { vitale: "Aucune carte Vitale n'a été lue : choisissez une carte." }, errorItems: [{ field: "vitale", message: "Aucune carte Vitale n'a été lue : choisissez une carte." }] }, 422);
     return selectPatient(req, res, card);
   });
-  router.post("/ps/patient/nir", requirePs, async (req, res) => {
+  router.post("/ps/patient/nir", ...requirePs, async (req, res) => {
     const values = { nir: String(req.body.nir ?? "").slice(0, 20), key: String(req.body.key ?? "").slice(0, 5) };
     const check = checkNir(values.nir, values.key);
     if (!check.ok) {
@@ -141,17 +141,17 @@ export function psRoutes(deps: AppDeps): Router {
     req.session.patientCandidates = found.map((p) => p.id);
     return patientPage(req, res, { values, candidates: found.map(patientView) });
   });
-  router.post("/ps/patient/choose", requirePs, async (req, res) => {
+  router.post("/ps/patient/choose", ...requirePs, async (req, res) => {
     const id = typeof req.body.patient === "string" && /^\d{1,9}$/.test(req.body.patient) ? Number(req.body.patient) : 0;
     if (!req.session.patientCandidates?.includes(id)) return patientPage(req, res, { errorItems: [{ field: "nir", message: "Choisissez l'un des bénéficiaires proposés." }] }, 422);
     return selectPatient(req, res, (await patientById(db, id))!);
   });
-  router.post("/ps/patient/clear", requirePs, (req, res) => {
+  router.post("/ps/patient/clear", ...requirePs, (req, res) => {
     delete req.session.selectedPatientId;
     res.redirect(303, "/ps/patient");
   });
 
-  router.get("/ps/conversations/new", requirePs, async (req, res) => {
+  router.get("/ps/conversations/new", ...requirePs, async (req, res) => {
     const patient = req.session.selectedPatientId ? await patientById(db, req.session.selectedPatientId) : null;
     if (!patient) {
       flash(req, "Sélectionnez d'abord un patient pour poser une question.");
@@ -160,7 +160,7 @@ export function psRoutes(deps: AppDeps): Router {
     const form = await newQuestionForm(req, { kind: "ps-new", patient }, null);
     return render(req, res, "ps/compose", { title: "Poser une question", form });
   });
-  router.post("/ps/conversations", requirePs, async (req, res) => {
+  router.post("/ps/conversations", ...requirePs, async (req, res) => {
     const target = await newQuestionTarget(req);
     return submit(req, res, target, null);
   });
@@ -174,7 +174,7 @@ export function psRoutes(deps: AppDeps): Router {
     return { kind: "ps-new", patient };
   }
 
-  router.get("/ps/drafts/:draftId", requirePs, async (req, res) => {
+  router.get("/ps/drafts/:draftId", ...requirePs, async (req, res) => {
     const draft = await loadDraft(db, actorOf(req), req.params.draftId);
     if (draft.conversation_id) return res.redirect(303, `/ps/conversations/${draft.conversation_id}/reply`);
     const patient = draft.patient_id ? await patientById(db, draft.patient_id) : null;
@@ -182,14 +182,14 @@ export function psRoutes(deps: AppDeps): Router {
     const form = await newQuestionForm(req, { kind: "ps-new", patient }, draft);
     return render(req, res, "ps/compose", { title: `Brouillon : ${draft.subject || "sans objet"}`, form, currentDraft: draft.id });
   });
-  router.post("/ps/drafts/:draftId", requirePs, async (req, res) => {
+  router.post("/ps/drafts/:draftId", ...requirePs, async (req, res) => {
     const draft = await loadDraft(db, actorOf(req), req.params.draftId);
     if (draft.conversation_id) throw new NotFound();
     const patient = draft.patient_id ? await patientById(db, draft.patient_id) : null;
     if (!patient) throw new NotFound();
     return submit(req, res, { kind: "ps-new", patient }, draft);
   });
-  router.post("/ps/drafts/:draftId/delete", requirePs, async (req, res) => {
+  router.post("/ps/drafts/:draftId/delete", ...requirePs, async (req, res) => {
     const draft = await loadDraft(db, actorOf(req), req.params.draftId);
     await db.transaction(async (trx) => {
       await trx("attachments").where({ draft_id: draft.id }).update({ draft_id: null });
@@ -200,39 +200,39 @@ export function psRoutes(deps: AppDeps): Router {
     res.redirect(303, draft.conversation_id ? `/ps/conversations/${draft.conversation_id}` : "/ps/messages");
   });
 
-  router.get("/ps/conversations/:id", requirePs, async (req, res) => {
+  router.get("/ps/conversations/:id", ...requirePs, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
     await openConversation(db, psContext(req), conversation);
     const thread = await threadView(db, actorOf(req), conversation);
     return render(req, res, "ps/thread", { title: conversation.subject, thread, current: conversation.id });
   });
-  router.get("/ps/conversations/:id/reply", requirePs, async (req, res) => {
+  router.get("/ps/conversations/:id/reply", ...requirePs, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
     const draft = (await db("drafts").where({ side: "ps", author_practitioner_id: actorOf(req).practitionerId, conversation_id: conversation.id }).first()) ?? null;
     const form = await replyForm(req, { kind: "reply", conversation }, draft);
     return render(req, res, "ps/compose", { title: `Répondre : ${conversation.subject}`, form, current: conversation.id });
   });
-  router.post("/ps/conversations/:id/messages", requirePs, async (req, res) => {
+  router.post("/ps/conversations/:id/messages", ...requirePs, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
     const draftId = typeof req.body?.draft_id === "string" && req.body.draft_id ? req.body.draft_id : null;
     const draft = draftId ? await loadDraft(db, actorOf(req), draftId) : null;
     if (draft && draft.conversation_id !== conversation.id) throw new NotFound();
     return submit(req, res, { kind: "reply", conversation }, draft);
   });
-  router.get("/ps/conversations/:id/delete", requirePs, async (req, res) => {
+  router.get("/ps/conversations/:id/delete", ...requirePs, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
     return render(req, res, "ps/confirm-delete", {
       title: "Supprimer la conversation", id: conversation.id, subject: conversation.subject, structure: Boolean(actorOf(req).structureId), current: conversation.id,
     });
   });
-  router.post("/ps/conversations/:id/delete", requirePs, async (req, res) => {
+  router.post("/ps/conversations/:id/delete", ...requirePs, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
     await deleteForPs(db, psContext(req), conversation);
     flash(req, "La conversation a été supprimée de votre liste.");
     res.redirect(303, "/ps/messages");
   });
 
-  router.get("/ps/attachments/:id", requirePs, (req, res) => downloadAttachment(deps, req, res));
+  router.get("/ps/attachments/:id", ...requirePs, (req, res) => downloadAttachment(deps, req, res));
 
   return router;
 }

@@ -5,7 +5,7 @@ import { HttpError } from "./errors.js";
 /**
  * Synchronizer-token CSRF protection (token kept in the server-side session).
  * Forms carry it in `_csrf`; htmx requests also send it as `X-CSRF-Token` (public/js/app.js).
- * Runs after the body parsers (multipart included), so every state-changing request is checked here.
+ * Runs after the body parsers (multipart included): in every route guard (guards.ts) and on login/logout.
  */
 const { generateToken, isRequestValid } = csrfSync({
   getTokenFromRequest: (req) => (req.body?._csrf as string | undefined) ?? req.get("X-CSRF-Token"),

@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from "express";
 import type { AgentActor, PsActor, RequestContext } from "./actor.js";
+import { csrfProtection } from "./csrf.js";
 import { NotFound } from "./errors.js";
 
 function guard(kind: "ps" | "agent", loginPath: string): RequestHandler {
@@ -20,8 +21,12 @@ function guard(kind: "ps" | "agent", loginPath: string): RequestHandler {
   };
 }
 
-export const requirePs = guard("ps", "/ps/login");
-export const requireAgent = guard("agent", "/bo/login");
+/**
+ * The gate of every signed-in route: the right kind of user, then the CSRF token on anything that
+ * is not a GET. Without a session the user is sent to log in before any token is looked at.
+ */
+export const requirePs: RequestHandler[] = [guard("ps", "/ps/login"), csrfProtection];
+export const requireAgent: RequestHandler[] = [guard("agent", "/bo/login"), csrfProtection];
 
 export function psContext(req: Request): RequestContext<PsActor> {
   return { actor: req.session.user as PsActor, ip: req.ip ?? "" };
