@@ -1,0 +1,19 @@
+import type { Express } from "express";
+
+export type RouteEntry = { method: "get" | "post"; path: string };
+
+/** Every route the app serves, read from Express's own router stack (so new routes are included). */
+export function routeTable(app: Express): RouteEntry[] {
+  const out: RouteEntry[] = [];
+  const walk = (stack: any[]) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        for (const method of Object.keys(layer.route.methods)) out.push({ method: method as "get" | "post", path: layer.route.path });
+      } else if (layer.handle?.stack) {
+        walk(layer.handle.stack);
+      }
+    }
+  };
+  walk((app as any).router.stack);
+  return out;
+}

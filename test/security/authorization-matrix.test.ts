@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  annaAin, bunyel, drBenali, drGene, drLeroy, drMezin, fixture, hiddenFields, marieRhone, paulHerault, selectPatient,
+  signInAgent, signInPs, startTestApp, type Session, type TestApp,
+} from "../helpers/app.js";
+import { routeTable, type RouteEntry } from "../helpers/routes.js";
+
+/**
+ * Every route taking an id × every actor who is not party to the object: 404 (or the login page
+ * without a session), never the object. Built from the app's route table: a new route with an id
+ * is covered without editing this file; a new kind of id makes `objectFor` fail until it is named.
+ */
+let app: TestApp;
+const SUBJECT = "Objet très confidentiel de la matrice";
+const ids = { ps: { conversation: 0, draft: 0, attachment: 0 }, bo: { conversation: 0, draft: 0, attachment: 0 } };
+let owner: { ps: Session; bo: Session };
+
+beforeAll(async () => {
+  app = await startTestApp();
+  const gene = await signInPs(app, drGene);
+  await selectPatient(gene, bunyel);
+  const form = await gene.agent.get("/ps/conversations/new");
+  const sent = await gene.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject: SUBJECT, body: "Corps confidentiel", action: "send" })
+    .attach("attachments", fixture("valid", "compte-rendu.pdf"));
+  const conversation = Number(sent.headers.location.split("/").pop());
+  const draftForm = await gene.agent.get("/ps/conversations/new");
+  const drafted = await gene.agent.post("/ps/conversations").field({ ...hiddenFields(draftForm.text), subject: `${SUBJECT} (brouillon)`, body: "", action: "draft" })
+    .attach("attachments", fixture("valid", "radio.png"));
+  const psDraft = Number(drafted.headers.location.split("/").pop());
+  const attachment = (await app.db("attachments").join("messages", "messages.id", "attachments.message_id").where("messages.conversation_id", conversation).first("attachments.id")).id;
+  const anna = await signInAgent(app, annaAin);
+  const boDraft = (await app.db("drafts").where({ side: "elsm", subject: "TEST ELSM INIT QUESTION" }).first("id")).id;
+  ids.ps = { conversation, draft: psDraft, attachment };
+  ids.bo = { conversation, draft: boDraft, attachment };
+  owner = { ps: gene, bo: anna };
+});
+afterAll(async () => { await app.close(); });
+
+function objectFor(route: RouteEntry): { side: "ps" | "bo"; url: string } | null {
+  const params = route.path.match(/:(\w+)/g);
+  if (!params) return null;
+  const side = route.path.startsWith("/ps/") ? "ps" : route.path.startsWith("/bo/") ? "bo" : null;
+  if (!side) throw new Error(`route ${route.path} takes an id outside /ps and /bo: name its object here`);
+  if (route.path === "/bo/bannettes/:tray") return null; // a tray name, not an object id
+  let url = route.path;
+  for (const p of params) {
+    const kind = /conversations\/:id/.test(route.path) && p === ":id" ? "conversation"
+      : p === ":draftId" ? "draft"
+        : /attachments\/:id/.test(route.path) && p === ":id" ? "attachment" : null;
+    if (!kind) throw new Error(`route ${route.path}: unknown id ${p}; add its object to objectFor`);
+    url = url.replace(p, String(ids[side][kind]));
+  }
+  return { side, url };
+}
+
+const outsiders = {
+  ps: [
+    ["another liberal doctor", () => signInPs(app, drMezin)],
+    ["a salaried doctor of another structure", () => signInPs(app, drLeroy)],
+    ["a salaried doctor of a centre (not party)", () => signInPs(app, drBenali)],
+    ["an agent of the thread's own ELSM (wrong side)", () => signInAgent(app, annaAin)],
+    ["an agent of another ELSM", () => signInAgent(app, paulHerault)],
+  ],
+  bo: [
+    ["an agent of another ELSM", () => signInAgent(app, paulHerault)],
+    ["an agent of the MSA échelon", () => signInAgent(app, marieRhone)],
+    ["the doctor party to the thread (wrong side)", () => signInPs(app, drGene)],
+    ["a salaried doctor", () => signInPs(app, drLeroy)],
+  ],
+} as const;
+
+async function call(s: Session | null, route: RouteEntry, url: string, agentless: ReturnType<typeof import("supertest").agent>) {
+  const client = s ? s.agent : agentless;
+  return route.method === "get" ? client.get(url) : client.post(url).type("form").send(s ? { _csrf: s.csrf, body: "x", subject: "x", action: "send" } : { body: "x" });
+}
+
+describe("authorization matrix", () => {
+  it("covers every route that takes an id (sanity: the table is not empty)", () => {
+    const covered = routeTable(app.app).filter((r) => objectFor(r));
+    expect(covered.length).toBeGreaterThanOrEqual(18);
+  });
+
+  it("the owners themselves reach every GET route (the ids are real)", async () => {
+    for (const route of routeTable(app.app).filter((r) => r.method === "get")) {
+      const target = objectFor(route);
+      if (!target) continue;
+      const res = await owner[target.side].agent.get(target.url);
+      expect(res.status, `${route.path} for its owner`).not.toBe(404);
+    }
+  });
+
+  for (const side of ["ps", "bo"] as const) {
+    for (const [label, signIn] of outsiders[side]) {
+      it(`${label}: 404 on every ${side === "ps" ? "doctor" : "back-office"} route with an id, never the object`, async () => {
+        const s = await signIn();
+        const failures: string[] = [];
+        for (const route of routeTable(app.app)) {
+          const target = objectFor(route);
+          if (!target || target.side !== side) continue;
+          const res = await call(s, route, target.url, s.agent);
+          if (res.status !== 404 || res.text.includes(SUBJECT) || res.text.includes("Corps confidentiel")) failures.push(`${route.method.toUpperCase()} ${route.path} → ${res.status}`);
+        }
+        expect(failures).toEqual([]);
+      });
+    }
+    it(`no session: every ${side} route with an id sends to the login page`, async () => {
+      const { agent } = await import("supertest");
+      const anonymous = agent(app.app);
+      const failures: string[] = [];
+      for (const route of routeTable(app.app)) {
+        const target = objectFor(route);
+        if (!target || target.side !== side) continue;
+        const res = await call(null, route, target.url, anonymous);
+        if (res.status !== 303 || res.headers.location !== `/${side}/login` || res.text.includes(SUBJECT)) failures.push(`${route.method.toUpperCase()} ${route.path} → ${res.status} ${res.headers.location}`);
+      }
+      expect(failures).toEqual([]);
+    });
+  }
+
+  it("nothing changed for the owners after all those attempts", async () => {
+    const conversation = await app.db("conversations").where({ id: ids.ps.conversation }).first();
+    expect(conversation).toMatchObject({ state: "a_traiter", ps_deleted_at: null, closed_at: null });
+    expect(await app.db("messages").where({ conversation_id: ids.ps.conversation })).toHaveLength(1);
+    expect(await app.db("drafts").where({ id: ids.ps.draft }).first()).toBeDefined();
+    expect(await app.db("drafts").where({ id: ids.bo.draft }).first()).toBeDefined();
+  });
+});
+
+describe("mass assignment", () => {
+  it("fields the form does not offer (elsm_id, author, state, patient_id…) change nothing", async () => {
+    const gene = await signInPs(app, drGene);
+    await selectPatient(gene, bunyel);
+    const form = await gene.agent.get("/ps/conversations/new");
+    const paul = await app.db("agents").where({ last_name: "HERAULT" }).first();
+    const res = await gene.agent.post("/ps/conversations").field({
+      ...hiddenFields(form.text), subject: "Champs en trop", body: "Bonjour", action: "send",
+      elsm_id: String(paul.elsm_id), state: "clos", author_practitioner_id: "2", author_agent_id: String(paul.id), patient_id: "4",
+      ps_practitioner_id: "2", started_by: "elsm", read_at: "2020-01-01T00:00:00.000Z", side: "elsm",
+    });
+    expect(res.status).toBe(303);
+    const id = Number(res.headers.location.split("/").pop());
+    const c = await app.db("conversations").where({ id }).first();
+    const genePractitioner = await app.db("practitioners").where({ nam: drGene.nam }).first();
+    const ain = await app.db("elsms").where({ code: "ELSM 011" }).first();
+    const bunyelPatient = await app.db("patients").where({ nir: bunyel.nir, first_name: "Guillaume" }).first();
+    expect(c).toMatchObject({ elsm_id: ain.id, state: "a_traiter", started_by: "ps", ps_practitioner_id: genePractitioner.id, patient_id: bunyelPatient.id });
+    const m = await app.db("messages").where({ conversation_id: id }).first();
+    expect(m).toMatchObject({ side: "ps", author_practitioner_id: genePractitioner.id, author_agent_id: null, read_at: null });
+  });
+
+  it("a forged patient in the signed form context is refused (the signature does not match)", async () => {
+    const gene = await signInPs(app, drGene);
+    await selectPatient(gene, bunyel);
+    const form = await gene.agent.get("/ps/conversations/new");
+    const fields = hiddenFields(form.text);
+    const [payload, mac] = fields._ctx!.split(".");
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, "base64url").toString()), p: 4 })).toString("base64url");
+    const res = await gene.agent.post("/ps/conversations").field({ ...fields, _ctx: `${forged}.${mac}`, subject: "Patient forgé", body: "x", action: "send" });
+    expect(res.status).toBe(303);
+    const id = Number(res.headers.location.split("/").pop());
+    const bunyelPatient = await app.db("patients").where({ nir: bunyel.nir, first_name: "Guillaume" }).first();
+    expect((await app.db("conversations").where({ id }).first()).patient_id).toBe(bunyelPatient.id);
+  });
+});
