@@ -20,6 +20,9 @@ export interface Config {
   secureCookies: boolean;
   trustProxy: boolean;
   logLevel: string;
+  loginLimitPerAddress: number;
+  loginLimitPerCard: number;
+  auditRetentionDays: number;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -52,5 +55,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: env.COOKIE_SECURE === "true",
     trustProxy: env.TRUST_PROXY === "true",
     logLevel: env.LOG_LEVEL ?? (nodeEnv === "test" ? "silent" : "info"),
+    loginLimitPerAddress: int(env.LOGIN_LIMIT_PER_ADDRESS, 20),
+    loginLimitPerCard: int(env.LOGIN_LIMIT_PER_CARD, 6),
+    auditRetentionDays: int(env.AUDIT_RETENTION_DAYS, 183),
   };
 }

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import * as initialSchema from "./20261126140000_initial_schema.js";
+import * as rateLimits from "./20261126150000_rate_limits.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -7,6 +8,7 @@ import * as initialSchema from "./20261126140000_initial_schema.js";
  */
 const migrations: Record<string, Knex.Migration> = {
   "20261126140000_initial_schema": initialSchema,
+  "20261126150000_rate_limits": rateLimits,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -5,6 +5,7 @@ import { restoreRescued } from "../conversations/rescue-restore.js";
 import { agentCards, cpsCards } from "../directory/queries.js";
 import type { Actor } from "../http/actor.js";
 import { csrfProtection } from "../http/csrf.js";
+import { loginLimiters } from "../http/rate-limit.js";
 import { agentLogin, cpsLogin } from "./cps.js";
 
 /** Regenerates the session at login (no fixation), keeping only what must survive it. */
@@ -29,13 +30,14 @@ function safeReturn(req: Request, prefix: string): string | null {
 }
 
 export function authRoutes(deps: AppDeps): Router {
-  const { db } = deps;
+  const { db, config } = deps;
   const router = Router();
+  const limited = loginLimiters(db, config.loginLimitPerAddress, config.loginLimitPerCard);
 
   router.get("/", (_req, res) => res.render("home", { title: "Accueil" }));
 
   router.get("/ps/login", async (_req, res) => res.render("auth/ps-login", { cards: await cpsCards(db) }));
-  router.post("/ps/login", csrfProtection, async (req, res) => {
+  router.post("/ps/login", csrfProtection, ...limited, async (req, res) => {
     const result = await cpsLogin(db, req.body.card, String(req.body.pin ?? ""), req.ip ?? "");
     if (!result.ok) {
       return res.status(422).render("auth/ps-login", { cards: await cpsCards(db), error: result.message, selected: String(req.body.card ?? "") });
@@ -46,7 +48,7 @@ export function authRoutes(deps: AppDeps): Router {
   });
 
   router.get("/bo/login", async (_req, res) => res.render("auth/bo-login", { agents: await agentCards(db) }));
-  router.post("/bo/login", csrfProtection, async (req, res) => {
+  router.post("/bo/login", csrfProtection, ...limited, async (req, res) => {
     const result = await agentLogin(db, req.body.agent, req.ip ?? "");
     if (!result.ok) {
       return res.status(422).render("auth/bo-login", { agents: await agentCards(db), error: result.message });

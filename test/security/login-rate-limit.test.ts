@@ -1,0 +1,39 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { $, csrfFrom, drGene, drMezin, startTestApp, type TestApp } from "../helpers/app.js";
+
+let app: TestApp;
+beforeAll(async () => { app = await startTestApp({ LOGIN_LIMIT_PER_ADDRESS: "4", LOGIN_LIMIT_PER_CARD: "2" }); });
+afterAll(async () => { await app.close(); });
+
+async function attempt(browser: ReturnType<typeof request.agent>, nam: string, pin: string) {
+  const card = await app.db("practitioners").where({ nam }).first("id");
+  const page = await browser.get("/ps/login");
+  return browser.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: String(card.id), pin });
+}
+
+describe("login rate limits (shared through the database)", () => {
+  it("per card: past the limit, even the right PIN gets a French 429 page", async () => {
+    const browser = request.agent(app.app);
+    expect((await attempt(browser, drGene.nam, "1111")).status).toBe(422);
+    expect((await attempt(browser, drGene.nam, "2222")).status).toBe(422);
+    const limited = await attempt(browser, drGene.nam, "1234");
+    expect(limited.status).toBe(429);
+    expect($(limited.text)("h1").text()).toBe("Trop de tentatives");
+    expect(limited.headers["ratelimit-policy"]).toBeDefined();
+  });
+
+  it("per address: failures on several cards add up", async () => {
+    const browser = request.agent(app.app);
+    await attempt(browser, drMezin.nam, "1111");
+    const res = await attempt(browser, drMezin.nam, "2222");
+    expect([422, 429]).toContain(res.status);
+    const rows = await app.db("rate_limits").where("key", "like", "login-ip:%");
+    expect(rows.length).toBe(1);
+    expect(Number(rows[0].hits)).toBeGreaterThanOrEqual(4);
+    const card = await app.db("practitioners").where({ nam: "971609219" }).first("id");
+    const page = await browser.get("/ps/login");
+    const blocked = await browser.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: String(card.id), pin: "1234" });
+    expect(blocked.status).toBe(429);
+  });
+});
