@@ -14,6 +14,7 @@ import type { Db } from "./db/connection.js";
 import { assets } from "./http/assets.js";
 import { csrfLocals } from "./http/csrf.js";
 import { errorHandler, notFoundHandler } from "./http/errors.js";
+import { formatTime } from "./format.js";
 import { flashLocals } from "./http/flash.js";
 import { htmxLocals, useEta } from "./http/render.js";
 import { rescueExpiredSubmission } from "./http/rescue.js";
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): Express {
     res.locals.user = req.session.user ?? null;
     res.locals.asset = asset;
     res.locals.sessionMinutes = config.sessionIdleMinutes;
+    res.locals.sessionEndsAt = formatTime(new Date(Date.now() + config.sessionIdleMinutes * 60_000));
     next();
   });
 

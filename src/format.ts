@@ -13,3 +13,10 @@ export function formatBirthDate(isoDate: string): string {
   const [y, m, d] = isoDate.split("-");
   return `${d}/${m}/${y}`;
 }
+
+const timeOnly = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" });
+
+/** "15:42" in Europe/Paris. */
+export function formatTime(date: Date): string {
+  return timeOnly.format(date);
+}

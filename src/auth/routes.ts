@@ -58,6 +58,12 @@ export function authRoutes(deps: AppDeps): Router {
     res.redirect(303, restored ?? safeReturn(req, "/bo/") ?? "/bo");
   });
 
+  // Any signed-in request extends the session (rolling cookie); this one exists for the warning dialog.
+  router.post("/session/prolonger", csrfProtection, (req, res) => {
+    if (!req.session.user) return res.status(401).end();
+    res.status(204).end();
+  });
+
   router.post("/logout", csrfProtection, async (req, res) => {
     const actor = req.session.user;
     if (actor) await audit(db, { actor, ip: req.ip ?? "" }, "logout");
