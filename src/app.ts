@@ -5,6 +5,7 @@ import express, { type Express } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import { multipartErrors, multipartParser } from "./attachments/upload.js";
+import type { Scanner } from "./attachments/antivirus.js";
 import type { FileStorage } from "./attachments/storage.js";
 import { authRoutes } from "./auth/routes.js";
 import { backOfficeRoutes } from "./conversations/bo-routes.js";
@@ -23,7 +24,7 @@ import type { Notifier } from "./notifications/mailer.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-export type AppDeps = { config: Config; db: Db; storage: FileStorage; notifier: Notifier; logger: Logger };
+export type AppDeps = { config: Config; db: Db; storage: FileStorage; notifier: Notifier; logger: Logger; scan?: Scanner };
 
 /** Builds the app (no listen: src/server.ts does that, tests use it as is). */
 export function createApp(deps: AppDeps): Express {

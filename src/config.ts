@@ -23,6 +23,8 @@ export interface Config {
   loginLimitPerAddress: number;
   loginLimitPerCard: number;
   auditRetentionDays: number;
+  clamavCommand: string | undefined;
+  clamavDatabase: string | undefined;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -58,5 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginLimitPerAddress: int(env.LOGIN_LIMIT_PER_ADDRESS, 20),
     loginLimitPerCard: int(env.LOGIN_LIMIT_PER_CARD, 6),
     auditRetentionDays: int(env.AUDIT_RETENTION_DAYS, 183),
+    clamavCommand: env.CLAMAV_COMMAND || undefined,
+    clamavDatabase: env.CLAMAV_DATABASE || undefined,
   };
 }

@@ -1,4 +1,5 @@
 import { createApp } from "./app.js";
+import { clamavScanner } from "./attachments/antivirus.js";
 import { localStorage } from "./attachments/storage.js";
 import type { Config } from "./config.js";
 import { connect, type Db } from "./db/connection.js";
@@ -12,7 +13,8 @@ export function buildRuntime(config: Config, options: { db?: Db } = {}) {
   const db = options.db ?? connect(config);
   const storage = localStorage(config.storageDir);
   const notifier = createNotifier(db, createTransport(config.smtpUrl, config.outboxDir), config.mailFrom, config.publicUrl, logger);
-  const app = createApp({ config, db, storage, notifier, logger });
+  const scan = config.clamavCommand ? clamavScanner(config.clamavCommand, config.clamavDatabase) : undefined;
+  const app = createApp({ config, db, storage, notifier, logger, scan });
   return { config, logger, db, storage, notifier, app };
 }
 

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { Scanner } from "./antivirus.js";
 import { detectKind } from "./filetype.js";
 import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILES_PER_MESSAGE, type Kind } from "./rules.js";
 import type { FileStorage } from "./storage.js";
@@ -21,8 +22,10 @@ export function safeFileName(raw: string, fallbackExtension = ""): string {
   return name || `piece-jointe${fallbackExtension ? `.${fallbackExtension}` : ""}`;
 }
 
-function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mismatch" | "large" | "count"): string {
+function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mismatch" | "large" | "count" | "virus" | "unscanned"): string {
   switch (reason) {
+    case "virus": return `« ${name} » contient un virus détecté par l'antivirus : il n'a pas été joint.`;
+    case "unscanned": return `« ${name} » n'a pas pu être analysé par l'antivirus : il n'a pas été joint. Réessayez dans quelques instants.`;
     case "large": return `« ${name} » dépasse la taille maximale de 10 Mo : elle n'a pas été jointe.`;
     case "empty": return `« ${name} » est un fichier vide (0 octet) : il n'a pas été joint.`;
     case "zip": return `« ${name} » est une archive qui n'est pas un document Word ou Excel : format non accepté.`;
@@ -37,7 +40,7 @@ function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mis
  * Checks each uploaded file by its content and the limits, moves the good ones into storage, and
  * returns them with a French message for each refused one. `alreadyAttached` counts files kept on the draft.
  */
-export async function acceptUploads(files: UploadedFile[], alreadyAttached: number, storage: FileStorage): Promise<{ stored: StoredFile[]; errors: string[] }> {
+export async function acceptUploads(files: UploadedFile[], alreadyAttached: number, storage: FileStorage, scan?: Scanner): Promise<{ stored: StoredFile[]; errors: string[] }> {
   const stored: StoredFile[] = [];
   const errors: string[] = [];
   for (const file of files) {
@@ -45,6 +48,13 @@ export async function acceptUploads(files: UploadedFile[], alreadyAttached: numb
     if (file.tooLarge || !file.tmpPath) {
       errors.push(refusal(name, "large"));
       continue;
+    }
+    if (scan && file.size > 0) {
+      const verdict = await scan(file.tmpPath).catch(() => "unscanned" as const);
+      if (verdict !== "clean") {
+        errors.push(refusal(name, verdict === "infected" ? "virus" : "unscanned"));
+        continue;
+      }
     }
     const detection = await detectKind(file.tmpPath, file.size, name);
     if (!detection.ok) {

@@ -60,7 +60,7 @@ function searchFilter(s: BoSearch) {
 const recipientFields = z.object({ nir_od: trimmed(20), destinataire: trimmed(20) });
 
 export function backOfficeRoutes(deps: AppDeps): Router {
-  const { db, storage, config } = deps;
+  const { db, config } = deps;
   const router = Router();
   const actorOf = (req: Request) => req.session.user as AgentActor;
 
@@ -167,7 +167,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
       let kept: DraftRow | null = draft;
       let fileErrors: string[] = [];
       if (hasContent) {
-        const outcome = await submitCompose({ db, storage }, agentContext(req), target, { ...input, action: "draft" });
+        const outcome = await submitCompose(deps, agentContext(req), target, { ...input, action: "draft" });
         if (outcome.status !== "sent" && outcome.draftId) kept = await loadDraft(db, actor, String(outcome.draftId));
         fileErrors = outcome.status === "sent" ? [] : outcome.fileErrors;
       }
@@ -176,7 +176,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
       return render(req, res, "bo/compose", { title: "Poser une question", ...view }, action === "send" ? 422 : 200);
     }
 
-    const outcome = await submitCompose({ db, storage }, agentContext(req), target, { ...input, action: wantsSend ? "send" : "draft" });
+    const outcome = await submitCompose(deps, agentContext(req), target, { ...input, action: wantsSend ? "send" : "draft" });
     return answer(req, res, outcome, { kind: "new", state }, keep);
   }
 
@@ -280,7 +280,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     const draft = draftId ? await loadDraft(db, actorOf(req), draftId) : null;
     if (draft && draft.conversation_id !== conversation.id) throw new NotFound();
     const input = readComposeInput(req, draft);
-    const outcome = await submitCompose({ db, storage }, agentContext(req), { kind: "reply", conversation }, input);
+    const outcome = await submitCompose(deps, agentContext(req), { kind: "reply", conversation }, input);
     return answer(req, res, outcome, { kind: "reply", id: conversation.id, subject: conversation.subject }, { subject: "", body: input.body, submissionKey: input.submissionKey });
   });
   router.get("/bo/conversations/:id/close", ...requireAgent, async (req, res) => {

@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { audit } from "../audit/audit.js";
 import { acceptUploads, attachToDraft } from "../attachments/service.js";
+import type { Scanner } from "../attachments/antivirus.js";
 import type { FileStorage } from "../attachments/storage.js";
 import type { UploadedFile } from "../attachments/upload.js";
 import type { Db } from "../db/connection.js";
@@ -36,7 +37,7 @@ export type ComposeOutcome =
   | { status: "saved"; draftId: number; fileErrors: string[] }
   | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[] };
 
-export type ComposeDeps = { db: Db; storage: FileStorage };
+export type ComposeDeps = { db: Db; storage: FileStorage; scan?: Scanner };
 
 function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarget, side: "ps" | "elsm"): FieldErrors {
   const errors: FieldErrors = {};
@@ -65,7 +66,7 @@ async function existingSend(db: Knex, actor: Actor, submissionKey: string): Prom
  * the typed text and the accepted attachments are saved as a draft, so nothing is lost.
  */
 export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, target: ComposeTarget, input: ComposeInput): Promise<ComposeOutcome> {
-  const { db, storage } = deps;
+  const { db, storage, scan } = deps;
   const side = ctx.actor.kind === "ps" ? "ps" : "elsm";
   const sending = input.action === "send";
 
@@ -85,7 +86,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   }
 
   const kept = draft ? await db("attachments").where({ draft_id: draft.id }).whereNotIn("id", input.removeAttachmentIds).count<{ n: number }[]>({ n: "*" }) : [{ n: 0 }];
-  const { stored, errors: fileErrors } = await acceptUploads(input.files, Number(kept[0]?.n ?? 0), storage);
+  const { stored, errors: fileErrors } = await acceptUploads(input.files, Number(kept[0]?.n ?? 0), storage, scan);
   if (fileErrors.length) errors.attachments = fileErrors.length === 1 ? fileErrors[0] : `${fileErrors.length} fichiers n'ont pas été joints.`;
 
   const hasContent = Boolean(draft || input.subject.trim() || input.body.trim() || stored.length);

@@ -21,7 +21,7 @@ import { threadView } from "./thread.js";
 const searchFields = z.object({ nom: z.string().catch("").transform((s) => s.trim().slice(0, 80)), nir: z.string().catch("").transform((s) => s.replace(/\s+/g, "").toUpperCase().slice(0, 15)) });
 
 export function psRoutes(deps: AppDeps): Router {
-  const { db, storage, config } = deps;
+  const { db, config } = deps;
   const router = Router();
   const actorOf = (req: Request) => req.session.user as PsActor;
 
@@ -84,7 +84,7 @@ export function psRoutes(deps: AppDeps): Router {
 
   async function submit(req: Request, res: Response, target: ComposeTarget, draft: DraftRow | null) {
     const input = readComposeInput(req, draft);
-    const outcome = await submitCompose({ db, storage }, psContext(req), target, input);
+    const outcome = await submitCompose(deps, psContext(req), target, input);
     if (outcome.status === "sent") void deps.notifier.flush().catch(() => undefined);
     return answer(req, res, target, outcome, input, input.submissionKey);
   }

@@ -34,7 +34,7 @@ export async function restoreRescued(deps: AppDeps, req: Request): Promise<strin
   } catch {
     return null; // the conversation is no longer reachable
   }
-  const outcome = await submitCompose({ db: deps.db, storage: deps.storage }, { actor, ip: req.ip ?? "" }, target, {
+  const outcome = await submitCompose(deps, { actor, ip: req.ip ?? "" }, target, {
     action: "draft", subject: rescued.subject, body: rescued.body, submissionKey: "", draft: null, removeAttachmentIds: [], files: [],
   });
   const side = actor.kind === "ps" ? "ps" : "bo";
