@@ -4,7 +4,7 @@ import compression from "compression";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
-import { multipartErrors, multipartParser } from "./attachments/upload.js";
+import { multipartParser } from "./attachments/upload.js";
 import type { Scanner } from "./attachments/antivirus.js";
 import type { FileStorage } from "./attachments/storage.js";
 import { authRoutes } from "./auth/routes.js";
@@ -69,6 +69,10 @@ export function createApp(deps: AppDeps): Express {
   app.use((_req, res, next) => {
     // Pages carry health data: never kept by a browser or proxy cache.
     res.set("Cache-Control", "no-store");
+    // What every page (error pages included, even before the session is read) needs to render.
+    res.locals.asset = asset;
+    res.locals.user = null;
+    res.locals.csrf = () => "";
     next();
   });
   app.use(express.urlencoded({ extended: false, limit: "200kb", parameterLimit: 60 }));
@@ -78,7 +82,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(rescueExpiredSubmission(config.sessionSecret));
   app.use(htmxLocals, flashLocals, csrfLocals, (req, res, next) => {
     res.locals.user = req.session.user ?? null;
-    res.locals.asset = asset;
     res.locals.sessionMinutes = config.sessionIdleMinutes;
     res.locals.sessionEndsAt = formatTime(new Date(Date.now() + config.sessionIdleMinutes * 60_000));
     next();
@@ -89,7 +92,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(backOfficeRoutes(deps));
 
   app.use(notFoundHandler);
-  app.use(multipartErrors);
   app.use(errorHandler(logger, config.env === "development"));
   return app;
 }

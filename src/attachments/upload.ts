@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { ErrorRequestHandler, Request, RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import multer from "multer";
 import { HttpError } from "../http/errors.js";
 import { MAX_FILE_BYTES } from "./rules.js";
@@ -85,18 +85,17 @@ export function multipartParser(tmpDir: string): RequestHandler[] {
 
   const parse: RequestHandler = (req, res, next) => {
     if (!(req.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) return next();
-    cleanup(req, res, () => parser(req, res, next));
+    cleanup(req, res, () => parser(req, res, (err?: unknown) => next(err ? multipartError(err) : undefined)));
   };
 
   return [parse];
 }
 
-export const multipartErrors: ErrorRequestHandler = (err, _req, _res, next) => {
-  if (err instanceof multer.MulterError) {
-    return next(new HttpError(err.code === "LIMIT_FILE_COUNT" || err.code === "LIMIT_FIELD_VALUE" ? 413 : 400, err.code));
-  }
-  next(err);
-};
+/** Too many files or too long a field: 413; anything else the parser refuses (malformed body): 400. */
+function multipartError(err: unknown): HttpError {
+  const code = err instanceof multer.MulterError ? err.code : "MALFORMED";
+  return new HttpError(code === "LIMIT_FILE_COUNT" || code === "LIMIT_FIELD_VALUE" || code === "LIMIT_PART_COUNT" ? 413 : 400, code);
+}
 
 /** The file parts of a parsed request, ignoring the empty part a browser sends for an unused file input. */
 export function uploadedFiles(req: Request): UploadedFile[] {
