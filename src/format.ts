@@ -5,7 +5,8 @@ const dateParts = new Intl.DateTimeFormat("fr-FR", {
 /** "lundi, 15/04/2019 15:14" in Europe/Paris, as in the manual's lists. */
 export function formatDateTime(iso: string): string {
   const parts = Object.fromEntries(dateParts.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
-  return `${parts.weekday}, ${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`;
+  // The manual writes the day without a leading zero ("mardi, 9/04/2019 18:45"), the month with one.
+  return `${parts.weekday}, ${Number(parts.day)}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`;
 }
 
 /** "17/04/1970" from "1970-04-17". */

@@ -19,12 +19,15 @@ export async function cpsLogin(db: Db, rawCardId: unknown, pin: string, ip: stri
     return { ok: false, message: "Cette carte CPS est bloquée après 3 codes PIN erronés. Contactez votre gestionnaire de cartes (démonstration : npm run demo:reset)." };
   }
   if (!/^\d{4,8}$/.test(pin) || !pinMatches(pin, card.pin_hash)) {
-    const attempts = card.failed_pin_attempts + 1;
-    const blocked = attempts >= MAX_PIN_ATTEMPTS;
-    await db.transaction(async (trx) => {
-      await trx("practitioners").where({ id: card.id }).update({ failed_pin_attempts: attempts, card_blocked_at: blocked ? new Date().toISOString() : null });
+    // Counted in the database in one statement, so that wrong PINs sent in parallel still add up.
+    const attempts = await db.transaction(async (trx) => {
+      const [row] = await trx("practitioners").where({ id: card.id }).increment("failed_pin_attempts", 1).returning("failed_pin_attempts");
+      const count = Number(typeof row === "object" ? (row as { failed_pin_attempts: number }).failed_pin_attempts : row);
+      if (count >= MAX_PIN_ATTEMPTS) await trx("practitioners").where({ id: card.id }).whereNull("card_blocked_at").update({ card_blocked_at: new Date().toISOString() });
       await audit(trx, anonymous, "login.failed_pin", { type: "practitioner", id: card.id });
+      return count;
     });
+    const blocked = attempts >= MAX_PIN_ATTEMPTS;
     const left = MAX_PIN_ATTEMPTS - attempts;
     return {
       ok: false,

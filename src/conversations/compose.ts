@@ -98,7 +98,11 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
       if (hasContent) draftId = await saveDraft(trx, ctx, target, draft, input, stored);
       if (!canSend) {
         if (!draftId) {
-          errors.subject ??= "Le brouillon est vide : saisissez un objet, un message ou joignez un fichier.";
+          if (!sending) {
+            const empty = "Le brouillon est vide : saisissez un objet, un message ou joignez un fichier.";
+            if (target.kind === "reply") errors.body ??= empty;
+            else errors.subject ??= empty;
+          }
           return { status: "invalid", draftId, errors, fileErrors } as const;
         }
         await audit(trx, ctx, "draft.saved", { type: "draft", id: draftId });
