@@ -8,6 +8,7 @@ import { multipartParser } from "./attachments/upload.js";
 import type { Scanner } from "./attachments/antivirus.js";
 import type { FileStorage } from "./attachments/storage.js";
 import { authRoutes } from "./auth/routes.js";
+import { siteRoutes } from "./site/routes.js";
 import { backOfficeRoutes } from "./conversations/bo-routes.js";
 import { psRoutes } from "./conversations/ps-routes.js";
 import type { Config } from "./config.js";
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
+  app.use(siteRoutes());
   app.use(authRoutes(deps));
   app.use(psRoutes(deps));
   app.use(backOfficeRoutes(deps));

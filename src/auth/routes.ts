@@ -34,8 +34,6 @@ export function authRoutes(deps: AppDeps): Router {
   const router = Router();
   const limited = loginLimiters(db, config.loginLimitPerAddress, config.loginLimitPerCard);
 
-  router.get("/", (_req, res) => res.render("home", { title: "Accueil" }));
-
   router.get("/ps/login", async (_req, res) => res.render("auth/ps-login", { cards: await cpsCards(db) }));
   router.post("/ps/login", csrfProtection, ...limited, async (req, res) => {
     const result = await cpsLogin(db, req.body.card, String(req.body.pin ?? ""), req.ip ?? "");
