@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { AppDeps } from "../app.js";
 import { audit } from "../audit/audit.js";
 import { downloadAttachment } from "../attachments/download.js";
+import { whereStartsWith } from "../db/dialect.js";
 import { nameKey } from "../directory/names.js";
 import { patientById, practitionerById, structureById } from "../directory/queries.js";
 import { recipientByIdentifier, recipientByNir, recipientCard, type Recipient, type Resolution } from "../directory/recipients.js";
@@ -39,21 +40,38 @@ declare module "express-session" {
   }
 }
 
-const prefix = (v: string) => `${nameKey(v).replace(/[\\%_]/g, "")}%`;
-
-/** Applies each filled search field; all of them must match. Uses the aliases of the list query. */
-function searchFilter(s: BoSearch) {
+/**
+ * Applies each filled search field; all of them must match. Each criterion first finds the few
+ * patients / practitioners / structures / agents it names (by index), then their conversations.
+ */
+function searchFilter(db: Knex, s: BoSearch) {
+  const key = (v: string) => nameKey(v);
+  const ids = (table: string, build: (q: Knex.QueryBuilder) => void) => {
+    const q = db(table).select("id");
+    build(q);
+    return q;
+  };
   return (q: Knex.QueryBuilder) => {
-    if (s.patient_nom) q.where("p.last_name_key", "like", prefix(s.patient_nom));
-    if (s.patient_prenom) q.where("p.first_name_key", "like", prefix(s.patient_prenom));
-    if (s.patient_nir) q.where("p.nir", s.patient_nir.slice(0, 13));
+    if (s.patient_nom || s.patient_prenom || s.patient_nir) {
+      q.whereIn("c.patient_id", ids("patients", (p) => {
+        if (s.patient_nom) whereStartsWith(p, "last_name_key", key(s.patient_nom));
+        if (s.patient_prenom) whereStartsWith(p, "first_name_key", key(s.patient_prenom));
+        if (s.patient_nir) p.where("nir", s.patient_nir.slice(0, 13));
+      }));
+    }
+    const professional = (doctor: (p: Knex.QueryBuilder) => void, structure: (p: Knex.QueryBuilder) => void) =>
+      q.where((w) => w.whereIn("c.ps_practitioner_id", ids("practitioners", doctor)).orWhereIn("c.ps_structure_id", ids("structures", structure)));
     // A FINESS typed in the N°AM field, or a raison sociale typed in Nom, finds a structure's threads.
-    if (s.ps_nam) q.where((w) => w.where("pp.nam", s.ps_nam).orWhere("s.finess", s.ps_nam));
-    if (s.ps_cp) q.where((w) => w.where("pp.postal_code", s.ps_cp).orWhere("s.postal_code", s.ps_cp));
-    if (s.ps_ville) q.where((w) => w.where("pp.city", "like", prefix(s.ps_ville)).orWhere("s.city", "like", prefix(s.ps_ville)));
-    if (s.ps_nom) q.where((w) => w.where("pp.last_name_key", "like", prefix(s.ps_nom)).orWhere("s.raison_sociale_key", "like", prefix(s.ps_nom)));
-    if (s.agent_nom) q.where("a.last_name_key", "like", prefix(s.agent_nom));
-    if (s.agent_prenom) q.where("a.first_name_key", "like", prefix(s.agent_prenom));
+    if (s.ps_nam) professional((p) => p.where("nam", s.ps_nam), (p) => p.where("finess", s.ps_nam));
+    if (s.ps_cp) professional((p) => p.where("postal_code", s.ps_cp), (p) => p.where("postal_code", s.ps_cp));
+    if (s.ps_ville) professional((p) => whereStartsWith(p, "city", key(s.ps_ville)), (p) => whereStartsWith(p, "city", key(s.ps_ville)));
+    if (s.ps_nom) professional((p) => whereStartsWith(p, "last_name_key", key(s.ps_nom)), (p) => whereStartsWith(p, "raison_sociale_key", key(s.ps_nom)));
+    if (s.agent_nom || s.agent_prenom) {
+      q.whereIn("c.redacteur_agent_id", ids("agents", (a) => {
+        if (s.agent_nom) whereStartsWith(a, "last_name_key", key(s.agent_nom));
+        if (s.agent_prenom) whereStartsWith(a, "first_name_key", key(s.agent_prenom));
+      }));
+    }
   };
 }
 
@@ -95,7 +113,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   // ---- search -------------------------------------------------------------------------------
   router.get("/bo/recherche", ...requireAgent, async (req, res) => {
     const search = req.session.boSearch ?? null;
-    const results = search ? await trayPage(db, actorOf(req), null, parseCursor(req.query.avant), searchFilter(search)) : null;
+    const results = search ? await trayPage(db, actorOf(req), null, parseCursor(req.query.avant), searchFilter(db, search)) : null;
     return render(req, res, "bo/search", { title: "Recherche", searchOpen: true, results });
   });
   router.post("/bo/recherche", ...requireAgent, async (req, res) => {

@@ -4,6 +4,8 @@ import type { AppDeps } from "../app.js";
 import { audit } from "../audit/audit.js";
 import { downloadAttachment } from "../attachments/download.js";
 import { checkNir } from "../directory/nir.js";
+import type { Knex } from "knex";
+import { whereStartsWith } from "../db/dialect.js";
 import { nameKey } from "../directory/names.js";
 import { patientById, patientsByNir, vitaleCards, type PatientCard } from "../directory/queries.js";
 import { actorKey, type PsActor } from "../http/actor.js";
@@ -30,9 +32,11 @@ export function psRoutes(deps: AppDeps): Router {
     const actor = actorOf(req);
     const cursor = parseCursor(req.query.avant);
     const search = req.session.psSearch;
-    const filter = search ? (q: import("knex").Knex.QueryBuilder) => {
-      if (search.nom) q.where("p.last_name_key", "like", `${nameKey(search.nom).replace(/[\\%_]/g, "")}%`);
-      if (search.nir) q.where("p.nir", search.nir.slice(0, 13));
+    const filter = search ? (q: Knex.QueryBuilder) => {
+      q.whereIn("c.patient_id", db("patients").select("id").where((p) => {
+        if (search.nom) whereStartsWith(p, "last_name_key", nameKey(search.nom));
+        if (search.nir) p.where("nir", search.nir.slice(0, 13));
+      }));
     } : undefined;
     const selected = req.session.selectedPatientId ? await patientById(db, req.session.selectedPatientId) : null;
     const [list, unread, drafts] = await Promise.all([psList(db, actor, cursor, filter), psUnreadCount(db, actor), newDrafts(db, actor)]);

@@ -50,9 +50,16 @@ export async function dropAppendOnly(knex: Knex, table: string): Promise<void> {
   await knex.raw(`DROP TRIGGER IF EXISTS ${table}_no_delete`);
 }
 
-/** Case- and accent-insensitive "starts with" on a column that stores its search key upper-cased. */
-export function likePrefix(value: string): string {
-  return `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * "Starts with" on a column holding an upper-cased search key, written as a range
+ * (key >= 'BUN' AND key < 'BUO') so that a plain b-tree index serves it on both databases
+ * (SQLite's LIKE and PostgreSQL's LIKE under a non-C collation cannot use one).
+ */
+export function whereStartsWith(q: Knex.QueryBuilder, column: string, prefix: string): Knex.QueryBuilder {
+  if (!prefix) return q;
+  const last = prefix.charCodeAt(prefix.length - 1);
+  const upper = prefix.slice(0, -1) + String.fromCharCode(last + 1);
+  return q.where(column, ">=", prefix).andWhere(column, "<", upper);
 }
 
 /** A unique constraint refused the row (SQLite: SQLITE_CONSTRAINT UNIQUE; PostgreSQL: 23505). */
