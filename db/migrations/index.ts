@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import * as initialSchema from "./20261126140000_initial_schema.js";
 import * as rateLimits from "./20261126150000_rate_limits.js";
+import * as searchIndexes from "./20261126160000_search_indexes.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -9,6 +10,7 @@ import * as rateLimits from "./20261126150000_rate_limits.js";
 const migrations: Record<string, Knex.Migration> = {
   "20261126140000_initial_schema": initialSchema,
   "20261126150000_rate_limits": rateLimits,
+  "20261126160000_search_indexes": searchIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

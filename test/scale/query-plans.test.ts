@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { isPostgres } from "../../src/db/dialect.js";
+import { annaAin, bunyel, drGene, drRoux, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
+
+/**
+ * Every query the main pages run (lists, trays, counts, searches, opening a thread) is checked
+ * against the database's own plan: no full scan of conversations or messages, whatever their size.
+ * On PostgreSQL sequential scans are disabled for the EXPLAIN, so a plan still using one has no index.
+ */
+let app: TestApp;
+const captured: { sql: string; bindings: unknown[] }[] = [];
+const BIG = /\b(conversations|messages)\b/i;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  const gene = await signInPs(app, drGene);
+  const roux = await signInPs(app, drRoux);
+  const anna = await signInAgent(app, annaAin);
+  await selectPatient(gene, bunyel);
+  const form = await gene.agent.get("/ps/conversations/new");
+  const sent = await gene.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject: "Plan", body: "x", action: "send" });
+  const id = sent.headers.location.split("/").pop();
+
+  app.db.on("query", (q: { sql: string; bindings?: unknown[] }) => captured.push({ sql: q.sql, bindings: q.bindings ?? [] }));
+  await gene.agent.get("/ps/messages");
+  await gene.agent.get(`/ps/conversations/${id}`);
+  await roux.agent.get("/ps/messages");
+  await gene.agent.post("/ps/search").type("form").send({ _csrf: gene.csrf, nom: "BUNYEL", nir: "" });
+  await gene.agent.get("/ps/messages");
+  await gene.agent.post("/ps/search").type("form").send({ _csrf: gene.csrf, nom: "", nir: bunyel.nir });
+  await gene.agent.get("/ps/messages");
+  for (const tray of ["a-traiter", "en-cours", "clos"]) await anna.agent.get(`/bo/bannettes/${tray}`);
+  await anna.agent.get("/bo/bannettes/a-traiter?avant=2019-04-15T13:14:00.000Z~5");
+  await anna.agent.get(`/bo/conversations/${id}`);
+  for (const criteria of [
+    { patient_nom: "BUNYEL" }, { patient_prenom: "GUILLAUME" }, { patient_nir: bunyel.nir }, { ps_nam: "991101197" }, { ps_nam: "010012345" },
+    { ps_cp: "34170" }, { ps_ville: "CASTELNAU" }, { ps_nom: "GENE" }, { agent_nom: "AIN" }, { agent_prenom: "ANNA" },
+  ]) {
+    await anna.agent.post("/bo/recherche").type("form").send({ _csrf: anna.csrf, ...criteria });
+    await anna.agent.get("/bo/recherche");
+  }
+  app.db.removeAllListeners("query");
+});
+afterAll(async () => { await app.close(); });
+
+async function fullScans(sql: string, bindings: unknown[]): Promise<string[]> {
+  if (isPostgres(app.db)) {
+    return app.db.transaction(async (trx) => {
+      await trx.raw("SET LOCAL enable_seqscan = off");
+      const rows = await trx.raw(`EXPLAIN ${sql.replace(/\$\d+/g, "?")}`, bindings as never);
+      return (rows.rows as { "QUERY PLAN": string }[]).map((r) => r["QUERY PLAN"]).filter((line) => /Seq Scan on (conversations|messages)\b/.test(line));
+    });
+  }
+  const plan = (await app.db.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as never)) as { detail: string }[];
+  const aliases = new Set(["conversations", "messages"]);
+  for (const m of sql.matchAll(/`?(conversations|messages)`?\s+as\s+`?(\w+)`?/gi)) aliases.add(m[2]!);
+  return plan.map((p) => p.detail).filter((d) => {
+    const scanned = /^SCAN (\w+)/.exec(d)?.[1];
+    return scanned !== undefined && aliases.has(scanned);
+  });
+}
+
+it("captured the queries of the main pages", () => {
+  expect(captured.filter((q) => /^\s*select/i.test(q.sql) && BIG.test(q.sql)).length).toBeGreaterThan(30);
+});
+
+it("the check itself flags a full scan", async () => {
+  expect(await fullScans("SELECT id FROM conversations AS c WHERE c.subject = ?", ["x"])).not.toEqual([]);
+  expect(await fullScans("SELECT id FROM messages WHERE body = ?", ["x"])).not.toEqual([]);
+});
+
+it("no list, count, search or thread query scans the conversations or messages tables", async () => {
+  const offenders: string[] = [];
+  for (const q of captured) {
+    if (!BIG.test(q.sql) || !/^\s*(select|update|delete)/i.test(q.sql)) continue;
+    const scans = await fullScans(q.sql, q.bindings);
+    if (scans.length) offenders.push(`${scans.join("; ")}  ←  ${q.sql.slice(0, 160)}`);
+  }
+  expect([...new Set(offenders)]).toEqual([]);
+});
