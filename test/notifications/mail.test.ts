@@ -1,0 +1,167 @@
+import fs from "node:fs";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { SMTPServer } from "smtp-server";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { bunyel, drGene, drMartin, drRoux, moreauMsa, signInPs, solana, startTestApp, type TestApp } from "../helpers/app.js";
+import { conversationBySubject, elsmWrites, openCompose, postForm } from "../helpers/ps.js";
+
+type Mail = { from: string; to: string[]; raw: string };
+
+/** A real SMTP receiver on a free local port, keeping every mail it accepts. */
+async function startSmtp() {
+  const received: Mail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString("utf8"),
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return { received, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** Headers and text of a mail, transfer encodings undone, so that a word split by the encoding is still found. */
+function readable(raw: string): string {
+  const [head, ...rest] = raw.split(/\r?\n\r?\n/);
+  const body = rest.join("\n\n");
+  const headers = head!.replace(/\r?\n[ \t]+/g, " ").replace(/\?=\s+=\?/g, "?==?").replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_, enc: string, text: string) =>
+    enc.toLowerCase() === "b" ? Buffer.from(text, "base64").toString("utf8")
+      : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8"));
+  let text = body;
+  if (/content-transfer-encoding:\s*quoted-printable/i.test(head!)) {
+    text = Buffer.from(body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8");
+  } else if (/content-transfer-encoding:\s*base64/i.test(head!)) {
+    text = Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
+  }
+  return `${headers}\n\n${text}`;
+}
+
+/** Nothing medical: no patient name or NIR, no subject, no body. */
+function expectNoMedicalContent(mail: string, forbidden: string[]) {
+  for (const word of forbidden) expect(mail.toLowerCase(), `mail mentions "${word}"`).not.toContain(word.toLowerCase());
+}
+
+let smtp: Awaited<ReturnType<typeof startSmtp>>;
+let app: TestApp;
+beforeAll(async () => {
+  smtp = await startSmtp();
+  app = await startTestApp({ SMTP_URL: smtp.url });
+});
+afterAll(async () => {
+  await app.close();
+  await smtp.close();
+});
+afterEach(() => { smtp.received.length = 0; });
+
+describe("with SMTP configured", () => {
+  it("a doctor's question notifies the mailbox of the patient's ELSM, with no medical content", async () => {
+    const s = await signInPs(app, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    await postForm(s, "/ps/conversations", { ...hidden, subject: "Suspicion Lyme chronique", body: "Sérologie positive, traitement proposé.", action: "send" });
+    await app.notifier.flush();
+
+    expect(smtp.received).toHaveLength(1);
+    const [mail] = smtp.received;
+    expect(mail!.to).toEqual(["elsm011@assurance-maladie.example"]);
+    const text = readable(mail!.raw);
+    expect(text).toContain("Subject: Échanges médicaux sécurisés : un nouveau message vous attend");
+    expect(text).toContain("Un nouveau message vous attend");
+    expect(text).toContain("https://ems.example/bo/login");
+    expectNoMedicalContent(text, ["BUNYEL", "Guillaume", bunyel.nir, "Lyme", "Sérologie", "traitement proposé"]);
+    const c = await conversationBySubject(app, "Suspicion Lyme chronique");
+    expect(await app.db("notifications").where({ conversation_id: c.id }).whereNotNull("sent_at")).toHaveLength(1);
+  });
+
+  it("a question about an MSA patient notifies the MSA échelon", async () => {
+    const s = await signInPs(app, drGene);
+    const { hidden } = await openCompose(s, moreauMsa);
+    await postForm(s, "/ps/conversations", { ...hidden, subject: "Question agricole", body: "Bonjour", action: "send" });
+    await app.notifier.flush();
+    expect(smtp.received.map((m) => m.to)).toEqual([["echelon@msa-ain-rhone.example"]]);
+  });
+
+  it("an ELSM message notifies the liberal doctor's own mailbox, with no medical content", async () => {
+    const id = (await conversationBySubject(app, "Recherche")).id;
+    await elsmWrites(app, "AIN", id, "Merci de transmettre le compte rendu d'hospitalisation de Mme SOLANA.");
+    await app.notifier.flush();
+    expect(smtp.received).toHaveLength(1);
+    const [mail] = smtp.received;
+    expect(mail!.to).toEqual(["jl.mezin@medecin.example"]);
+    const text = readable(mail!.raw);
+    expect(text).toContain("https://ems.example/ps/login");
+    expectNoMedicalContent(text, ["SOLANA", "Inès", solana.nir, "Recherche", "compte rendu", "hospitalisation"]);
+  });
+
+  it("an ELSM message to a salaried doctor's structure goes to the structure's main mailbox", async () => {
+    const s = await signInPs(app, drRoux);
+    const { hidden } = await openCompose(s, moreauMsa);
+    await postForm(s, "/ps/conversations", { ...hidden, subject: "Posée par le centre", body: "Bonjour", action: "send" });
+    await app.notifier.flush();
+    smtp.received.length = 0;
+
+    const id = (await conversationBySubject(app, "Posée par le centre")).id;
+    await elsmWrites(app, "RHONE", id, "Réponse de l'échelon MSA au sujet de Mme MOREAU.");
+    await app.notifier.flush();
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0]!.to).toEqual(["accueil@cds-tilleuls.example"]);
+    expectNoMedicalContent(readable(smtp.received[0]!.raw), ["MOREAU", "Jeanne", moreauMsa.nir, "Posée par le centre", "Réponse de l'échelon"]);
+  });
+
+  it("a doctor without a notification mailbox gets no mail, and the message is still delivered", async () => {
+    const martin = (await app.db("practitioners").where({ nam: drMartin.nam }).first("id")).id;
+    const ain = await app.db("elsms").where({ code: "ELSM 011" }).first("id");
+    const now = new Date().toISOString();
+    const [row] = await app.db("conversations").insert({
+      subject: "Sans boîte", patient_id: null, ps_practitioner_id: martin, elsm_id: ain.id, started_by: "ps", started_by_practitioner_id: martin,
+      state: "a_traiter", last_message_at: now, last_message_side: "ps", created_at: now,
+    }).returning("id");
+    const id = typeof row === "object" ? row.id : row;
+    await app.db("messages").insert({ conversation_id: id, side: "ps", author_practitioner_id: martin, body: "Question", sent_at: now });
+    await elsmWrites(app, "AIN", id, "Réponse");
+    await app.notifier.flush();
+    expect(smtp.received).toHaveLength(0);
+    expect(await app.db("messages").where({ conversation_id: id })).toHaveLength(2);
+  });
+
+  it("a draft notifies nobody", async () => {
+    const s = await signInPs(app, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    await postForm(s, "/ps/conversations", { ...hidden, subject: "Juste un brouillon", body: "x", action: "draft" });
+    await app.notifier.flush();
+    expect(smtp.received).toHaveLength(0);
+  });
+});
+
+describe("without SMTP", () => {
+  let local: TestApp;
+  beforeAll(async () => { local = await startTestApp(); });
+  afterAll(async () => { await local.close(); });
+
+  it("the mail lands as an .eml file in the outbox folder, with no medical content", async () => {
+    const s = await signInPs(local, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    await postForm(s, "/ps/conversations", { ...hidden, subject: "Objet confidentiel", body: "Texte confidentiel", action: "send" });
+    await local.notifier.flush();
+
+    const outbox = path.join(local.dir, "outbox");
+    const files = fs.readdirSync(outbox).filter((f) => f.endsWith(".eml"));
+    expect(files).toHaveLength(1);
+    const text = readable(fs.readFileSync(path.join(outbox, files[0]!), "utf8"));
+    expect(text).toMatch(/^To: elsm011@assurance-maladie\.example$/m);
+    expect(text).toContain("Un nouveau message vous attend");
+    expectNoMedicalContent(text, ["BUNYEL", "Guillaume", bunyel.nir, "Objet confidentiel", "Texte confidentiel"]);
+  });
+});

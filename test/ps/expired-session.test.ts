@@ -1,0 +1,102 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { $, bunyel, csrfFrom, drGene, drMezin, hiddenFields, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
+import { openCompose, postForm, practitionerId, textOf } from "../helpers/ps.js";
+
+let app: TestApp;
+beforeAll(async () => { app = await startTestApp(); });
+afterAll(async () => { await app.close(); });
+
+/** Signs in through the login form on an existing browser; returns the login response. */
+async function logIn(browser: ReturnType<typeof request.agent>, who: { nam: string }) {
+  const page = await browser.get("/ps/login");
+  return browser.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: String(await practitionerId(app, who)), pin: "1234" });
+}
+
+async function expireEverySession(how: "deleted" | "timed out") {
+  if (how === "deleted") await app.db("sessions").del();
+  else await app.db("sessions").update({ expires_at: Date.now() - 1000 });
+}
+
+describe("a session that expired while the doctor was typing", () => {
+  it.each(["deleted", "timed out"] as const)("(row %s) sends the new question's text to login, then back in a draft", async (how) => {
+    const s = await signInPs(app, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    const subject = `Tapé avant expiration (${how})`;
+    await expireEverySession(how);
+
+    const res = await postForm(s, "/ps/conversations", { ...hidden, subject, body: "Un long texte\nà ne pas perdre.", action: "send" });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe("/ps/login");
+    expect(await app.db("conversations").where({ subject })).toHaveLength(0);
+
+    const loginPage = $((await s.agent.get("/ps/login")).text);
+    expect(textOf(loginPage, ".notice")).toContain("Votre session a expiré");
+
+    const back = await logIn(s.agent, drGene);
+    expect(back.status).toBe(303);
+    expect(back.headers.location).toMatch(/^\/ps\/drafts\/\d+$/);
+    const draft = $((await s.agent.get(back.headers.location)).text);
+    expect(draft("input#subject").val()).toBe(subject);
+    expect(draft("textarea#body").text()).toBe("Un long texte\nà ne pas perdre.");
+    // The draft is about the same patient, and it can now be sent.
+    expect(textOf(draft, "#detail dl.patient-card")).toContain("Guillaume BUNYEL");
+    const sent = await postForm(s, back.headers.location, { ...hiddenFields(draft.html()), subject, body: "Un long texte\nà ne pas perdre.", action: "send" });
+    expect(sent.status).toBe(303);
+    expect(await app.db("conversations").where({ subject })).toHaveLength(1);
+  });
+
+  it("keeps a reply's text too, back in the reply form", async () => {
+    const s = await signInPs(app, drGene);
+    const id = (await app.db("conversations").where({ subject: "complément d'info PSE" }).first("id")).id;
+    const form = await s.agent.get(`/ps/conversations/${id}/reply`);
+    await expireEverySession("deleted");
+    const res = await postForm(s, `/ps/conversations/${id}/messages`, { ...hiddenFields(form.text), body: "Réponse tapée avant expiration", action: "send" });
+    expect(res.headers.location).toBe("/ps/login");
+
+    const back = await logIn(s.agent, drGene);
+    expect(back.headers.location).toBe(`/ps/conversations/${id}/reply`);
+    const page = $((await s.agent.get(back.headers.location)).text);
+    expect(page("textarea#body").text()).toBe("Réponse tapée avant expiration");
+  });
+
+  it("with htmx, the expired post is told to go to login (HX-Redirect) and the text is still kept", async () => {
+    const s = await signInPs(app, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    await expireEverySession("deleted");
+    const res = await postForm(s, "/ps/conversations", { ...hidden, subject: "Tapé avec htmx", body: "Texte htmx", action: "send" }).set("HX-Request", "true");
+    expect(res.status).toBe(204);
+    expect(res.headers["hx-redirect"]).toBe("/ps/login");
+    const back = await logIn(s.agent, drGene);
+    const draft = $((await s.agent.get(back.headers.location)).text);
+    expect(draft("input#subject").val()).toBe("Tapé avec htmx");
+  });
+
+  it("does not hand the text to another doctor who logs in on the same browser", async () => {
+    const s = await signInPs(app, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    await expireEverySession("deleted");
+    await postForm(s, "/ps/conversations", { ...hidden, subject: "Pour Gene seulement", body: "Texte privé de Gene", action: "send" });
+
+    const other = await logIn(s.agent, drMezin);
+    expect(other.status).toBe(303);
+    expect(other.headers.location).not.toMatch(/drafts/);
+    expect(await app.db("drafts").where({ subject: "Pour Gene seulement" })).toHaveLength(0);
+    const mezinId = await practitionerId(app, drMezin);
+    expect(await app.db("drafts").where({ author_practitioner_id: mezinId })).toHaveLength(0);
+    const list = await s.agent.get("/ps/messages");
+    expect(list.text).not.toContain("Pour Gene seulement");
+    expect(list.text).not.toContain("Texte privé de Gene");
+  });
+
+  it("a post of a form signed for another doctor is not kept for them", async () => {
+    // Dr Mezin's browser posts a form that Dr Gene's session signed: it names Gene, so only Gene may get it back.
+    const gene = await signInPs(app, drGene);
+    const { hidden } = await openCompose(gene, bunyel);
+    const browser = request.agent(app.app);
+    await browser.post("/ps/conversations").field({ ...hidden, subject: "Signé pour Gene", body: "x", action: "send" });
+    const res = await logIn(browser, drMezin);
+    expect(res.headers.location).not.toMatch(/drafts/);
+    expect(await app.db("drafts").where({ subject: "Signé pour Gene" })).toHaveLength(0);
+  });
+});
