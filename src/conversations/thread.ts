@@ -6,7 +6,11 @@ import type { Actor } from "../http/actor.js";
 import { patientView, type PatientCardView } from "./forms.js";
 import type { ConversationRow } from "./scope.js";
 
-export type MessageView = { id: number; side: "ps" | "elsm"; author: string; date: string; body: string; attachments: AttachmentView[] };
+export type MessageView = {
+  id: number; side: "ps" | "elsm"; author: string; date: string; body: string; attachments: AttachmentView[];
+  /** For the viewer's own messages: when the other side opened it (null = not yet). */
+  readBy: { read: boolean; date: string | null } | null;
+};
 
 export type ThreadView = {
   id: number;
@@ -32,7 +36,7 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     .leftJoin("agents as a", "a.id", "m.author_agent_id")
     .where("m.conversation_id", c.id)
     .orderBy([{ column: "m.sent_at" }, { column: "m.id" }])
-    .select("m.id", "m.side", "m.body", "m.sent_at", "p.first_name as p_first", "p.last_name as p_last", "a.first_name as a_first", "a.last_name as a_last");
+    .select("m.id", "m.side", "m.body", "m.sent_at", "m.read_at", "p.first_name as p_first", "p.last_name as p_last", "a.first_name as a_first", "a.last_name as a_last");
   const files = rows.length
     ? await db("attachments").whereIn("message_id", rows.map((r) => r.id)).orderBy("id").select("id", "message_id", "original_name", "size_bytes")
     : [];
@@ -53,6 +57,7 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     messages: rows.map((r) => ({
       id: r.id, side: r.side, author: author(r), date: formatDateTime(r.sent_at), body: r.body,
       attachments: files.filter((f) => f.message_id === r.id).map((f) => ({ id: f.id, name: f.original_name, size: sizeLabel(f.size_bytes) })),
+      readBy: r.side === (actor.kind === "ps" ? "ps" : "elsm") ? { read: Boolean(r.read_at), date: r.read_at ? formatDateTime(r.read_at) : null } : null,
     })),
     canReply: actor.kind === "ps" || c.state !== "clos",
   };

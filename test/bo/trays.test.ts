@@ -102,12 +102,16 @@ describe("the loop across both sides", () => {
     let item = (await trayItems(anna, "a-traiter")).find((i) => i.subject === "BOUCLE COMPLÈTE");
     expect(item?.unread).toBe(true);
 
+    const before = await gene.agent.get(`/ps/conversations/${id}`);
+    expect(text(before.text, ".message-ps .read-state")).toBe("Pas encore lu par l'échelon");
     const opened = await anna.agent.get(`/bo/conversations/${id}`);
     expect(opened.status).toBe(200);
     expect(text(opened.text, ".messages")).toContain("Question du médecin");
     expect($(opened.text)(".attachments a").text()).toBe("compte-rendu.pdf");
     item = (await trayItems(anna, "a-traiter")).find((i) => i.subject === "BOUCLE COMPLÈTE");
     expect(item?.unread).toBe(false);
+    const after = await gene.agent.get(`/ps/conversations/${id}`);
+    expect(text(after.text, ".message-ps .read-state")).toMatch(/^Lu par l'échelon le \w+, \d{1,2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
 
     const answered = await reply(anna, "/bo", id, "Réponse de l'échelon");
     expect(answered.status).toBe(303);
