@@ -15,6 +15,19 @@
     }
   });
 
+  // A form post answered in place (422 with its errors, the beneficiary choice) has no address of its own:
+  // pushing the POST-only URL would make reload and Back show a 404. Keep the form's address instead;
+  // a post that redirected (Post/Redirect/Get) pushes the page it landed on as usual, and an address the
+  // server names (HX-Push-Url / HX-Replace-Url) is kept.
+  document.addEventListener("htmx:before:history:update", function (evt) {
+    var detail = evt.detail || {};
+    var source = detail.sourceElement;
+    var response = detail.response && detail.response.raw;
+    if (!source || source.tagName !== "FORM" || source.method !== "post" || !response || response.redirected) return;
+    if (response.headers.get("HX-Push-Url") || response.headers.get("HX-Replace-Url")) return;
+    evt.preventDefault();
+  });
+
   function announce(text) {
     var live = document.getElementById("live");
     if (!live || !text) return;
