@@ -219,6 +219,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     const draft = outcome.draftId ? await loadDraft(db, actorOf(req), String(outcome.draftId)) : null;
     const errors = outcome.status === "invalid" ? outcome.errors : {};
     const extra = { ...keep, errors, fileErrors: outcome.fileErrors };
+    if (draft) res.set("HX-Replace-Url", where.kind === "reply" ? `/bo/conversations/${where.id}/reply` : `/bo/drafts/${draft.id}`);
     if (where.kind === "reply") {
       const form = await replyForm(req, where.id, where.subject, draft, extra);
       return render(req, res, "bo/compose", { title: "Répondre", form, current: where.id }, errors.conversation ? 409 : 422);

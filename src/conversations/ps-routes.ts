@@ -83,6 +83,8 @@ export function psRoutes(deps: AppDeps): Router {
       subject: typed.subject, body: typed.body, errors: outcome.status === "invalid" ? outcome.errors : {}, fileErrors: outcome.fileErrors, submissionKey,
     };
     const form = target.kind === "reply" ? await replyForm(req, target, draft, extra) : await newQuestionForm(req, target as never, draft, extra);
+    // The refused send was kept as a draft: a reload (htmx history) shows that draft, not an empty form.
+    if (draft) res.set("HX-Replace-Url", target.kind === "reply" ? `/ps/conversations/${target.conversation.id}/reply` : `/ps/drafts/${draft.id}`);
     return render(req, res, "ps/compose", { title: form.heading, form }, 422);
   }
 
