@@ -17,7 +17,7 @@ import { accessHistory } from "../audit/history.js";
 import { submitCompose, type ComposeOutcome, type ComposeTarget, type FieldErrors } from "./compose.js";
 import { composeForm, patientView, readComposeInput, type ComposeFormView } from "./forms.js";
 import { newDrafts, parseCursor, trayCounts, trayPage, TRAYS, type Tray } from "./lists.js";
-import { closeConversation, openConversation } from "./operations.js";
+import { closeConversation, discardDraft, openConversation } from "./operations.js";
 import { loadConversation, loadDraft, type DraftRow } from "./scope.js";
 import { threadView } from "./thread.js";
 
@@ -263,11 +263,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   });
   router.post("/bo/drafts/:draftId/delete", ...requireAgent, async (req, res) => {
     const draft = await loadDraft(db, actorOf(req), req.params.draftId);
-    await db.transaction(async (trx) => {
-      await trx("attachments").where({ draft_id: draft.id }).update({ draft_id: null });
-      await trx("drafts").where({ id: draft.id }).del();
-      await audit(trx, agentContext(req), "draft.deleted", { type: "draft", id: draft.id });
-    });
+    await discardDraft(deps, agentContext(req), draft);
     flash(req, "Le brouillon a été supprimé.");
     res.redirect(303, draft.conversation_id ? `/bo/conversations/${draft.conversation_id}` : "/bo");
   });
@@ -309,7 +305,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   });
   router.post("/bo/conversations/:id/close", ...requireAgent, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
-    if (conversation.state !== "clos") await closeConversation(db, agentContext(req), conversation);
+    if (conversation.state !== "clos") await closeConversation(deps, agentContext(req), conversation);
     flash(req, "La conversation a été clôturée : elle est rangée dans la bannette CLOS.");
     res.redirect(303, `/bo/conversations/${conversation.id}`);
   });

@@ -92,10 +92,11 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const hasContent = Boolean(draft || input.subject.trim() || input.body.trim() || stored.length);
   const canSend = sending && Object.keys(errors).length === 0;
 
+  const removedKeys: string[] = [];
   try {
-    return await db.transaction(async (trx) => {
+    const outcome = await db.transaction(async (trx): Promise<ComposeOutcome> => {
       let draftId: number | null = draft?.id ?? null;
-      if (hasContent) draftId = await saveDraft(trx, ctx, target, draft, input, stored);
+      if (hasContent) draftId = await saveDraft(trx, ctx, target, draft, input, stored, removedKeys);
       if (!canSend) {
         if (!draftId) {
           if (!sending) {
@@ -112,6 +113,8 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
       const conversationId = await deliver(trx, ctx, target, draftId!, input);
       return { status: "sent", conversationId } as const;
     });
+    await Promise.all(removedKeys.map((k) => storage.remove(k).catch(() => undefined)));
+    return outcome;
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     // A concurrent double submit won the race: answer as it did.
@@ -123,7 +126,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   }
 }
 
-async function saveDraft(trx: Knex, ctx: RequestContext, target: ComposeTarget, draft: DraftRow | null, input: ComposeInput, stored: Awaited<ReturnType<typeof acceptUploads>>["stored"]): Promise<number> {
+async function saveDraft(trx: Knex, ctx: RequestContext, target: ComposeTarget, draft: DraftRow | null, input: ComposeInput, stored: Awaited<ReturnType<typeof acceptUploads>>["stored"], removedKeys: string[]): Promise<number> {
   const now = new Date().toISOString();
   const fields = { subject: input.subject.slice(0, SUBJECT_MAX), body: input.body.slice(0, BODY_MAX), updated_at: now };
   let draftId: number;
@@ -136,7 +139,9 @@ async function saveDraft(trx: Knex, ctx: RequestContext, target: ComposeTarget, 
     } : {};
     await trx("drafts").where({ id: draftId }).update({ ...fields, ...recipient });
     if (input.removeAttachmentIds.length) {
-      await trx("attachments").where({ draft_id: draftId }).whereIn("id", input.removeAttachmentIds).update({ draft_id: null });
+      const removed = trx("attachments").where({ draft_id: draftId }).whereIn("id", input.removeAttachmentIds);
+      removedKeys.push(...((await removed.clone().pluck("storage_key")) as string[]));
+      await removed.del();
     }
   } else {
     const actor = ctx.actor;

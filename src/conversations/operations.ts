@@ -1,8 +1,34 @@
+import type { Knex } from "knex";
+import type { FileStorage } from "../attachments/storage.js";
 import { audit } from "../audit/audit.js";
 import type { Db } from "../db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../http/actor.js";
 import { HttpError } from "../http/errors.js";
-import type { ConversationRow } from "./scope.js";
+import type { ConversationRow, DraftRow } from "./scope.js";
+
+/** Deletes drafts with their attachment rows; returns the storage keys to remove once committed. */
+async function dropDrafts(trx: Knex, draftIds: Knex.QueryBuilder | number[]): Promise<string[]> {
+  const ids = Array.isArray(draftIds) ? draftIds : (await draftIds.pluck("id")) as number[];
+  if (ids.length === 0) return [];
+  const keys = (await trx("attachments").whereIn("draft_id", ids).pluck("storage_key")) as string[];
+  await trx("attachments").whereIn("draft_id", ids).del();
+  await trx("drafts").whereIn("id", ids).del();
+  return keys;
+}
+
+async function removeFiles(storage: FileStorage, keys: string[]): Promise<void> {
+  await Promise.all(keys.map((k) => storage.remove(k).catch(() => undefined)));
+}
+
+/** Discards a draft (new question or reply) and its attachments. */
+export async function discardDraft(deps: { db: Db; storage: FileStorage }, ctx: RequestContext, draft: DraftRow): Promise<void> {
+  const keys = await deps.db.transaction(async (trx) => {
+    const dropped = await dropDrafts(trx, [draft.id]);
+    await audit(trx, ctx, "draft.deleted", { type: "draft", id: draft.id });
+    return dropped;
+  });
+  await removeFiles(deps.storage, keys);
+}
 
 /** Opening a thread marks the other side's messages read (the ELSM then sees [Lu]) and is traced. */
 export async function openConversation(db: Db, ctx: RequestContext, conversation: ConversationRow): Promise<void> {
@@ -15,24 +41,24 @@ export async function openConversation(db: Db, ctx: RequestContext, conversation
 }
 
 /** PS side: the thread leaves this PS's (or structure's) list for good; the ELSM keeps it (manual §4). */
-export async function deleteForPs(db: Db, ctx: RequestContext<PsActor>, conversation: ConversationRow): Promise<void> {
-  await db.transaction(async (trx) => {
+export async function deleteForPs(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<PsActor>, conversation: ConversationRow): Promise<void> {
+  const keys = await deps.db.transaction(async (trx) => {
     await trx("conversations").where({ id: conversation.id }).update({ ps_deleted_at: new Date().toISOString() });
-    const drafts = trx("drafts").where({ conversation_id: conversation.id, side: "ps" });
-    await trx("attachments").whereIn("draft_id", drafts.clone().select("id")).update({ draft_id: null });
-    await drafts.del();
+    const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "ps" }));
     await audit(trx, ctx, "conversation.deleted", { type: "conversation", id: conversation.id });
+    return dropped;
   });
+  await removeFiles(deps.storage, keys);
 }
 
 /** ELSM side: the thread moves to CLOS, stays readable, and the ELSM can no longer write in it (manual §10). */
-export async function closeConversation(db: Db, ctx: RequestContext<AgentActor>, conversation: ConversationRow): Promise<void> {
+export async function closeConversation(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<AgentActor>, conversation: ConversationRow): Promise<void> {
   if (conversation.state === "clos") throw new HttpError(409, "already closed");
-  await db.transaction(async (trx) => {
+  const keys = await deps.db.transaction(async (trx) => {
     await trx("conversations").where({ id: conversation.id }).update({ state: "clos", closed_at: new Date().toISOString() });
-    const drafts = trx("drafts").where({ conversation_id: conversation.id, side: "elsm" });
-    await trx("attachments").whereIn("draft_id", drafts.clone().select("id")).update({ draft_id: null });
-    await drafts.del();
+    const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "elsm" }));
     await audit(trx, ctx, "conversation.closed", { type: "conversation", id: conversation.id });
+    return dropped;
   });
+  await removeFiles(deps.storage, keys);
 }

@@ -16,7 +16,7 @@ import { psContext, requirePs } from "../http/guards.js";
 import { submitCompose, type ComposeOutcome, type ComposeTarget } from "./compose.js";
 import { composeForm, patientView, readComposeInput, type ComposeFormView } from "./forms.js";
 import { newDrafts, parseCursor, psList, psUnreadCount } from "./lists.js";
-import { deleteForPs, openConversation } from "./operations.js";
+import { deleteForPs, discardDraft, openConversation } from "./operations.js";
 import { loadConversation, loadDraft, type DraftRow } from "./scope.js";
 import { threadView } from "./thread.js";
 
@@ -197,11 +197,7 @@ export function psRoutes(deps: AppDeps): Router {
   });
   router.post("/ps/drafts/:draftId/delete", ...requirePs, async (req, res) => {
     const draft = await loadDraft(db, actorOf(req), req.params.draftId);
-    await db.transaction(async (trx) => {
-      await trx("attachments").where({ draft_id: draft.id }).update({ draft_id: null });
-      await trx("drafts").where({ id: draft.id }).del();
-      await audit(trx, psContext(req), "draft.deleted", { type: "draft", id: draft.id });
-    });
+    await discardDraft(deps, psContext(req), draft);
     flash(req, "Le brouillon a été supprimé.");
     res.redirect(303, draft.conversation_id ? `/ps/conversations/${draft.conversation_id}` : "/ps/messages");
   });
@@ -233,7 +229,7 @@ export function psRoutes(deps: AppDeps): Router {
   });
   router.post("/ps/conversations/:id/delete", ...requirePs, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
-    await deleteForPs(db, psContext(req), conversation);
+    await deleteForPs(deps, psContext(req), conversation);
     flash(req, "La conversation a été supprimée de votre liste.");
     res.redirect(303, "/ps/messages");
   });
