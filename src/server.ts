@@ -1,5 +1,5 @@
 import cluster from "node:cluster";
-import type { Server } from "node:http";
+import type { ServerResponse } from "node:http";
 import { loadConfig } from "./config.js";
 import { connect } from "./db/connection.js";
 import type { KnexSessionStore } from "./http/session-store.js";
@@ -9,41 +9,70 @@ const config = loadConfig();
 const workers = Math.max(1, Number.parseInt(process.env.WEB_CONCURRENCY ?? "1", 10) || 1);
 
 async function startWorker(): Promise<void> {
-  const { app, db, logger, notifier } = buildRuntime(config);
-  const server: Server = app.listen(config.port, () => logger.info({ port: config.port, pid: process.pid }, "listening"));
+  const { app, db, logger, notifier, storage } = buildRuntime(config);
+  await storage.sweepTmp(60 * 60_000);
+  const server = app.listen(config.port, () => logger.info({ port: config.port, pid: process.pid }, "listening"));
   const store = app.locals.sessionStore as KnexSessionStore;
   const timers = [
     setInterval(() => void notifier.flush().catch((err) => logger.warn({ err }, "notification flush failed")), 30_000),
     setInterval(() => void store.prune().catch(() => undefined), 10 * 60_000),
   ];
+  // Graceful shutdown: stop accepting, let requests in flight finish, and tell keep-alive clients
+  // (browsers, load balancer) to close their connection after the response they are waiting for.
+  let closing = false;
+  const inFlight = new Set<ServerResponse>();
+  server.on("request", (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    if (closing) res.setHeader("Connection", "close");
+    res.on("close", () => inFlight.delete(res));
+  });
   const stop = (signal: string) => {
+    if (closing) return;
+    closing = true;
     logger.info({ signal }, "shutting down");
     timers.forEach(clearInterval);
+    for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
     server.close(() => void db.destroy().then(() => process.exit(0)));
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();
   };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** Migrate and seed; replicas started together may race on an empty database, so retry (both steps are idempotent). */
+async function prepareWithRetry(): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const db = connect(config);
+    try {
+      await prepareDatabase(db, process.env.SEED_DEMO !== "false");
+      return;
+    } catch (err) {
+      if (attempt >= 6) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt + Math.random() * 300));
+    } finally {
+      await db.destroy();
+    }
+  }
 }
 
 async function main(): Promise<void> {
   if (cluster.isPrimary) {
     // Workers must share one session secret; a generated one is handed to them through the environment.
     process.env.SESSION_SECRET ??= config.sessionSecret;
-    const db = connect(config);
-    await prepareDatabase(db, process.env.SEED_DEMO !== "false");
-    await db.destroy();
+    await prepareWithRetry();
     if (workers > 1) {
+      let stopping = false;
       for (let i = 0; i < workers; i += 1) cluster.fork();
-      cluster.on("exit", (worker, code) => {
-        if (code !== 0) cluster.fork();
+      cluster.on("exit", (_worker, code) => {
+        if (code !== 0 && !stopping) cluster.fork();
       });
       const stopAll = () => {
+        stopping = true;
         for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
       };
-      process.once("SIGTERM", stopAll);
-      process.once("SIGINT", stopAll);
+      process.on("SIGTERM", stopAll);
+      process.on("SIGINT", stopAll);
       return;
     }
   }

@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import * as initialSchema from "./20261126140000_initial_schema.js";
 import * as rateLimits from "./20261126150000_rate_limits.js";
 import * as searchIndexes from "./20261126160000_search_indexes.js";
+import * as notificationClaims from "./20261126170000_notification_claims.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -11,6 +12,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261126140000_initial_schema": initialSchema,
   "20261126150000_rate_limits": rateLimits,
   "20261126160000_search_indexes": searchIndexes,
+  "20261126170000_notification_claims": notificationClaims,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

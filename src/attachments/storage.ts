@@ -13,6 +13,8 @@ export interface FileStorage {
   put(tmpPath: string): Promise<string>;
   open(key: string): fs.ReadStream;
   remove(key: string): Promise<void>;
+  /** Deletes uploads left in the temporary folder by a crash (older than `olderThanMs`). */
+  sweepTmp(olderThanMs: number): Promise<number>;
 }
 
 export function localStorage(root: string): FileStorage {
@@ -39,5 +41,17 @@ export function localStorage(root: string): FileStorage {
     },
     open: (key) => fs.createReadStream(locate(key)),
     remove: (key) => fs.promises.rm(locate(key), { force: true }),
+    async sweepTmp(olderThanMs) {
+      let removed = 0;
+      for (const name of await fs.promises.readdir(tmpDir)) {
+        const file = path.join(tmpDir, name);
+        const stat = await fs.promises.stat(file).catch(() => null);
+        if (stat && Date.now() - stat.mtimeMs > olderThanMs) {
+          await fs.promises.rm(file, { force: true });
+          removed += 1;
+        }
+      }
+      return removed;
+    },
   };
 }

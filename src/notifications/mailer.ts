@@ -59,13 +59,23 @@ export function createTransport(smtpUrl: string | undefined, outboxDir: string):
 
 export type Notifier = { flush(): Promise<number> };
 
-/** Delivers queued notifications (after commit); failures stay queued and are retried. */
+const CLAIM_MS = 5 * 60_000;
+
+/**
+ * Delivers queued notifications (after commit); failures stay queued and are retried. Each row is
+ * claimed first with a conditional update, so that processes flushing at the same time never mail it twice.
+ */
 export function createNotifier(db: Db, transport: Transporter, from: string, publicUrl: string, logger: Logger): Notifier {
   let running: Promise<number> | null = null;
+  const claimable = (q: Knex.QueryBuilder, now: number) =>
+    q.whereNull("sent_at").where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", now));
   const deliver = async (): Promise<number> => {
-    const pending = await db("notifications").whereNull("sent_at").where("attempts", "<", 5).orderBy("id").limit(50);
+    const pending = await claimable(db("notifications"), Date.now()).where("attempts", "<", 5).orderBy("id").limit(50);
     let sent = 0;
     for (const n of pending) {
+      const now = Date.now();
+      const claimed = await claimable(db("notifications").where({ id: n.id }), now).update({ claimed_until: now + CLAIM_MS });
+      if (claimed !== 1) continue;
       const { subject, text } = mailText(publicUrl, n.recipient_elsm_id != null);
       try {
         await transport.sendMail({ from, to: n.email, subject, text });
@@ -73,7 +83,7 @@ export function createNotifier(db: Db, transport: Transporter, from: string, pub
         sent += 1;
       } catch (err) {
         logger.warn({ notification: n.id, err: (err as Error).message }, "notification not delivered");
-        await db("notifications").where({ id: n.id }).update({ attempts: n.attempts + 1, last_error: String((err as Error).message).slice(0, 300) });
+        await db("notifications").where({ id: n.id }).update({ attempts: n.attempts + 1, claimed_until: null, last_error: String((err as Error).message).slice(0, 300) });
       }
     }
     return sent;
