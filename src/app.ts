@@ -96,6 +96,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(backOfficeRoutes(deps));
 
   app.use(notFoundHandler);
-  app.use(errorHandler(logger, config.env === "development"));
+  app.use(errorHandler(logger, config.showErrorDetails));
   return app;
 }

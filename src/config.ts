@@ -18,6 +18,8 @@ export interface Config {
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
   secureCookies: boolean;
+  /** Stack traces on error pages: only with NODE_ENV=development explicitly. */
+  showErrorDetails: boolean;
   trustProxy: boolean;
   logLevel: string;
   loginLimitPerAddress: number;
@@ -54,7 +56,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecret: env.SESSION_SECRET ?? crypto.randomBytes(32).toString("hex"),
     sessionIdleMinutes: int(env.SESSION_IDLE_MINUTES, 30),
     sessionAbsoluteHours: int(env.SESSION_ABSOLUTE_HOURS, 12),
-    secureCookies: env.COOKIE_SECURE === "true",
+    // Production is served over TLS: Secure cookies unless explicitly turned off.
+    secureCookies: env.COOKIE_SECURE ? env.COOKIE_SECURE === "true" : nodeEnv === "production",
+    showErrorDetails: env.NODE_ENV === "development",
     trustProxy: env.TRUST_PROXY === "true",
     logLevel: env.LOG_LEVEL ?? (nodeEnv === "test" ? "silent" : "info"),
     loginLimitPerAddress: int(env.LOGIN_LIMIT_PER_ADDRESS, 20),

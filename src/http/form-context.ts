@@ -12,10 +12,11 @@ export type FormContext = {
   c?: number; // conversation id
   rp?: number; // recipient practitioner id (ELSM new question)
   rs?: number; // recipient structure id
+  iat?: number; // when the form was served (ms)
 };
 
 export function signContext(secret: string, context: FormContext): string {
-  const payload = Buffer.from(JSON.stringify(context)).toString("base64url");
+  const payload = Buffer.from(JSON.stringify({ ...context, iat: Date.now() })).toString("base64url");
   const mac = crypto.createHmac("sha256", secret).update(payload).digest("base64url");
   return `${payload}.${mac}`;
 }

@@ -49,7 +49,11 @@ export function loginLimiters(db: Db, perAddress: number, perCard: number, windo
     rateLimit({ ...common, limit: perAddress, store: new KnexRateLimitStore(db, "login-ip:"), keyGenerator: (req) => ipKeyGenerator(req.ip ?? "") }),
     rateLimit({
       ...common, limit: perCard, store: new KnexRateLimitStore(db, "login-card:"),
-      keyGenerator: (req) => String(req.body?.card ?? req.body?.agent ?? "none").slice(0, 20),
+      // The parsed id, so that "2", "02" and "002" are one card.
+      keyGenerator: (req) => {
+        const raw = String(req.body?.card ?? req.body?.agent ?? "");
+        return /^\d{1,9}$/.test(raw) ? String(Number(raw)) : "invalid";
+      },
     }),
   ];
 }

@@ -100,3 +100,32 @@ describe("a session that expired while the doctor was typing", () => {
     expect(await app.db("drafts").where({ subject: "Signé pour Gene" })).toHaveLength(0);
   });
 });
+
+describe("what the expired-session rescue refuses", () => {
+  it("a post from another site is not kept (no planting of drafts cross-site)", async () => {
+    const s = await signInPs(app, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    await expireEverySession("deleted");
+    const res = await s.agent.post("/ps/conversations").set("Sec-Fetch-Site", "cross-site").set("Origin", "https://evil.example")
+      .field({ ...hidden, subject: "Planté depuis un autre site", body: "x", action: "send" });
+    expect(res.headers.location).toBe("/ps/login");
+    const back = await logIn(s.agent, drGene);
+    expect(back.headers.location).toBe("/ps");
+    expect(await app.db("drafts").where({ subject: "Planté depuis un autre site" })).toHaveLength(0);
+  });
+
+  it("a form served more than a day ago is not kept", async () => {
+    const s = await signInPs(app, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    const { signContext, readContext } = await import("../../src/http/form-context.js");
+    const context = readContext(app.config.sessionSecret, hidden._ctx)!;
+    const realNow = Date.now;
+    Date.now = () => realNow() - 25 * 3_600_000;
+    const old = signContext(app.config.sessionSecret, context);
+    Date.now = realNow;
+    await expireEverySession("deleted");
+    await s.agent.post("/ps/conversations").field({ ...hidden, _ctx: old, subject: "Formulaire trop ancien", body: "x", action: "send" });
+    await logIn(s.agent, drGene);
+    expect(await app.db("drafts").where({ subject: "Formulaire trop ancien" })).toHaveLength(0);
+  });
+});

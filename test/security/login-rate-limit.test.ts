@@ -37,3 +37,21 @@ describe("login rate limits (shared through the database)", () => {
     expect(blocked.status).toBe(429);
   });
 });
+
+describe("the per-card limit cannot be sidestepped", () => {
+  it("by writing the card id with leading zeros", async () => {
+    const limited = await startTestApp({ LOGIN_LIMIT_PER_ADDRESS: "100", LOGIN_LIMIT_PER_CARD: "2" });
+    try {
+      const card = (await limited.db("practitioners").where({ nam: drMezin.nam }).first("id")).id;
+      const browser = request.agent(limited.app);
+      const statuses: number[] = [];
+      for (const written of [String(card), `0${card}`, `00${card}`]) {
+        const page = await browser.get("/ps/login");
+        statuses.push((await browser.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: written, pin: "9999" })).status);
+      }
+      expect(statuses).toEqual([422, 422, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});

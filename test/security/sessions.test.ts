@@ -94,3 +94,16 @@ describe("sessions", () => {
     expect((await s.agent.post("/session/prolonger")).status).toBe(403);
   });
 });
+
+describe("production defaults", () => {
+  it("cookies are Secure in production unless turned off, and error pages show no stack trace", async () => {
+    const { loadConfig } = await import("../../src/config.js");
+    const prod = loadConfig({ NODE_ENV: "production", SESSION_SECRET: "x".repeat(32) });
+    expect(prod.secureCookies).toBe(true);
+    expect(prod.showErrorDetails).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", SESSION_SECRET: "x".repeat(32), COOKIE_SECURE: "false" }).secureCookies).toBe(false);
+    expect(loadConfig({}).showErrorDetails).toBe(false);
+    expect(loadConfig({ NODE_ENV: "development" }).showErrorDetails).toBe(true);
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/SESSION_SECRET/);
+  });
+});
