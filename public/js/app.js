@@ -7,11 +7,18 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  // The element that asked for the update (a form's submit button, else the link or form): it may say where
+  // the focus goes afterwards (data-focus-after), since by then it has been replaced.
+  var focusAfter = null;
+
   // htmx requests carry the CSRF token as a header too (forms already post it as a field).
   document.addEventListener("htmx:config:request", function (evt) {
+    var ctx = evt.detail && evt.detail.ctx;
+    var trigger = (ctx && ctx.request && ctx.request.submitter) || evt.target;
+    focusAfter = trigger && trigger.getAttribute ? trigger.getAttribute("data-focus-after") : null;
     var token = csrfToken();
-    if (token && evt.detail && evt.detail.ctx && evt.detail.ctx.request) {
-      evt.detail.ctx.request.headers["X-CSRF-Token"] = token;
+    if (token && ctx && ctx.request) {
+      ctx.request.headers["X-CSRF-Token"] = token;
     }
   });
 
@@ -35,18 +42,46 @@
     window.setTimeout(function () { live.textContent = text; }, 50);
   }
 
-  // After an in-place update, move focus where the user expects it: the error summary, or the new
-  // heading of the detail pane; and announce confirmations to screen readers.
+  // Focuses the first of these elements that can take the focus (one inside a closed <details> cannot).
+  function focusFirst(candidates) {
+    for (var i = 0; i < candidates.length; i++) {
+      var el = candidates[i];
+      if (!el) continue;
+      if (el.tabIndex < 0 && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+      el.focus();
+      if (document.activeElement === el) return el;
+    }
+    return null;
+  }
+
+  // After an in-place update, move focus where the user expects it: the error summary (or a confirmation
+  // question), else where the trigger said (the search results, back to the trigger), else the new heading
+  // of the detail pane; and announce confirmations to screen readers.
   document.addEventListener("htmx:after:swap", function () {
     var main = document.getElementById("main");
     if (!main) return;
-    var target = main.querySelector("[data-focus]") || main.querySelector("#detail h1") || main.querySelector("h1");
-    if (target) {
-      if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
-      target.focus();
-    }
-    var notice = main.querySelector(".notice");
-    if (notice) announce(notice.textContent);
+    var candidates = [main.querySelector("[data-focus]")];
+    (focusAfter || "").split(",").forEach(function (selector) {
+      if (selector.trim()) candidates.push(document.querySelector(selector.trim()));
+    });
+    focusAfter = null;
+    candidates.push(main.querySelector("#detail h1"), main.querySelector("h1"));
+    var target = focusFirst(candidates);
+    // A confirmation, else the new status of the content (search results, the recipient found): a region
+    // that arrives with the swap is not read by itself, the page's live region says it.
+    var status = main.querySelector(".notice") || (target && target.matches('[role="status"]') ? target : main.querySelector('#detail [role="status"]'));
+    if (status) announce(status.textContent.replace(/\s+/g, " ").trim());
+  });
+
+  // Escape closes the open panel the focus is in (RECHERCHE, Historique des accès: a <details> does not close
+  // by itself) and gives the focus back to its summary.
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Escape" || evt.defaultPrevented) return;
+    var panel = evt.target && evt.target.closest ? evt.target.closest("details[open]") : null;
+    if (!panel || panel.closest("dialog")) return;
+    panel.open = false;
+    var summary = panel.querySelector("summary");
+    if (summary) summary.focus();
   });
 
   // Without JavaScript the error summary is the first thing read; with it, it also takes focus.

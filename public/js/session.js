@@ -60,8 +60,13 @@
 
   function close() {
     dialog.close();
-    if (returnFocus && returnFocus.focus) returnFocus.focus();
   }
+
+  // However the dialog closes (its buttons, or Escape), the focus goes back where it was.
+  dialog.addEventListener("close", function () {
+    if (returnFocus && returnFocus.isConnected && returnFocus.focus) returnFocus.focus();
+    returnFocus = null;
+  });
 
   document.getElementById("session-extend").addEventListener("click", function () {
     fetch("/session/prolonger", { method: "POST", headers: { "X-CSRF-Token": token() }, credentials: "same-origin" })

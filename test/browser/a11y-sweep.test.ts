@@ -263,6 +263,11 @@ for (const javaScriptEnabled of [true, false]) {
         await act(page, () => page.getByRole("link", { name: "Sélectionner un patient" }).click(), detail().getByRole("heading", { name: "Sélectionner un patient" }));
         await audit(page, "Sélection du patient", "page");
 
+        // No card chosen (a browser that does not check `required` lets the form go): the server says so.
+        await page.locator("#vitale").evaluate((el) => el.removeAttribute("required"));
+        await act(page, () => detail().getByRole("button", { name: "Lire la carte Vitale" }).click(), page.locator("#error-summary"));
+        await audit(page, "Sélection du patient", "no Vitale card read", { errors: true, status: /Aucune carte Vitale/ });
+
         const cases: [string, string, string, RegExp][] = [
           ["empty NIR", "", "", /Saisissez le NIR/],
           ["NIR too short", "17004693", "72", /13 caractères \(vous en avez saisi 8\)/],

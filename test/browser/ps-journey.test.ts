@@ -236,7 +236,8 @@ for (const javaScriptEnabled of [true, false]) {
       await page.waitForURL((u) => u.pathname === "/ps/messages");
       const state = list().locator(".search-state");
       await expect.poll(() => state.innerText()).toMatch(/Résultats de la recherche : \d+ conversations?\./);
-      await expectArrived();
+      // The focus goes to what the search changed: the results' status, at the top of the list.
+      await expectArrived("#search-results");
       const rows = await list().locator("li").allInnerTexts();
       expect(rows.length).toBeGreaterThan(1);
       for (const row of rows) expect(row).toContain("Patient(e): Guillaume BUNYEL");
@@ -247,7 +248,8 @@ for (const javaScriptEnabled of [true, false]) {
 
       await page.getByRole("button", { name: "RÉINITIALISER" }).click();
       await expect.poll(() => state.count()).toBe(0);
-      await expectArrived();
+      // The panel closes with the reset: the focus goes back to its summary (RÉINITIALISER is hidden in it).
+      await expectArrived("#search-toggle");
       expect(await list().locator("li", { hasText: "Durée arrêt de travail Lombalgie" }).count()).toBe(1);
       expect(await page.getByLabel("Nom").inputValue()).toBe("");
       await expectAccessible("the list after resetting the search");
