@@ -3,6 +3,7 @@ import * as initialSchema from "./20261126140000_initial_schema.js";
 import * as rateLimits from "./20261126150000_rate_limits.js";
 import * as searchIndexes from "./20261126160000_search_indexes.js";
 import * as notificationClaims from "./20261126170000_notification_claims.js";
+import * as counters from "./20261126180000_counters.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -13,6 +14,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261126150000_rate_limits": rateLimits,
   "20261126160000_search_indexes": searchIndexes,
   "20261126170000_notification_claims": notificationClaims,
+  "20261126180000_counters": counters,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { hashPin } from "../../src/auth/pin.js";
+import { recountDerived } from "../../src/conversations/counters.js";
 import { nameKey } from "../../src/directory/names.js";
 
 /** Demo PIN of every simulated CPS card. */
@@ -137,6 +138,7 @@ export async function seedDemo(knex: Knex): Promise<boolean> {
       side: "ps", author_practitioner_id: gene, patient_id: bunyel, elsm_id: ain,
       subject: "Maladie pro - Urgent", body: "Bonjour,\nDemande d'avis sur une reconnaissance en maladie professionnelle.", created_at: now, updated_at: now,
     });
+    await recountDerived(trx);
   });
   return true;
 }

@@ -9,6 +9,7 @@ import { insertedId, isUniqueViolation } from "../db/dialect.js";
 import type { PatientCard } from "../directory/queries.js";
 import type { Actor, RequestContext } from "../http/actor.js";
 import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
+import { lockedState, moveTray } from "./counters.js";
 import { conversationsOf, draftsOf, type ConversationRow, type DraftRow } from "./scope.js";
 
 export const SUBJECT_MAX = 200;
@@ -190,12 +191,16 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     psPractitionerId = c.ps_practitioner_id;
     psStructureId = c.ps_structure_id;
     elsmId = c.elsm_id;
+    const before = await lockedState(trx, c.id);
+    const after = side === "ps" ? "a_traiter" : "en_cours";
     const moved = side === "ps"
-      ? { state: "a_traiter", closed_at: null, last_message_at: now, last_message_side: "ps" }
+      ? { state: after, closed_at: null, last_message_at: now, last_message_side: "ps" }
       // An ELSM message relaunches a thread the PS side had deleted (manual §4).
-      : { state: "en_cours", last_message_at: now, last_message_side: "elsm", redacteur_agent_id: (actor as { agentId: number }).agentId, ps_deleted_at: null };
-    await trx("conversations").where({ id: c.id }).where("last_message_at", "<=", now).update(moved);
-    if (side === "ps" && c.state === "clos") await audit(trx, ctx, "conversation.reopened", { type: "conversation", id: c.id });
+      : { state: after, last_message_at: now, last_message_side: "elsm", redacteur_agent_id: (actor as { agentId: number }).agentId, ps_deleted_at: null };
+    const changed = await trx("conversations").where({ id: c.id }).where("last_message_at", "<=", now).update(moved);
+    if (changed) await moveTray(trx, c.elsm_id, before, after);
+    await trx("conversations").where({ id: c.id }).increment(side === "ps" ? "elsm_unread" : "ps_unread", 1);
+    if (side === "ps" && before === "clos") await audit(trx, ctx, "conversation.reopened", { type: "conversation", id: c.id });
   } else {
     if (actor.kind === "ps" && target.kind === "ps-new") {
       psPractitionerId = actor.structureId ? null : actor.practitionerId;
@@ -218,8 +223,10 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
       state: side === "ps" ? "a_traiter" : "en_cours",
       redacteur_agent_id: actor.kind === "agent" ? actor.agentId : null,
       last_message_at: now, last_message_side: side, created_at: now,
+      ps_unread: side === "elsm" ? 1 : 0, elsm_unread: side === "ps" ? 1 : 0,
     }).returning("id");
     conversationId = insertedId(row);
+    await moveTray(trx, elsmId, null, side === "ps" ? "a_traiter" : "en_cours");
   }
 
   const [msg] = await trx("messages").insert({

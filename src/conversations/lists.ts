@@ -58,7 +58,7 @@ function withListColumns(db: Knex, q: Knex.QueryBuilder, unreadSide: "ps" | "els
       "pp.first_name as pp_first_name", "pp.last_name as pp_last_name", "pp.nam as pp_nam", "pp.postal_code as pp_postal_code", "pp.city as pp_city",
       "s.raison_sociale as structure_raison_sociale", "s.finess as structure_finess", "s.address as s_address", "s.postal_code as s_postal_code", "s.city as s_city",
       "a.first_name as agent_first_name", "a.last_name as agent_last_name",
-      db.raw("(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.side = ? AND m.read_at IS NULL) AS unread", [unreadSide]),
+      `c.${unreadSide === "elsm" ? "ps_unread" : "elsm_unread"} as unread`,
     )
     .orderBy([{ column: "c.last_message_at", order: "desc" }, { column: "c.id", order: "desc" }]);
 }
@@ -98,9 +98,7 @@ export async function psList(db: Db, actor: PsActor, cursor: { at: string; id: n
 
 /** "ÉCHANGES MÉDICAUX (n)": conversations holding an unread message from the ELSM. */
 export async function psUnreadCount(db: Db, actor: PsActor): Promise<number> {
-  const [row] = await psConversations(db, actor, "c")
-    .whereExists((q) => q.select(db.raw("1")).from("messages as m").whereRaw("m.conversation_id = c.id").where("m.side", "elsm").whereNull("m.read_at"))
-    .count<{ n: number }[]>({ n: "*" });
+  const [row] = await psConversations(db, actor, "c").where("c.ps_unread", ">", 0).count<{ n: number }[]>({ n: "*" });
   return Number(row?.n ?? 0);
 }
 
@@ -147,9 +145,9 @@ export async function trayPage(db: Db, actor: AgentActor, tray: Tray | null, cur
 }
 
 export async function trayCounts(db: Db, actor: AgentActor): Promise<Record<Tray, number>> {
-  const rows = await elsmConversations(db, actor, "c").groupBy("c.state").select("c.state").count<{ state: Tray; n: number }[]>({ n: "*" });
+  const rows = await db("tray_counts").where({ elsm_id: actor.elsmId }).select("state", "n");
   const counts: Record<Tray, number> = { a_traiter: 0, en_cours: 0, clos: 0 };
-  for (const r of rows) counts[r.state] = Number(r.n);
+  for (const r of rows) counts[r.state as Tray] = Number(r.n);
   return counts;
 }
 

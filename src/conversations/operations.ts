@@ -4,6 +4,7 @@ import { audit } from "../audit/audit.js";
 import type { Db } from "../db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../http/actor.js";
 import { HttpError } from "../http/errors.js";
+import { lockedState, moveTray } from "./counters.js";
 import type { ConversationRow, DraftRow } from "./scope.js";
 
 /** Deletes drafts with their attachment rows; returns the storage keys to remove once committed. */
@@ -36,6 +37,7 @@ export async function openConversation(db: Db, ctx: RequestContext, conversation
   await db.transaction(async (trx) => {
     await trx("messages").where({ conversation_id: conversation.id, side: otherSide }).whereNull("read_at")
       .update({ read_at: new Date().toISOString() });
+    await trx("conversations").where({ id: conversation.id }).update(ctx.actor.kind === "ps" ? { ps_unread: 0 } : { elsm_unread: 0 });
     await audit(trx, ctx, "conversation.opened", { type: "conversation", id: conversation.id });
   });
 }
@@ -55,7 +57,10 @@ export async function deleteForPs(deps: { db: Db; storage: FileStorage }, ctx: R
 export async function closeConversation(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<AgentActor>, conversation: ConversationRow): Promise<void> {
   if (conversation.state === "clos") throw new HttpError(409, "already closed");
   const keys = await deps.db.transaction(async (trx) => {
+    const before = await lockedState(trx, conversation.id);
+    if (before === "clos") throw new HttpError(409, "already closed");
     await trx("conversations").where({ id: conversation.id }).update({ state: "clos", closed_at: new Date().toISOString() });
+    await moveTray(trx, conversation.elsm_id, before, "clos");
     const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "elsm" }));
     await audit(trx, ctx, "conversation.closed", { type: "conversation", id: conversation.id });
     return dropped;

@@ -229,3 +229,17 @@ describe("access history", () => {
     expect(JSON.stringify(audit)).not.toContain("Historique");
   });
 });
+
+describe("derived counters", () => {
+  it("tray sizes and unread counts kept by the operations equal a full recount", async () => {
+    const { recountDerived } = await import("../../src/conversations/counters.js");
+    const snapshot = async () => ({
+      trays: (await app.db("tray_counts").orderBy(["elsm_id", "state"]).select("elsm_id", "state", "n")).map((r) => ({ ...r, n: Number(r.n) })).filter((r) => r.n > 0),
+      unread: await app.db("conversations").orderBy("id").select("id", "ps_unread", "elsm_unread"),
+    });
+    const kept = await snapshot();
+    await recountDerived(app.db);
+    expect(kept).toEqual(await snapshot());
+    expect(kept.trays.length).toBeGreaterThan(3);
+  });
+});
