@@ -455,7 +455,7 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
   const started = new Map<string, bigint>();
   let current: Record<string, number[]> | null = null;
   const kind = (sql: string) => /patient_id["`]? in \(select/i.test(sql) ? "searchSql"
-    : /group by/i.test(sql) && /conversations/i.test(sql) ? "trayCounts"
+    : /tray_counts/i.test(sql) || (/group by/i.test(sql) && /conversations/i.test(sql)) ? "trayCounts"
       : /["`]state["`] = /i.test(sql) && /order by/i.test(sql) ? "trayPage"
         : /["`]?sessions["`]?/.test(sql) ? "session" : "other";
   rt.db.on("query", (q: { __knexQueryUid: string }) => started.set(q.__knexQueryUid, process.hrtime.bigint()));
@@ -647,7 +647,7 @@ function report(data: BenchData): string {
   for (const r of data.runs) {
     const app = perRequest(r, r.cpu.app);
     const pg = perRequest(r, r.cpu.pg);
-    L.push(`| ${r.target} | ${r.page} | ${int(r.reqPerSec)} | ${fmt((100 * r.reqPerSec) / (r.helloReqPerSec ?? NaN), 0)} % | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.bad} | ${fmt(r.peakRssMb, 0)} | `
+    L.push(`| ${r.target} | ${r.page} | ${int(r.reqPerSec)} | ${fmt((100 * r.reqPerSec) / (r.helloReqPerSec ?? NaN), 1)} % | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.bad} | ${fmt(r.peakRssMb, 0)} | `
       + `${fmt(r.cpu.app)} · ${fmt(r.cpu.pg)} · ${fmt(r.cpu.tool)} · ${fmt(r.cpu.other)} | ${fmt(app, 2)} | ${r.target.startsWith("PostgreSQL") ? fmt(pg, 2) : "–"} | `
       + `${fmt((100 * helloMs) / app, 1)} % |`);
   }
