@@ -4,6 +4,7 @@ import * as rateLimits from "./20261126150000_rate_limits.js";
 import * as searchIndexes from "./20261126160000_search_indexes.js";
 import * as notificationClaims from "./20261126170000_notification_claims.js";
 import * as counters from "./20261126180000_counters.js";
+import * as listIndexes from "./20261126190000_list_indexes.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261126160000_search_indexes": searchIndexes,
   "20261126170000_notification_claims": notificationClaims,
   "20261126180000_counters": counters,
+  "20261126190000_list_indexes": listIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -14,10 +14,14 @@ export async function moveTray(trx: Knex, elsmId: number, from: TrayState | null
   await trx("tray_counts").insert({ elsm_id: elsmId, state: to, n: 1 }).onConflict(["elsm_id", "state"]).merge({ n: trx.raw("tray_counts.n + 1") });
 }
 
-/** Reads a conversation's state for a change, locking the row where the database can (PostgreSQL). */
+/**
+ * Reads a conversation's state for a change, locking the row where the database can (PostgreSQL).
+ * FOR NO KEY UPDATE, not FOR UPDATE: the draft and attachment rows written earlier in the same
+ * transaction hold KEY SHARE locks on it through their foreign keys, which FOR UPDATE would deadlock on.
+ */
 export async function lockedState(trx: Knex, conversationId: number): Promise<TrayState> {
   const q = trx("conversations").where({ id: conversationId }).first("state");
-  const row = await (isPostgres(trx) ? q.forUpdate() : q);
+  const row = await (isPostgres(trx) ? q.forNoKeyUpdate() : q);
   return row.state as TrayState;
 }
 

@@ -6,7 +6,11 @@ import type { Db } from "../db/connection.js";
  * Written here rather than taken from connect-session-knex, which rethrows database errors after
  * calling back and so crashes Node 20 (see docs/ARCHITECTURE.md).
  */
+const TOUCH_EVERY_MS = 60_000;
+
 export class KnexSessionStore extends session.Store {
+  private readonly touched = new Map<string, number>();
+
   constructor(private readonly db: Db, private readonly fallbackMs: number) {
     super();
   }
@@ -30,12 +34,21 @@ export class KnexSessionStore extends session.Store {
       .then(() => cb?.(), (err: unknown) => cb?.(err));
   }
 
+  /**
+   * Extends the idle deadline. Written at most once a minute per session (and process): a write
+   * on every request costs an fsync each; the deadline is then at most a minute early.
+   */
   override touch(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
+    const now = Date.now();
+    if (now - (this.touched.get(sid) ?? 0) < TOUCH_EVERY_MS) return cb?.();
+    if (this.touched.size > 10_000) this.touched.clear();
+    this.touched.set(sid, now);
     this.db("sessions").where({ sid }).update({ expires_at: this.expiry(sess) })
       .then(() => cb?.(), (err: unknown) => cb?.(err));
   }
 
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
+    this.touched.delete(sid);
     this.db("sessions").where({ sid }).del().then(() => cb?.(), (err: unknown) => cb?.(err));
   }
 
