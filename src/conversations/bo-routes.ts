@@ -18,7 +18,7 @@ import { submitCompose, type ComposeOutcome, type ComposeTarget, type FieldError
 import { composeForm, patientView, readComposeInput, type ComposeFormView } from "./forms.js";
 import { newDrafts, parseCursor, trayCounts, trayPage, TRAYS, type Tray } from "./lists.js";
 import { closeConversation, discardDraft, openConversation } from "./operations.js";
-import { loadConversation, loadDraft, type DraftRow } from "./scope.js";
+import { loadConversation, loadDraft, replyDraft, type DraftRow } from "./scope.js";
 import { threadView } from "./thread.js";
 
 const trayBySlug = new Map(TRAYS.map((t) => [t.slug, t]));
@@ -275,7 +275,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     const [thread, history, draft] = await Promise.all([
       threadView(db, actorOf(req), conversation),
       accessHistory(db, conversation.id),
-      db("drafts").where({ side: "elsm", conversation_id: conversation.id }).first("id"),
+      replyDraft(db, actorOf(req), conversation.id),
     ]);
     return render(req, res, "bo/thread", { title: conversation.subject, thread, history, hasDraft: Boolean(draft), current: conversation.id });
   });
@@ -285,7 +285,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
       flash(req, "Cette conversation est close : l'échelon ne peut plus y répondre.");
       return res.redirect(303, `/bo/conversations/${conversation.id}`);
     }
-    const draft = ((await db("drafts").where({ side: "elsm", conversation_id: conversation.id }).first()) as DraftRow | undefined) ?? null;
+    const draft = await replyDraft(db, actorOf(req), conversation.id);
     const form = await replyForm(req, conversation.id, conversation.subject, draft);
     return render(req, res, "bo/compose", { title: `Répondre : ${conversation.subject}`, form, current: conversation.id });
   });

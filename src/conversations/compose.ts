@@ -10,7 +10,7 @@ import type { PatientCard } from "../directory/queries.js";
 import type { Actor, RequestContext } from "../http/actor.js";
 import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
 import { lockedState, moveTray } from "./counters.js";
-import { conversationsOf, draftsOf, type ConversationRow, type DraftRow } from "./scope.js";
+import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
 
 export const SUBJECT_MAX = 200;
 export const BODY_MAX = 20_000;
@@ -82,9 +82,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   let draft = input.draft ?? (input.submissionKey
     ? ((await draftsOf(db, ctx.actor).where({ submission_key: input.submissionKey }).first()) as DraftRow | undefined) ?? null
     : null);
-  if (!draft && target.kind === "reply") {
-    draft = ((await draftsOf(db, ctx.actor).where({ conversation_id: target.conversation.id }).first()) as DraftRow | undefined) ?? null;
-  }
+  if (!draft && target.kind === "reply") draft = await replyDraft(db, ctx.actor, target.conversation.id);
 
   const kept = draft ? await db("attachments").where({ draft_id: draft.id }).whereNotIn("id", input.removeAttachmentIds).count<{ n: number }[]>({ n: "*" }) : [{ n: 0 }];
   const { stored, errors: fileErrors } = await acceptUploads(input.files, Number(kept[0]?.n ?? 0), storage, scan);

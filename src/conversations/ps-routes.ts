@@ -17,10 +17,13 @@ import { submitCompose, type ComposeOutcome, type ComposeTarget } from "./compos
 import { composeForm, patientView, readComposeInput, type ComposeFormView } from "./forms.js";
 import { newDrafts, parseCursor, psList, psUnreadCount } from "./lists.js";
 import { deleteForPs, discardDraft, openConversation } from "./operations.js";
-import { loadConversation, loadDraft, type DraftRow } from "./scope.js";
+import { loadConversation, loadDraft, replyDraft, type DraftRow } from "./scope.js";
 import { threadView } from "./thread.js";
 
 const searchFields = z.object({ nom: z.string().catch("").transform((s) => s.trim().slice(0, 80)), nir: z.string().catch("").transform((s) => s.replace(/\s+/g, "").toUpperCase().slice(0, 15)) });
+
+/** What a doctor writes: a new question about a patient, or a reply. */
+type PsTarget = Extract<ComposeTarget, { kind: "ps-new" | "reply" }>;
 
 export function psRoutes(deps: AppDeps): Router {
   const { db, config } = deps;
@@ -69,7 +72,7 @@ export function psRoutes(deps: AppDeps): Router {
   }
 
   /** Post/Redirect/Get on success; the same form with its errors and everything typed otherwise. */
-  async function answer(req: Request, res: Response, target: ComposeTarget, outcome: ComposeOutcome, typed: { subject: string; body: string }, submissionKey: string) {
+  async function answer(req: Request, res: Response, target: PsTarget, outcome: ComposeOutcome, typed: { subject: string; body: string }, submissionKey: string) {
     if (outcome.status === "sent") {
       flash(req, "Votre message a été envoyé.");
       return res.redirect(303, `/ps/conversations/${outcome.conversationId}`);
@@ -82,13 +85,13 @@ export function psRoutes(deps: AppDeps): Router {
     const extra = {
       subject: typed.subject, body: typed.body, errors: outcome.status === "invalid" ? outcome.errors : {}, fileErrors: outcome.fileErrors, submissionKey,
     };
-    const form = target.kind === "reply" ? await replyForm(req, target, draft, extra) : await newQuestionForm(req, target as never, draft, extra);
+    const form = target.kind === "reply" ? await replyForm(req, target, draft, extra) : await newQuestionForm(req, target, draft, extra);
     // The refused send was kept as a draft: a reload (htmx history) shows that draft, not an empty form.
     if (draft) res.set("HX-Replace-Url", target.kind === "reply" ? `/ps/conversations/${target.conversation.id}/reply` : `/ps/drafts/${draft.id}`);
     return render(req, res, "ps/compose", { title: form.heading, form }, 422);
   }
 
-  async function submit(req: Request, res: Response, target: ComposeTarget, draft: DraftRow | null) {
+  async function submit(req: Request, res: Response, target: PsTarget, draft: DraftRow | null) {
     const input = readComposeInput(req, draft);
     const outcome = await submitCompose(deps, psContext(req), target, input);
     if (outcome.status === "sent") void deps.notifier.flush().catch(() => undefined);
@@ -210,7 +213,7 @@ export function psRoutes(deps: AppDeps): Router {
   });
   router.get("/ps/conversations/:id/reply", ...requirePs, async (req, res) => {
     const conversation = await loadConversation(db, actorOf(req), req.params.id);
-    const draft = (await db("drafts").where({ side: "ps", author_practitioner_id: actorOf(req).practitionerId, conversation_id: conversation.id }).first()) ?? null;
+    const draft = await replyDraft(db, actorOf(req), conversation.id);
     const form = await replyForm(req, { kind: "reply", conversation }, draft);
     return render(req, res, "ps/compose", { title: `Répondre : ${conversation.subject}`, form, current: conversation.id });
   });

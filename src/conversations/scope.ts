@@ -31,6 +31,11 @@ export function draftsOf(db: Knex, actor: Actor) {
     : db("drafts").where({ side: "elsm", elsm_id: actor.elsmId });
 }
 
+/** The actor's reply draft in a conversation already loaded through its scope (one per PS author, one per ELSM). */
+export async function replyDraft(db: Knex, actor: Actor, conversationId: number): Promise<DraftRow | null> {
+  return ((await draftsOf(db, actor).where({ conversation_id: conversationId }).first()) as DraftRow | undefined) ?? null;
+}
+
 /** Route ids are positive integers; anything else cannot name a record. */
 export function parseId(raw: unknown): number {
   const id = typeof raw === "string" && /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : NaN;
