@@ -166,7 +166,15 @@ export function backOfficeRoutes(deps: AppDeps): Router {
       const message = resolution?.ok === false ? resolution.message : "Indiquez le destinataire : le NIR OD du patient, ou le N°AM du médecin ou le FINESS de la structure.";
       const field = resolution?.ok === false ? resolution.field : "nir_od";
       const errors: FieldErrors = { [field]: message };
-      const view = await newQuestionForm(req, state, draft, { ...keep, errors });
+      // Nothing typed is lost: text and valid attachments wait in a draft until the recipient is right.
+      let kept: DraftRow | null = draft;
+      let fileErrors: string[] = [];
+      if (draft || input.subject.trim() || input.body.trim() || input.files.length) {
+        const outcome = await submitCompose(deps, agentContext(req), { kind: "elsm-new", patientId: null, recipient: null }, { ...input, action: "draft" });
+        if (outcome.status !== "sent" && outcome.draftId) kept = await loadDraft(db, actor, String(outcome.draftId));
+        fileErrors = outcome.status === "sent" ? [] : outcome.fileErrors;
+      }
+      const view = await newQuestionForm(req, state, kept, { ...keep, errors, fileErrors });
       return render(req, res, "bo/compose", { title: "Poser une question", ...view }, 422);
     }
 

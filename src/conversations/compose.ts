@@ -18,7 +18,8 @@ export const BODY_MAX = 20_000;
 /** What a message is written for: a new question (PS about a patient, or ELSM to a recipient) or a reply. */
 export type ComposeTarget =
   | { kind: "ps-new"; patient: PatientCard }
-  | { kind: "elsm-new"; patientId: number | null; recipient: { practitionerId: number } | { structureId: number } }
+  // recipient null: a draft kept while the recipient typed is not valid yet (it can never be sent so).
+  | { kind: "elsm-new"; patientId: number | null; recipient: { practitionerId: number } | { structureId: number } | null }
   | { kind: "reply"; conversation: ConversationRow };
 
 export type ComposeInput = {
@@ -133,8 +134,8 @@ async function saveDraft(trx: Knex, ctx: RequestContext, target: ComposeTarget, 
     draftId = draft.id;
     const recipient = target.kind === "elsm-new" ? {
       patient_id: target.patientId,
-      recipient_practitioner_id: "practitionerId" in target.recipient ? target.recipient.practitionerId : null,
-      recipient_structure_id: "structureId" in target.recipient ? target.recipient.structureId : null,
+      recipient_practitioner_id: target.recipient && "practitionerId" in target.recipient ? target.recipient.practitionerId : null,
+      recipient_structure_id: target.recipient && "structureId" in target.recipient ? target.recipient.structureId : null,
     } : {};
     await trx("drafts").where({ id: draftId }).update({ ...fields, ...recipient });
     if (input.removeAttachmentIds.length) {
@@ -154,8 +155,8 @@ async function saveDraft(trx: Knex, ctx: RequestContext, target: ComposeTarget, 
     if (target.kind === "ps-new") row.patient_id = target.patient.id;
     if (target.kind === "elsm-new") {
       row.patient_id = target.patientId;
-      row.recipient_practitioner_id = "practitionerId" in target.recipient ? target.recipient.practitionerId : null;
-      row.recipient_structure_id = "structureId" in target.recipient ? target.recipient.structureId : null;
+      row.recipient_practitioner_id = target.recipient && "practitionerId" in target.recipient ? target.recipient.practitionerId : null;
+      row.recipient_structure_id = target.recipient && "structureId" in target.recipient ? target.recipient.structureId : null;
     }
     const [inserted] = await trx("drafts").insert(row).returning("id");
     draftId = insertedId(inserted);
@@ -204,7 +205,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
       psPractitionerId = actor.structureId ? null : actor.practitionerId;
       psStructureId = actor.structureId;
       elsmId = target.patient.elsmId;
-    } else if (actor.kind === "agent" && target.kind === "elsm-new") {
+    } else if (actor.kind === "agent" && target.kind === "elsm-new" && target.recipient) {
       psPractitionerId = "practitionerId" in target.recipient ? target.recipient.practitionerId : null;
       psStructureId = "structureId" in target.recipient ? target.recipient.structureId : null;
       elsmId = actor.elsmId;

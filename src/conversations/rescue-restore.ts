@@ -27,7 +27,7 @@ export async function restoreRescued(deps: AppDeps, req: Request): Promise<strin
       if (!patient) return null;
       target = { kind: "ps-new", patient };
     } else if (context.t === "elsm-new" && actor.kind === "agent") {
-      target = { kind: "elsm-new", patientId: context.p ?? null, recipient: context.rs ? { structureId: context.rs } : { practitionerId: context.rp! } };
+      target = { kind: "elsm-new", patientId: context.p ?? null, recipient: context.rs ? { structureId: context.rs } : context.rp ? { practitionerId: context.rp } : null };
     } else {
       return null;
     }
