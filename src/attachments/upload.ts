@@ -19,7 +19,7 @@ export type UploadedFile = {
  * Writes each file part to disk while counting: past 10 MB it stops writing and only drains the
  * rest, so the request goes on and every other field and file of the form is kept (nothing lost).
  */
-class CappedDiskStorage implements multer.StorageEngine {
+export class CappedDiskStorage implements multer.StorageEngine {
   constructor(private readonly dir: string) {}
 
   _handleFile(_req: Request, file: Express.Multer.File, cb: (error?: unknown, info?: Partial<Express.Multer.File>) => void): void {
@@ -28,29 +28,47 @@ class CappedDiskStorage implements multer.StorageEngine {
     const hash = crypto.createHash("sha256");
     let size = 0;
     let tooLarge = false;
+    let failed = false;
+    let waitingForDisk = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      out.destroy();
+      file.stream.resume();
+      fs.rm(tmpPath, { force: true }, () => cb(err));
+    };
+    // A write still pending when the file turns out too large ends in ERR_STREAM_DESTROYED: expected, not a failure.
+    out.on("error", (err) => {
+      if (!tooLarge) fail(err);
+    });
     file.stream.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (tooLarge) return;
+      if (tooLarge || failed) return;
       if (size > MAX_FILE_BYTES) {
         tooLarge = true;
         out.destroy();
-        fs.rm(tmpPath, { force: true }, () => undefined);
+        out.once("close", () => fs.rm(tmpPath, { force: true }, () => undefined));
         file.stream.resume();
         return;
       }
       hash.update(chunk);
-      if (!out.write(chunk)) {
+      if (!out.write(chunk) && !waitingForDisk) {
+        waitingForDisk = true;
         file.stream.pause();
-        out.once("drain", () => file.stream.resume());
+        out.once("drain", () => {
+          waitingForDisk = false;
+          file.stream.resume();
+        });
       }
     });
-    file.stream.on("error", (err) => {
-      out.destroy();
-      fs.rm(tmpPath, { force: true }, () => cb(err));
-    });
+    file.stream.on("error", fail);
     file.stream.on("end", () => {
+      if (failed) return;
       if (tooLarge) return cb(null, { size, path: "", filename: "" });
-      out.end(() => cb(null, { size, path: tmpPath, filename: hash.digest("hex") }));
+      out.end((err?: Error | null) => {
+        if (err) fail(err);
+        else if (!failed) cb(null, { size, path: tmpPath, filename: hash.digest("hex") });
+      });
     });
   }
 

@@ -1,0 +1,54 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { EventEmitter } from "node:events";
+import type { Request } from "express";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { CappedDiskStorage } from "../../src/attachments/upload.js";
+import { MAX_FILE_BYTES } from "../../src/attachments/rules.js";
+
+let dir: string;
+beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-capped-")); });
+afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+
+/** Feeds a file part the way a fast network can: chunks keep coming while the disk is still writing earlier ones. */
+function receive(totalBytes: number) {
+  const stream = Object.assign(new EventEmitter(), { pause() {}, resume() {} });
+  const storage = new CappedDiskStorage(dir);
+  const done = new Promise<{ err: unknown; info?: Partial<Express.Multer.File> }>((resolve) => {
+    storage._handleFile({} as Request, { stream } as unknown as Express.Multer.File, (err, info) => resolve({ err, info }));
+  });
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  setImmediate(() => {
+    for (let sent = 0; sent < totalBytes; sent += chunk.length) stream.emit("data", chunk.subarray(0, Math.min(chunk.length, totalBytes - sent)));
+    stream.emit("end");
+  });
+  return done;
+}
+
+it("a file over 10 MB arriving faster than the disk writes is only counted, its partial copy removed, and no error escapes", async () => {
+  const escaped: unknown[] = [];
+  const onError = (err: unknown) => escaped.push(err);
+  process.on("uncaughtException", onError);
+  try {
+    for (let round = 0; round < 5; round++) {
+      const { err, info } = await receive(MAX_FILE_BYTES + 64 * 1024);
+      expect(err).toBeFalsy();
+      expect(info?.path).toBe("");
+      expect(info?.size).toBe(MAX_FILE_BYTES + 64 * 1024);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(escaped).toEqual([]);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  } finally {
+    process.off("uncaughtException", onError);
+  }
+});
+
+it("a file of exactly 10 MB is written whole, with its SHA-256", async () => {
+  const { err, info } = await receive(MAX_FILE_BYTES);
+  expect(err).toBeFalsy();
+  expect(fs.statSync(info!.path!).size).toBe(MAX_FILE_BYTES);
+  expect(info?.filename).toMatch(/^[0-9a-f]{64}$/);
+  fs.rmSync(info!.path!);
+});
