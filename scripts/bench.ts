@@ -14,7 +14,8 @@
  *
  * Options: --pg URL (default postgres://postgres@127.0.0.1:5432/ems_bench) · --sqlite FILE (default: the app's
  * SQLite file for DATA_DIR / SQLITE_FILE) · --only sqlite,pg1,pg2 · --duration 10 · --warmup 3 · --connections 50 ·
- * --samples 200 · --uploads 3 · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
+ * --samples 200 · --uploads 3 · --parts load,searches,uploads (a subset, e.g. with --no-write while tuning) ·
+ * --app-node-flags "--trace-gc" · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
  * --quiet-cores 0.2 (the machine may be shared: before each run, wait up to 180 s for the other processes to use less
  * than 0.2 core; the CPU they used during each run is reported as "other").
  * The app processes write to the databases like users do (sessions, audit rows of opened threads, one uploaded
@@ -59,6 +60,10 @@ const WRITE = !argv.includes("--no-write");
 const PG_URL = arg("pg") ?? process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/ems_bench";
 const SQLITE_FILE = arg("sqlite") ?? loadConfig({ ...process.env, DATABASE_URL: "" }).sqliteFile;
 const ONLY = new Set((arg("only") ?? "sqlite,pg1,pg2").split(",").map((s) => s.trim()));
+/** Which measurements: the autocannon runs, the server-side search timings, the upload RSS (all by default). */
+const PARTS = new Set((arg("parts") ?? "load,searches,uploads").split(",").map((s) => s.trim()));
+/** Extra Node.js flags for the app processes, e.g. --app-node-flags=--trace-gc (NODE_OPTIONS refuses some). */
+const APP_NODE_FLAGS = (arg("app-node-flags") ?? "").split(/\s+/).filter(Boolean);
 const SECRET = "bench-session-secret-0123456789abcdef";
 const UPLOAD_FILE_BYTES = 10 * 1024 * 1024 - 4096; // the limit is 10 MiB per file: just under it
 const COMMAND = `${process.env.DATA_DIR ? `DATA_DIR=${process.env.DATA_DIR} ` : ""}npm run bench --${argv.length ? ` ${argv.join(" ")}` : ""}`;
@@ -258,7 +263,7 @@ function appEnv(target: Target, dataDir: string, port: number): NodeJS.ProcessEn
 
 async function startApp(target: Target, dataDir: string): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: root, env: appEnv(target, dataDir, port), stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, [...APP_NODE_FLAGS, "--import", "tsx", "src/server.ts"], { cwd: root, env: appEnv(target, dataDir, port), stdio: ["ignore", "inherit", "inherit"] });
   children.add(child);
   await waitHealthy(port, "/healthz");
   if (target.workers > 1) {
@@ -558,39 +563,50 @@ async function uploadRss(target: Target, dataDir: string, picks: Picks, pdf: str
     const portal = await c.get("/ps/patient");
     const sel = await c.post("/ps/patient/nir", { _csrf: hidden(portal.body, "_csrf"), nir: picks.singlePatient.nir, key: picks.singlePatient.key });
     if (sel.status !== 303) throw new Error(`patient selection failed: ${sel.status}`);
-    const form = await c.get("/ps/conversations/new");
-    const fields: Record<string, string> = {
-      _csrf: hidden(form.body, "_csrf"), _ctx: hidden(form.body, "_ctx"), submission_key: hidden(form.body, "submission_key"),
-      subject: "Examens joints (bench)", body: "Bonjour,\nCi-joint les examens.\nBien confraternellement.", action: "send",
+    /** Sends one message with `files` copies of `pdf` as a streamed multipart request. */
+    const send = async (pdfFile: string, files: number) => {
+      const form = await c.get("/ps/conversations/new");
+      const fields: Record<string, string> = {
+        _csrf: hidden(form.body, "_csrf"), _ctx: hidden(form.body, "_ctx"), submission_key: hidden(form.body, "submission_key"),
+        subject: "Examens joints (bench)", body: "Bonjour,\nCi-joint les examens.\nBien confraternellement.", action: "send",
+      };
+      const boundary = `----ems-bench-${crypto.randomBytes(8).toString("hex")}`;
+      const fieldText = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join("");
+      const size = fs.statSync(pdfFile).size;
+      const fileHead = (i: number) => `--${boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="examen-${i + 1}.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
+      const tail = `--${boundary}--\r\n`;
+      let length = Buffer.byteLength(fieldText) + Buffer.byteLength(tail);
+      for (let i = 0; i < files; i += 1) length += Buffer.byteLength(fileHead(i)) + size + 2;
+      return c.request("POST", "/ps/conversations", {
+        headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "content-length": length },
+        write: async (req) => {
+          const put = async (chunk: Buffer | string) => { if (!req.write(chunk)) await once(req, "drain"); };
+          await put(fieldText);
+          for (let i = 0; i < files; i += 1) {
+            await put(fileHead(i));
+            for await (const chunk of fs.createReadStream(pdfFile, { highWaterMark: 64 * 1024 })) await put(chunk as Buffer);
+            await put("\r\n");
+          }
+          await put(tail);
+        },
+      });
     };
-    const boundary = `----ems-bench-${crypto.randomBytes(8).toString("hex")}`;
-    const fieldText = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join("");
-    const size = fs.statSync(pdf).size;
-    const fileHead = (i: number) => `--${boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="examen-${i + 1}.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
-    const tail = `--${boundary}--\r\n`;
-    let length = Buffer.byteLength(fieldText) + Buffer.byteLength(tail);
-    for (let i = 0; i < 5; i += 1) length += Buffer.byteLength(fileHead(i)) + size + 2;
 
-    for (let i = 0; i < 3; i += 1) await c.get("/ps/messages"); // warm the page code paths first
+    // Warm the code paths first: the list, and one send with a small attachment (modules loaded on first use,
+    // compiled code), so that the growth measured is the upload's, not the first send's.
+    for (let i = 0; i < 3; i += 1) await c.get("/ps/messages");
+    const small = path.join(path.dirname(pdf), "petit.pdf");
+    if (!fs.existsSync(small)) paddedPdf(small, 100 * 1024);
+    const warm = await send(small, 1);
+    if (warm.status !== 303) throw new Error(`warm-up send refused: ${warm.status}`);
     if (QUIET_WAIT > 0) await waitQuiet();
     await sleep(500);
     const pid = child.pid!;
     const baselineKb = tree(pid).reduce((sum, s) => sum + memKb(s.pid, "VmRSS"), 0);
     const sampler = rssSampler(pid, 5);
     const t0 = performance.now();
-    const res = await c.request("POST", "/ps/conversations", {
-      headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "content-length": length },
-      write: async (req) => {
-        const put = async (chunk: Buffer | string) => { if (!req.write(chunk)) await once(req, "drain"); };
-        await put(fieldText);
-        for (let i = 0; i < 5; i += 1) {
-          await put(fileHead(i));
-          for await (const chunk of fs.createReadStream(pdf, { highWaterMark: 64 * 1024 })) await put(chunk as Buffer);
-          await put("\r\n");
-        }
-        await put(tail);
-      },
-    });
+    const res = await send(pdf, 5);
+    const size = fs.statSync(pdf).size;
     const seconds = (performance.now() - t0) / 1000;
     await sleep(300);
     const mem = sampler.stop();
@@ -755,7 +771,7 @@ async function main(): Promise<void> {
       await stopChild(h.child);
     }
   };
-  for (const target of targets) {
+  for (const target of PARTS.has("load") ? targets : []) {
     const p = picks[target.database === "sqlite" ? "SQLite" : "PostgreSQL"]!;
     // The reference is measured again right before each target, so that each ratio compares runs close in time.
     await helloRun();
@@ -787,14 +803,14 @@ async function main(): Promise<void> {
       await stopChild(child);
     }
   }
-  await helloRun();
+  if (PARTS.has("load")) await helloRun();
 
   const searches: SearchTiming[] = [];
   const uploads: Upload[] = [];
   for (const target of targets.filter((t) => t.workers === 1)) {
     const p = picks[target.database === "sqlite" ? "SQLite" : "PostgreSQL"]!;
-    searches.push(...(await serverSideSearches(target, dataDir, p)));
-    for (let i = 0; i < UPLOADS; i += 1) uploads.push(await uploadRss(target, dataDir, p, pdf));
+    if (PARTS.has("searches")) searches.push(...(await serverSideSearches(target, dataDir, p)));
+    for (let i = 0; i < (PARTS.has("uploads") ? UPLOADS : 0); i += 1) uploads.push(await uploadRss(target, dataDir, p, pdf));
   }
 
   const data: BenchData = {

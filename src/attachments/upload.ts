@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Request, RequestHandler } from "express";
 import multer from "multer";
 import { HttpError } from "../http/errors.js";
+import { uploadedBytes } from "./memory.js";
 import { MAX_FILE_BYTES } from "./rules.js";
 
 /** A file part as received: written to the temporary folder, or only counted when it was too big. */
@@ -43,6 +44,7 @@ export class CappedDiskStorage implements multer.StorageEngine {
     });
     file.stream.on("data", (chunk: Buffer) => {
       size += chunk.length;
+      uploadedBytes(chunk.length);
       if (tooLarge || failed) return;
       if (size > MAX_FILE_BYTES) {
         tooLarge = true;

@@ -42,8 +42,10 @@ function applyCursor(q: Knex.QueryBuilder, cursor: { at: string; id: number } | 
   return q.where((w) => w.where("c.last_message_at", "<", cursor.at).orWhere((x) => x.where("c.last_message_at", cursor.at).andWhere("c.id", "<", cursor.id)));
 }
 
-function withListColumns(db: Knex, q: Knex.QueryBuilder, unreadSide: "ps" | "elsm"): Knex.QueryBuilder {
-  return q
+/** The columns a list row shows, for the few conversations already picked (one page). */
+function listColumns(db: Knex, ids: number[], unreadSide: "ps" | "elsm"): Knex.QueryBuilder {
+  return db("conversations as c")
+    .whereIn("c.id", ids)
     .join("elsms as e", "e.id", "c.elsm_id")
     .leftJoin("patients as p", "p.id", "c.patient_id")
     .leftJoin("practitioners as sp", "sp.id", "c.started_by_practitioner_id")
@@ -59,8 +61,32 @@ function withListColumns(db: Knex, q: Knex.QueryBuilder, unreadSide: "ps" | "els
       "s.raison_sociale as structure_raison_sociale", "s.finess as structure_finess", "s.address as s_address", "s.postal_code as s_postal_code", "s.city as s_city",
       "a.first_name as agent_first_name", "a.last_name as agent_last_name",
       `c.${unreadSide === "elsm" ? "ps_unread" : "elsm_unread"} as unread`,
-    )
-    .orderBy([{ column: "c.last_message_at", order: "desc" }, { column: "c.id", order: "desc" }]);
+    );
+}
+
+/**
+ * One page of a list, newest first, in two steps: pick the page's ids from the scoped and filtered
+ * query alone (an index range, even when a search matches thousands of threads), then read the
+ * columns shown for those 21 rows only.
+ */
+async function listPage(
+  db: Knex, scoped: Knex.QueryBuilder, cursor: { at: string; id: number } | null, viewer: "ps" | "elsm",
+  more?: (q: Knex.QueryBuilder) => void,
+): Promise<Page> {
+  const picked: { id: number; last_message_at: string }[] = await applyCursor(scoped, cursor)
+    .select("c.id", "c.last_message_at")
+    .orderBy([{ column: "c.last_message_at", order: "desc" }, { column: "c.id", order: "desc" }])
+    .limit(PAGE_SIZE + 1);
+  const shown = picked.slice(0, PAGE_SIZE);
+  if (shown.length === 0) return { items: [], next: null };
+  const q = listColumns(db, shown.map((r) => r.id), viewer === "ps" ? "elsm" : "ps");
+  more?.(q);
+  const byId = new Map((await q).map((r: Record<string, any>) => [Number(r.id), r]));
+  const last = shown[shown.length - 1]!;
+  return {
+    items: shown.flatMap((r) => (byId.has(Number(r.id)) ? [toItem(byId.get(Number(r.id))!, viewer)] : [])),
+    next: picked.length > PAGE_SIZE ? `${last.last_message_at}~${last.id}` : null,
+  };
 }
 
 function toItem(r: Record<string, any>, viewer: "ps" | "elsm"): ListItem {
@@ -81,19 +107,11 @@ function toItem(r: Record<string, any>, viewer: "ps" | "elsm"): ListItem {
   };
 }
 
-function page(rows: Record<string, any>[], viewer: "ps" | "elsm"): Page {
-  const more = rows.length > PAGE_SIZE;
-  const items = rows.slice(0, PAGE_SIZE);
-  const last = items[items.length - 1];
-  return { items: items.map((r) => toItem(r, viewer)), next: more && last ? `${last.last_message_at}~${last.id}` : null };
-}
-
 /** The PS's message list (manual §5), newest first. */
 export async function psList(db: Db, actor: PsActor, cursor: { at: string; id: number } | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
-  const q = withListColumns(db, psConversations(db, actor, "c"), "elsm");
+  const q = psConversations(db, actor, "c");
   filter?.(q);
-  const rows = await applyCursor(q, cursor).limit(PAGE_SIZE + 1);
-  return page(rows, "ps");
+  return listPage(db, q, cursor, "ps");
 }
 
 /** "ÉCHANGES MÉDICAUX (n)": conversations holding an unread message from the ELSM. */
@@ -134,14 +152,13 @@ export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
 
 /** One tray of the back office (manual §6), newest first, with [Brouillon] and [Lu]. */
 export async function trayPage(db: Db, actor: AgentActor, tray: Tray | null, cursor: { at: string; id: number } | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
-  const q = withListColumns(db, elsmConversations(db, actor, "c"), "ps").select(
-    db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ?) AS has_draft", ["elsm"]),
-    db.raw("(SELECT COUNT(*) FROM messages lm WHERE lm.conversation_id = c.id AND lm.side = ? AND lm.sent_at = c.last_message_at AND lm.read_at IS NOT NULL) AS last_elsm_read", ["elsm"]),
-  );
+  const q = elsmConversations(db, actor, "c");
   if (tray) q.where("c.state", tray);
   filter?.(q);
-  const rows = await applyCursor(q, cursor).limit(PAGE_SIZE + 1);
-  return page(rows, "elsm");
+  return listPage(db, q, cursor, "elsm", (rows) => rows.select(
+    db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ?) AS has_draft", ["elsm"]),
+    db.raw("(SELECT COUNT(*) FROM messages lm WHERE lm.conversation_id = c.id AND lm.side = ? AND lm.sent_at = c.last_message_at AND lm.read_at IS NOT NULL) AS last_elsm_read", ["elsm"]),
+  ));
 }
 
 export async function trayCounts(db: Db, actor: AgentActor): Promise<Record<Tray, number>> {
