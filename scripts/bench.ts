@@ -452,7 +452,7 @@ async function measure(target: string, page: string, appPid: number, port: numbe
 
 // ---- server-side search time (in-process, so the server's own clock and Knex's query events) ------------------
 
-type SearchTiming = { database: string; search: string; criteria: string; found: string; samples: number; request: number; requestP90: number; searchSql: number; trayCounts: number; trayPage: number; session: number };
+type SearchTiming = { database: string; search: string; criteria: string; found: string; samples: number; request: number; requestP90: number; searchSql: number; trayCounts: number; trayPage: number; pageRows?: number; session: number; sqlPerRequest?: number; queriesPerRequest?: number };
 
 async function serverSideSearches(target: Target, dataDir: string, picks: Picks): Promise<SearchTiming[]> {
   const config = loadConfig({ ...appEnv(target, dataDir, 0) });
@@ -460,6 +460,7 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
   const started = new Map<string, bigint>();
   let current: Record<string, number[]> | null = null;
   const kind = (sql: string) => /patient_id["`]? in \(select/i.test(sql) ? "searchSql"
+    : /["`]c["`]\.["`]id["`] in \(/i.test(sql) ? "pageRows"
     : /tray_counts/i.test(sql) || (/group by/i.test(sql) && /conversations/i.test(sql)) ? "trayCounts"
       : /["`]state["`] = /i.test(sql) && /order by/i.test(sql) ? "trayPage"
         : /["`]?sessions["`]?/.test(sql) ? "session" : "other";
@@ -498,10 +499,12 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
       const times = requestTimes;
       requestTimes = null;
       const perRequest = (k: string) => median(perQuery[k] ?? []);
+      const allSql = Object.values(perQuery).flat();
       out.push({
         database: target.database === "sqlite" ? "SQLite" : "PostgreSQL", search, criteria: Object.entries(criteria).map(([k, v]) => `${k}=${v}`).join(" "), found,
         samples: times.length, request: median(times), requestP90: percentile(times, 90), searchSql: perRequest("searchSql"),
-        trayCounts: perRequest("trayCounts"), trayPage: perRequest("trayPage"), session: perRequest("session"),
+        trayCounts: perRequest("trayCounts"), trayPage: perRequest("trayPage"), pageRows: perRequest("pageRows"), session: perRequest("session"),
+        sqlPerRequest: allSql.reduce((a, b) => a + b, 0) / times.length, queriesPerRequest: allSql.length / times.length,
       });
       log(`  ${target.database.padEnd(7)} ${search.padEnd(5)} search (${found}): request median ${fmt(median(times), 2)} ms (p90 ${fmt(percentile(times, 90), 2)}), `
         + `search SQL ${fmt(perRequest("searchSql"), 2)} ms, tray counts ${fmt(perRequest("trayCounts"), 2)} ms, tray page ${fmt(perRequest("trayPage"), 2)} ms`);
@@ -689,11 +692,14 @@ function report(data: BenchData): string {
   }
   L.push("### Server-side time of the searches", "");
   L.push(`${samples} sequential GET /bo/recherche on one connection, the criteria stored in that session, timed inside the server (request: from arrival to the last byte written; SQL: Knex's query → query-response events). `
-    + "The search page also renders the tray column (A TRAITER page + the three tray counts).", "");
-  L.push("| database | search | results shown | request median ms | request p90 ms | search SQL median ms | tray counts SQL ms | A TRAITER page SQL ms | session SQL ms |");
-  L.push("|---|---|---|---:|---:|---:|---:|---:|---:|");
+    + "The search page also renders the tray column (A TRAITER page + the three tray counts). A list picks its page's ids first "
+    + "(search ids, A TRAITER ids), then reads the shown columns of those rows (\"page rows\", one query per list). "
+    + "The last two columns sum every query of a request (session, lists, counts, drafts).", "");
+  L.push("| database | search | results shown | request median ms | request p90 ms | search ids SQL median ms | tray counts SQL ms | A TRAITER ids SQL ms | page rows SQL ms | session SQL ms | all SQL per request ms | queries per request |");
+  L.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  const opt = (v: number | undefined) => (v === undefined ? "–" : fmt(v, 2));
   for (const s of data.searches) {
-    L.push(`| ${s.database} | ${s.search} (${s.criteria}) | ${s.found} | ${fmt(s.request, 2)} | ${fmt(s.requestP90, 2)} | ${fmt(s.searchSql, 2)} | ${fmt(s.trayCounts, 2)} | ${fmt(s.trayPage, 2)} | ${fmt(s.session, 2)} |`);
+    L.push(`| ${s.database} | ${s.search} (${s.criteria}) | ${s.found} | ${fmt(s.request, 2)} | ${fmt(s.requestP90, 2)} | ${fmt(s.searchSql, 2)} | ${fmt(s.trayCounts, 2)} | ${fmt(s.trayPage, 2)} | ${opt(s.pageRows)} | ${fmt(s.session, 2)} | ${opt(s.sqlPerRequest)} | ${opt(s.queriesPerRequest)} |`);
   }
   L.push("", "### Upload: RSS growth while one request uploads 5 files of just under 10 MB", "");
   L.push("| database | response | time s | attachments stored | app RSS before MB | peak MB | growth MB |");

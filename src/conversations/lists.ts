@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import type { Db } from "../db/connection.js";
+import { prepared } from "../db/dialect.js";
 import { formatDateTime } from "../format.js";
 import type { Actor, AgentActor, PsActor } from "../http/actor.js";
 import { badgeFor, type Badge } from "./badge.js";
@@ -79,8 +80,11 @@ async function listPage(
     .limit(PAGE_SIZE + 1);
   const shown = picked.slice(0, PAGE_SIZE);
   if (shown.length === 0) return { items: [], next: null };
-  const q = listColumns(db, shown.map((r) => r.id), viewer === "ps" ? "elsm" : "ps");
+  // Always PAGE_SIZE ids (0 names no row): one SQL text per list kind, prepared once per connection.
+  const ids = Array.from({ length: PAGE_SIZE }, (_, i) => shown[i]?.id ?? 0);
+  const q = listColumns(db, ids, viewer === "ps" ? "elsm" : "ps");
   more?.(q);
+  prepared(db, q, `list_rows_${viewer}`);
   const byId = new Map((await q).map((r: Record<string, any>) => [Number(r.id), r]));
   const last = shown[shown.length - 1]!;
   return {

@@ -76,3 +76,12 @@ export function isUniqueViolation(err: unknown): boolean {
 export function insertedId(row: unknown): number {
   return typeof row === "object" && row !== null ? Number((row as { id: number }).id) : Number(row);
 }
+
+/**
+ * A query run very often whose SQL text never changes: on PostgreSQL, a named prepared statement
+ * (each connection plans it once, then reuses a generic plan; planning a 7-table join costs more
+ * than running it). The name must stand for one SQL text only. SQLite's driver ignores it.
+ */
+export function prepared(knex: Knex, q: Knex.QueryBuilder, name: string): Knex.QueryBuilder {
+  return isPostgres(knex) ? q.options({ name }) : q;
+}
