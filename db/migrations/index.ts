@@ -5,6 +5,7 @@ import * as searchIndexes from "./20261126160000_search_indexes.js";
 import * as notificationClaims from "./20261126170000_notification_claims.js";
 import * as counters from "./20261126180000_counters.js";
 import * as listIndexes from "./20261126190000_list_indexes.js";
+import * as historyAndNameIndexes from "./20261126200000_history_and_name_indexes.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261126170000_notification_claims": notificationClaims,
   "20261126180000_counters": counters,
   "20261126190000_list_indexes": listIndexes,
+  "20261126200000_history_and_name_indexes": historyAndNameIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

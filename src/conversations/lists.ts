@@ -128,7 +128,8 @@ export type DraftItem = { id: number; subject: string; badge: Badge; date: strin
 
 /** New-question drafts, listed as "[Brouillon] <objet>" (manual §2). */
 export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
-  const rows = await draftsOf(db, actor).whereNull("conversation_id")
+  const viewer = actor.kind === "ps" ? "ps" : "elsm";
+  const q = draftsOf(db, actor).whereNull("conversation_id")
     .leftJoin("patients as p", "p.id", "drafts.patient_id")
     .leftJoin("practitioners as rp", "rp.id", "drafts.recipient_practitioner_id")
     .leftJoin("structures as rs", "rs.id", "drafts.recipient_structure_id")
@@ -140,7 +141,7 @@ export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
       "rp.first_name as rp_first_name", "rp.last_name as rp_last_name", "rs.raison_sociale as rs_raison_sociale",
       "ap.first_name as ap_first_name", "ap.last_name as ap_last_name", "aps.raison_sociale as aps_raison_sociale", "aps.finess as aps_finess",
       "e.code as elsm_code");
-  const viewer = actor.kind === "ps" ? "ps" : "elsm";
+  const rows: Record<string, any>[] = await prepared(db, q, `new_drafts_${viewer}`);
   return rows.map((r) => ({
     id: r.id,
     subject: r.subject || "(sans objet)",
