@@ -30,13 +30,26 @@ export class CappedDiskStorage implements multer.StorageEngine {
     let size = 0;
     let tooLarge = false;
     let failed = false;
+    let settled = false;
     let waitingForDisk = false;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
+    /** Multer's callback, called once whatever happens. */
+    const settle = (err: unknown, info?: Partial<Express.Multer.File>) => {
+      if (settled) return;
+      settled = true;
+      cb(err, info);
+    };
+    /** Stops writing and removes the partial file once it is closed (removed earlier, a late open would recreate it). */
+    const discard = (then: () => void) => {
       out.destroy();
+      const remove = () => fs.rm(tmpPath, { force: true }, then);
+      if (out.closed) remove();
+      else out.once("close", remove);
+    };
+    const fail = (err: unknown) => {
+      if (failed || settled) return;
+      failed = true;
       file.stream.resume();
-      fs.rm(tmpPath, { force: true }, () => cb(err));
+      discard(() => settle(err));
     };
     // A write still pending when the file turns out too large ends in ERR_STREAM_DESTROYED: expected, not a failure.
     out.on("error", (err) => {
@@ -48,8 +61,7 @@ export class CappedDiskStorage implements multer.StorageEngine {
       if (tooLarge || failed) return;
       if (size > MAX_FILE_BYTES) {
         tooLarge = true;
-        out.destroy();
-        out.once("close", () => fs.rm(tmpPath, { force: true }, () => undefined));
+        discard(() => undefined);
         file.stream.resume();
         return;
       }
@@ -66,11 +78,12 @@ export class CappedDiskStorage implements multer.StorageEngine {
     file.stream.on("error", fail);
     file.stream.on("end", () => {
       if (failed) return;
-      if (tooLarge) return cb(null, { size, path: "", filename: "" });
-      out.end((err?: Error | null) => {
-        if (err) fail(err);
-        else if (!failed) cb(null, { size, path: tmpPath, filename: hash.digest("hex") });
+      if (tooLarge) return settle(null, { size, path: "", filename: "" });
+      // Done once the file is closed: an error while flushing or closing goes through fail() instead.
+      out.once("close", () => {
+        if (!failed) settle(null, { size, path: tmpPath, filename: hash.digest("hex") });
       });
+      out.end();
     });
   }
 

@@ -52,3 +52,16 @@ it("a file of exactly 10 MB is written whole, with its SHA-256", async () => {
   expect(info?.filename).toMatch(/^[0-9a-f]{64}$/);
   fs.rmSync(info!.path!);
 });
+
+it("a part cut off at once (malformed body) reports its error once and leaves no file behind", async () => {
+  for (let round = 0; round < 20; round++) {
+    const stream = Object.assign(new EventEmitter(), { pause() {}, resume() {} });
+    const calls: unknown[] = [];
+    new CappedDiskStorage(dir)._handleFile({} as Request, { stream } as unknown as Express.Multer.File, (err) => calls.push(err));
+    stream.emit("error", new Error("Unexpected end of form"));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toHaveLength(1);
+    expect(String(calls[0])).toContain("Unexpected end of form");
+  }
+  expect(fs.readdirSync(dir)).toEqual([]);
+});
