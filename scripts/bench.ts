@@ -707,7 +707,7 @@ function report(data: BenchData): string {
   for (const u of data.uploads) {
     L.push(`| ${u.database} | ${u.status} → ${u.location} | ${fmt(u.seconds, 2)} | ${u.stored} | ${fmt(u.baselineMb)} | ${fmt(u.peakMb)} | ${fmt(u.growthMb)} |`);
   }
-  L.push("", "Each row is a freshly started app process. RSS sampled every 5 ms from /proc/<pid>/status (VmRSS, summed over the app's processes) from just before the request until 300 ms after the response.");
+  L.push("", "Each row is a freshly started app process, warmed up by three list pages and one send with a 100 KB attachment (so that the code loaded and compiled on a first send is not counted as upload memory). RSS sampled every 5 ms from /proc/<pid>/status (VmRSS, summed over the app's processes) from just before the request until 300 ms after the response.");
   return L.join("\n");
 }
 
