@@ -459,7 +459,7 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
   const rt = buildRuntime(config);
   const started = new Map<string, bigint>();
   let current: Record<string, number[]> | null = null;
-  const kind = (sql: string) => /patient_id["`]? in \(select/i.test(sql) ? "searchSql"
+  const kind = (sql: string) => /patient_id["`]? in \(select|patient_last_name_key["`]? >=/i.test(sql) ? "searchSql"
     : /["`]c["`]\.["`]id["`] in \(/i.test(sql) ? "pageRows"
     : /tray_counts/i.test(sql) || (/group by/i.test(sql) && /conversations/i.test(sql)) ? "trayCounts"
       : /["`]state["`] = /i.test(sql) && /order by/i.test(sql) ? "trayPage"

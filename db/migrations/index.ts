@@ -6,6 +6,7 @@ import * as notificationClaims from "./20261126170000_notification_claims.js";
 import * as counters from "./20261126180000_counters.js";
 import * as listIndexes from "./20261126190000_list_indexes.js";
 import * as historyAndNameIndexes from "./20261126200000_history_and_name_indexes.js";
+import * as conversationPatientName from "./20261126210000_conversation_patient_name.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -19,6 +20,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261126180000_counters": counters,
   "20261126190000_list_indexes": listIndexes,
   "20261126200000_history_and_name_indexes": historyAndNameIndexes,
+  "20261126210000_conversation_patient_name": conversationPatientName,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

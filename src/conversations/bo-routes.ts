@@ -52,9 +52,10 @@ function searchFilter(db: Knex, s: BoSearch) {
     return q;
   };
   return (q: Knex.QueryBuilder) => {
-    if (s.patient_nom || s.patient_prenom || s.patient_nir) {
+    // The name alone: one index range of the ELSM's conversations (the patient's key is copied onto them).
+    if (s.patient_nom) whereStartsWith(q, "c.patient_last_name_key", key(s.patient_nom));
+    if (s.patient_prenom || s.patient_nir) {
       q.whereIn("c.patient_id", ids("patients", (p) => {
-        if (s.patient_nom) whereStartsWith(p, "last_name_key", key(s.patient_nom));
         if (s.patient_prenom) whereStartsWith(p, "first_name_key", key(s.patient_prenom));
         if (s.patient_nir) p.where("nir", s.patient_nir.slice(0, 13));
       }));

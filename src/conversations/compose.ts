@@ -9,7 +9,7 @@ import { insertedId, isUniqueViolation } from "../db/dialect.js";
 import type { PatientCard } from "../directory/queries.js";
 import type { Actor, RequestContext } from "../http/actor.js";
 import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
-import { lockedState, moveTray } from "./counters.js";
+import { lockedState, moveTray, patientNameKey } from "./counters.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
 
 export const SUBJECT_MAX = 200;
@@ -212,9 +212,10 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     } else {
       throw new Error("compose target does not match the actor");
     }
+    const patientId = target.kind === "ps-new" ? target.patient.id : target.patientId;
     const [row] = await trx("conversations").insert({
       subject: input.subject.trim(),
-      patient_id: target.kind === "ps-new" ? target.patient.id : target.patientId,
+      patient_id: patientId, patient_last_name_key: patientNameKey(trx, patientId),
       ps_practitioner_id: psPractitionerId, ps_structure_id: psStructureId, elsm_id: elsmId,
       started_by: side,
       started_by_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,

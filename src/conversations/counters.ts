@@ -2,9 +2,10 @@ import type { Knex } from "knex";
 import { isPostgres } from "../db/dialect.js";
 
 /**
- * Derived numbers kept up to date by the operations that change them, so that no page counts
- * through a large table: the unread messages of each side on the conversation row
- * (`ps_unread`, `elsm_unread`), and the size of each ELSM tray (`tray_counts`).
+ * Derived values kept up to date by the operations that change them, so that no page counts or
+ * joins through a large table: the unread messages of each side on the conversation row
+ * (`ps_unread`, `elsm_unread`), the size of each ELSM tray (`tray_counts`), and the patient's
+ * name key on the conversation (`patient_last_name_key`, for the back office's name search).
  */
 export type TrayState = "a_traiter" | "en_cours" | "clos";
 
@@ -25,8 +26,15 @@ export async function lockedState(trx: Knex, conversationId: number): Promise<Tr
   return row.state as TrayState;
 }
 
-/** Recomputes every derived number from the rows (after a migration, the demo seed or a bulk load). */
+/** The patient's search key copied onto a new conversation (patients' names are reference data, never edited here). */
+export function patientNameKey(trx: Knex, patientId: number | null): Knex.QueryBuilder | null {
+  return patientId === null ? null : trx("patients").select("last_name_key").where({ id: patientId });
+}
+
+/** Recomputes every derived value from the rows (after the demo seed or a bulk load). */
 export async function recountDerived(db: Knex): Promise<void> {
+  await db("conversations").whereNotNull("patient_id")
+    .update({ patient_last_name_key: db("patients").select("last_name_key").where("patients.id", db.ref("conversations.patient_id")) });
   const unread = (side: "ps" | "elsm") =>
     db.raw("(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL)", [side]);
   await db("conversations").update({ ps_unread: unread("elsm"), elsm_unread: unread("ps") });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { $, annaAin, paulHerault, signInAgent, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import { $, annaAin, bunyel, drGene, hiddenFields, paulHerault, selectPatient, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
 
 let app: TestApp;
 beforeAll(async () => { app = await startTestApp(); });
@@ -34,6 +34,25 @@ describe("back-office search", () => {
       expect(found.map((f) => f.subject).sort()).toEqual([...expected].sort());
     });
   }
+
+  it("finds by patient name the threads started today, by the doctor and by the ELSM, and combines name and first name", async () => {
+    const gene = await signInPs(app, drGene);
+    await selectPatient(gene, bunyel);
+    const form = await gene.agent.get("/ps/conversations/new");
+    const sent = await gene.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject: "Question du jour", body: "Texte", action: "send" });
+    expect(sent.status).toBe(303);
+    const anna = await signInAgent(app, annaAin);
+    const blank = await anna.agent.get("/bo/conversations/new");
+    const shown = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), nir_od: bunyel.nir, action: "lookup" });
+    const written = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(shown.text), nir_od: bunyel.nir, subject: "Réponse du service", body: "Texte", action: "send" });
+    expect(written.status).toBe(303);
+
+    const byName = (await search(anna, { patient_nom: "buny" })).map((f) => f.subject);
+    expect(byName).toEqual(expect.arrayContaining(["QUESTION DU JOUR", "RÉPONSE DU SERVICE", "INFO ALD"]));
+    const both = (await search(anna, { patient_nom: "bunyel", patient_prenom: "guil" })).map((f) => f.subject);
+    expect(both).toEqual(expect.arrayContaining(["QUESTION DU JOUR", "RÉPONSE DU SERVICE"]));
+    expect(await search(anna, { patient_nom: "bunyel", patient_prenom: "ines" })).toEqual([]);
+  });
 
   it("shows each result's tray", async () => {
     const anna = await signInAgent(app, annaAin);
