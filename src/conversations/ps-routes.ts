@@ -152,7 +152,14 @@ export function psRoutes(deps: AppDeps): Router {
   });
   router.post("/ps/patient/choose", ...requirePs, async (req, res) => {
     const id = typeof req.body.patient === "string" && /^\d{1,9}$/.test(req.body.patient) ? Number(req.body.patient) : 0;
-    if (!req.session.patientCandidates?.includes(id)) return patientPage(req, res, { errorItems: [{ field: "nir", message: "Choisissez l'un des bénéficiaires proposés." }] }, 422);
+    const offered = req.session.patientCandidates ?? [];
+    if (!offered.includes(id)) {
+      // The same choice again, the error on its radio group; with nothing offered any more, back to the NIR.
+      const candidates = (await Promise.all(offered.map((c) => patientById(db, c)))).filter((p) => p !== null).map(patientView);
+      const message = candidates.length ? "Choisissez l'un des bénéficiaires proposés." : "Saisissez de nouveau le NIR du patient.";
+      const field = candidates.length ? `patient-${candidates[0]!.id}` : "nir";
+      return patientPage(req, res, { candidates, choiceError: candidates.length ? message : null, errorItems: [{ field, message }] }, 422);
+    }
     return selectPatient(req, res, (await patientById(db, id))!);
   });
   router.post("/ps/patient/clear", ...requirePs, (req, res) => {

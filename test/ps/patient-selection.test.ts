@@ -126,6 +126,24 @@ describe("selecting a patient", () => {
     const res = await s.agent.post("/ps/patient/choose").type("form").send({ _csrf: s.csrf, patient: String(other) });
     expect(res.status).toBe(422);
     expect($((await s.agent.get("/ps/messages")).text)("#patient-panel dl.patient-card").length).toBe(0);
+    // The same three beneficiaries are offered again, the error on their radio group, linked from the summary.
+    const page = $(res.text);
+    const radios = page('form[action="/ps/patient/choose"] input[type=radio][name=patient]');
+    expect(radios.length).toBe(3);
+    expect(radios.first().attr("aria-invalid")).toBe("true");
+    expect(textOf(page, "#choice-error")).toBe("Choisissez l'un des bénéficiaires proposés.");
+    expect(page('form[action="/ps/patient/choose"] fieldset').attr("aria-describedby")).toBe("choice-error");
+    expect(page(".error-summary a").attr("href")).toBe(`#${radios.first().attr("id")}`);
+  });
+
+  it("with no choice pending (another tab, a forged post), asks for the NIR again", async () => {
+    const s = await signInPs(app, drGene);
+    const res = await s.agent.post("/ps/patient/choose").type("form").send({ _csrf: s.csrf, patient: "1" });
+    expect(res.status).toBe(422);
+    const page = $(res.text);
+    expect(page('form[action="/ps/patient/choose"]').length).toBe(0);
+    expect(page(".error-summary a").attr("href")).toBe("#nir");
+    expect(textOf(page, ".error-summary")).toContain("Saisissez de nouveau le NIR du patient.");
   });
 
   it("by reading a (simulated) Carte Vitale", async () => {
