@@ -15,6 +15,8 @@ export interface FileStorage {
   remove(key: string): Promise<void>;
   /** Deletes uploads left in the temporary folder by a crash (older than `olderThanMs`). */
   sweepTmp(olderThanMs: number): Promise<number>;
+  /** The keys of stored files last written more than `olderThanMs` ago. */
+  keysOlderThan(olderThanMs: number): AsyncIterable<string>;
 }
 
 export function localStorage(root: string): FileStorage {
@@ -52,6 +54,16 @@ export function localStorage(root: string): FileStorage {
         }
       }
       return removed;
+    },
+    async *keysOlderThan(olderThanMs) {
+      for (const shard of await fs.promises.readdir(objects)) {
+        if (!/^[a-f0-9]{2}$/.test(shard)) continue;
+        for (const key of await fs.promises.readdir(path.join(objects, shard))) {
+          if (!/^[a-f0-9]{32}$/.test(key)) continue;
+          const stat = await fs.promises.stat(path.join(objects, shard, key)).catch(() => null);
+          if (stat && Date.now() - stat.mtimeMs > olderThanMs) yield key;
+        }
+      }
     },
   };
 }

@@ -1,5 +1,8 @@
+import { execFile } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bunyel, drGene, fixture, hiddenFields, selectPatient, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 
@@ -38,4 +41,31 @@ it("discarding a draft deletes its attachments, rows and files", async () => {
   expect(await app.db("drafts").where({ id: draftId }).first()).toBeUndefined();
   expect(await app.db("attachments").whereIn("id", rows.map((r) => r.id))).toEqual([]);
   expect(rows.some((r) => stored(r.storage_key))).toBe(false);
+});
+
+it("npm run storage:sweep removes stored files no attachment points to, once older than a day, and nothing else", async () => {
+  const { rows } = await draftWithTwoFiles();
+  const file = (key: string) => path.join(app.config.storageDir, "objects", key.slice(0, 2), key);
+  const place = (key: string, ageHours: number) => {
+    fs.mkdirSync(path.dirname(file(key)), { recursive: true });
+    fs.writeFileSync(file(key), "%PDF-1.4 orphan");
+    const when = new Date(Date.now() - ageHours * 3600_000);
+    fs.utimesSync(file(key), when, when);
+  };
+  const oldOrphan = crypto.randomBytes(16).toString("hex");
+  const youngOrphan = crypto.randomBytes(16).toString("hex");
+  place(oldOrphan, 30);
+  place(youngOrphan, 1);
+  const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
+  for (const r of rows) fs.utimesSync(file(r.storage_key), twoDaysAgo, twoDaysAgo);
+
+  const env = {
+    ...process.env, NODE_ENV: "test", DATA_DIR: app.dir, SESSION_SECRET: "test-secret-0123456789",
+    DATABASE_URL: app.config.databaseUrl ?? "", DATABASE_SCHEMA: app.config.databaseSchema ?? "", LOG_LEVEL: "silent",
+  };
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/sweep-storage.ts"], { env });
+  expect(JSON.parse(stdout.trim().split("\n").pop()!)).toMatchObject({ event: "storage.swept", removed: 1 });
+  expect(fs.existsSync(file(oldOrphan))).toBe(false);
+  expect(fs.existsSync(file(youngOrphan))).toBe(true);
+  expect(rows.every((r) => stored(r.storage_key))).toBe(true);
 });
