@@ -81,6 +81,7 @@ export function insertedId(row: unknown): number {
  * A query run very often whose SQL text never changes: on PostgreSQL, a named prepared statement
  * (each connection plans it once, then reuses a generic plan; planning a 7-table join costs more
  * than running it). The name must stand for one SQL text only. SQLite's driver ignores it.
+ * Behind PgBouncer, use session pooling (or PgBouncer ≥ 1.21 with max_prepared_statements set).
  */
 export function prepared(knex: Knex, q: Knex.QueryBuilder, name: string): Knex.QueryBuilder {
   return isPostgres(knex) ? q.options({ name }) : q;
