@@ -36,10 +36,9 @@ export function psRoutes(deps: AppDeps): Router {
     const cursor = parseCursor(req.query.avant);
     const search = req.session.psSearch;
     const filter = search ? (q: Knex.QueryBuilder) => {
-      q.whereIn("c.patient_id", db("patients").select("id").where((p) => {
-        if (search.nom) whereStartsWith(p, "last_name_key", nameKey(search.nom));
-        if (search.nir) p.where("nir", search.nir.slice(0, 13));
-      }));
+      // By name as in the back office: the patient's key copied onto the conversation.
+      if (search.nom) whereStartsWith(q, "c.patient_last_name_key", nameKey(search.nom));
+      if (search.nir) q.whereIn("c.patient_id", db("patients").select("id").where("nir", search.nir.slice(0, 13)));
     } : undefined;
     const selected = req.session.selectedPatientId ? await patientById(db, req.session.selectedPatientId) : null;
     const [list, unread, drafts] = await Promise.all([psList(db, actor, cursor, filter), psUnreadCount(db, actor), newDrafts(db, actor)]);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { $, bunyel, drBenali, drGene, drLeroy, drLuanikazuzi, drMezin, drRoux, hiddenFields, moreauMsa, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import { $, bunyel, drBenali, drGene, drLeroy, drLuanikazuzi, drMezin, drRoux, hiddenFields, moreauMsa, selectPatient, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
 import { conversationBySubject, elsmWrites, listRows, openCompose, postForm, textOf } from "../helpers/ps.js";
 
 /** Each block gets its own app: reading, replying and deleting change what the next block would see. */
@@ -323,6 +323,15 @@ describe("search", () => {
     const benali = await signInPs(ctx.app, drBenali);
     await benali.agent.post("/ps/search").type("form").send({ _csrf: benali.csrf, nom: "Moreau", nir: "" });
     expect(await subjects(benali)).toEqual(["Suivi ALD diabète"]);
+  });
+
+  it("by Nom, finds a thread sent today", async () => {
+    await selectPatient(s, bunyel);
+    const form = await s.agent.get("/ps/conversations/new");
+    const sent = await s.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject: "Question du jour", body: "Texte", action: "send" });
+    expect(sent.status).toBe(303);
+    await s.agent.post("/ps/search").type("form").send({ _csrf: s.csrf, nom: "bunyel", nir: "" });
+    expect(await subjects()).toEqual(["Question du jour", ...BUNYEL]);
   });
 });
 
