@@ -13,13 +13,13 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Knex } from "knex";
-import { hashPin } from "../src/auth/pin.js";
+import { hashPin } from "../src/domain/auth/pin.js";
 import { loadConfig } from "../src/config.js";
 import { connect } from "../src/db/connection.js";
 import { isPostgres } from "../src/db/dialect.js";
-import { nameKey } from "../src/directory/names.js";
-import { nirKey } from "../src/directory/nir.js";
-import { recountDerived } from "../src/conversations/counters.js";
+import { nameKey } from "../src/domain/directory/names.js";
+import { nirKey } from "../src/domain/directory/nir.js";
+import { recountDerived } from "../src/domain/conversations/counters.js";
 import { prepareDatabase } from "../src/runtime.js";
 import { DEMO_PIN } from "../db/seeds/demo.js";
 import {

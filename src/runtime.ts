@@ -1,10 +1,10 @@
 import { createApp } from "./app.js";
-import { clamavScanner } from "./attachments/antivirus.js";
-import { localStorage } from "./attachments/storage.js";
+import { clamavScanner } from "./domain/attachments/antivirus.js";
+import { localStorage } from "./domain/attachments/storage.js";
 import type { Config } from "./config.js";
 import { connect, type Db } from "./db/connection.js";
 import { createLogger } from "./log.js";
-import { createNotifier, createTransport } from "./notifications/mailer.js";
+import { createNotifier, createTransport } from "./domain/notifications/mailer.js";
 import { seedDemo } from "../db/seeds/demo.js";
 
 /** Everything a running instance needs, built from the configuration: used by the server, the CLI and the tests. */

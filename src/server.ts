@@ -2,7 +2,7 @@ import cluster from "node:cluster";
 import type { ServerResponse } from "node:http";
 import { loadConfig } from "./config.js";
 import { connect } from "./db/connection.js";
-import type { KnexSessionStore } from "./http/session-store.js";
+import type { KnexSessionStore } from "./web/middleware/session-store.js";
 import { buildRuntime, prepareDatabase } from "./runtime.js";
 
 const config = loadConfig();

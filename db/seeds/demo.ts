@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
-import { hashPin } from "../../src/auth/pin.js";
-import { recountDerived } from "../../src/conversations/counters.js";
-import { nameKey } from "../../src/directory/names.js";
+import { hashPin } from "../../src/domain/auth/pin.js";
+import { recountDerived } from "../../src/domain/conversations/counters.js";
+import { nameKey } from "../../src/domain/directory/names.js";
 
 /** Demo PIN of every simulated CPS card. */
 export const DEMO_PIN = "1234";

@@ -1,4 +1,4 @@
-import { purgeAudit } from "../audit/retention.js";
+import { purgeAudit } from "../domain/audit/retention.js";
 import { loadConfig } from "../config.js";
 import { connect } from "../db/connection.js";
 

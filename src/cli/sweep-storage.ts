@@ -1,5 +1,5 @@
-import { sweepOrphans } from "../attachments/orphans.js";
-import { localStorage } from "../attachments/storage.js";
+import { sweepOrphans } from "../domain/attachments/orphans.js";
+import { localStorage } from "../domain/attachments/storage.js";
 import { loadConfig } from "../config.js";
 import { connect } from "../db/connection.js";
 

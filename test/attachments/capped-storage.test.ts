@@ -4,8 +4,8 @@ import path from "node:path";
 import { EventEmitter } from "node:events";
 import type { Request } from "express";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { CappedDiskStorage } from "../../src/attachments/upload.js";
-import { MAX_FILE_BYTES } from "../../src/attachments/rules.js";
+import { CappedDiskStorage } from "../../src/web/middleware/upload.js";
+import { MAX_FILE_BYTES } from "../../src/domain/attachments/rules.js";
 
 let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-capped-")); });

@@ -232,7 +232,7 @@ describe("access history", () => {
 
 describe("derived counters", () => {
   it("tray sizes and unread counts kept by the operations equal a full recount", async () => {
-    const { recountDerived } = await import("../../src/conversations/counters.js");
+    const { recountDerived } = await import("../../src/domain/conversations/counters.js");
     const snapshot = async () => ({
       trays: (await app.db("tray_counts").orderBy(["elsm_id", "state"]).select("elsm_id", "state", "n")).map((r) => ({ ...r, n: Number(r.n) })).filter((r) => r.n > 0),
       unread: await app.db("conversations").orderBy("id").select("id", "ps_unread", "elsm_unread"),

@@ -2,9 +2,9 @@ import crypto from "node:crypto";
 import type { CheerioAPI } from "cheerio";
 import type { Response } from "supertest";
 import request from "supertest";
-import { submitCompose } from "../../src/conversations/compose.js";
-import { loadConversation } from "../../src/conversations/scope.js";
-import type { AgentActor } from "../../src/http/actor.js";
+import { submitCompose } from "../../src/domain/conversations/compose.js";
+import { loadConversation } from "../../src/domain/conversations/scope.js";
+import type { AgentActor } from "../../src/domain/actor.js";
 import { $, csrfFrom, hiddenFields, selectPatient, type Session, type TestApp } from "./app.js";
 
 /** Keeps a response body as raw bytes (supertest only buffers text and JSON by itself). */

@@ -117,7 +117,7 @@ describe("what the expired-session rescue refuses", () => {
   it("a form served more than a day ago is not kept", async () => {
     const s = await signInPs(app, drGene);
     const { hidden } = await openCompose(s, bunyel);
-    const { signContext, readContext } = await import("../../src/http/form-context.js");
+    const { signContext, readContext } = await import("../../src/domain/conversations/form-context.js");
     const context = readContext(app.config.sessionSecret, hidden._ctx)!;
     const realNow = Date.now;
     Date.now = () => realNow() - 25 * 3_600_000;

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import * as cheerio from "cheerio";
 import { afterAll, expect, it } from "vitest";
-import { sweepOrphans } from "../../src/attachments/orphans.js";
-import { localStorage } from "../../src/attachments/storage.js";
+import { sweepOrphans } from "../../src/domain/attachments/orphans.js";
+import { localStorage } from "../../src/domain/attachments/storage.js";
 import {
   Client, composeFields, killAll, selectPatientOver, sha256, sharedData, signInPsOver, sleep, startServer, storedPath,
   submissionKey, uniquePdf, type ServerProcess, type SharedData,

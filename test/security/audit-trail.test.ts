@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { purgeAudit } from "../../src/audit/retention.js";
+import { purgeAudit } from "../../src/domain/audit/retention.js";
 import { annaAin, bunyel, drGene, fixture, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 
 let app: TestApp;

@@ -1,0 +1,248 @@
+import type { Knex } from "knex";
+import { audit } from "../audit/audit.js";
+import { acceptUploads, attachToDraft } from "../attachments/service.js";
+import type { Scanner } from "../attachments/antivirus.js";
+import type { FileStorage } from "../attachments/storage.js";
+import type { UploadedFile } from "../../web/middleware/upload.js";
+import type { Db } from "../../db/connection.js";
+import { insertedId, isUniqueViolation } from "../../db/dialect.js";
+import type { PatientCard } from "../directory/queries.js";
+import type { Actor, RequestContext } from "../actor.js";
+import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
+import { lockedState, moveTray, patientNameKey } from "./counters.js";
+import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
+
+export const SUBJECT_MAX = 200;
+export const BODY_MAX = 20_000;
+
+/** What a message is written for: a new question (PS about a patient, or ELSM to a recipient) or a reply. */
+export type ComposeTarget =
+  | { kind: "ps-new"; patient: PatientCard }
+  // recipient null: a draft kept while the recipient typed is not valid yet (it can never be sent so).
+  | { kind: "elsm-new"; patientId: number | null; recipient: { practitionerId: number } | { structureId: number } | null }
+  | { kind: "reply"; conversation: ConversationRow };
+
+export type ComposeInput = {
+  action: "send" | "draft";
+  subject: string;
+  body: string;
+  submissionKey: string;
+  draft: DraftRow | null;
+  removeAttachmentIds: number[];
+  files: UploadedFile[];
+};
+
+export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire", string>>;
+
+export type ComposeOutcome =
+  | { status: "sent"; conversationId: number }
+  | { status: "saved"; draftId: number; fileErrors: string[] }
+  | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[] };
+
+export type ComposeDeps = { db: Db; storage: FileStorage; scan?: Scanner };
+
+function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarget, side: "ps" | "elsm"): FieldErrors {
+  const errors: FieldErrors = {};
+  // The ELSM can neither reply nor draft in a closed thread; the PS side always can (manual §10).
+  if (side === "elsm" && target.kind === "reply" && target.conversation.state === "clos") {
+    errors.conversation = "Cette conversation est close : l'échelon ne peut plus y répondre ni y préparer de brouillon.";
+  }
+  if (input.subject.length > SUBJECT_MAX) errors.subject = `L'objet ne peut pas dépasser ${SUBJECT_MAX} caractères (${input.subject.length} saisis).`;
+  if (input.body.length > BODY_MAX) errors.body = `Le message ne peut pas dépasser ${BODY_MAX} caractères (${input.body.length} saisis).`;
+  if (sending) {
+    if (target.kind !== "reply" && input.subject.trim() === "") errors.subject ??= "Saisissez l'objet du message : il est obligatoire pour l'envoyer.";
+    if (input.body.trim() === "") errors.body ??= "Saisissez le texte du message : il est obligatoire pour l'envoyer.";
+  }
+  return errors;
+}
+
+async function existingSend(db: Knex, actor: Actor, submissionKey: string): Promise<number | null> {
+  if (!submissionKey) return null;
+  const row = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id")
+    .where("m.submission_key", submissionKey).first("c.id");
+  return row ? Number(row.id) : null;
+}
+
+/**
+ * Saves or sends what a compose form posted. Whatever is valid is kept: if the send is refused,
+ * the typed text and the accepted attachments are saved as a draft, so nothing is lost.
+ */
+export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, target: ComposeTarget, input: ComposeInput): Promise<ComposeOutcome> {
+  const { db, storage, scan } = deps;
+  const side = ctx.actor.kind === "ps" ? "ps" : "elsm";
+  const sending = input.action === "send";
+
+  if (sending) {
+    const already = await existingSend(db, ctx.actor, input.submissionKey);
+    if (already) return { status: "sent", conversationId: already };
+  }
+
+  const errors = fieldErrors(input, sending, target, side);
+  if (errors.conversation) return { status: "invalid", draftId: input.draft?.id ?? null, errors, fileErrors: [] };
+
+  let draft = input.draft ?? (input.submissionKey
+    ? ((await draftsOf(db, ctx.actor).where({ submission_key: input.submissionKey }).first()) as DraftRow | undefined) ?? null
+    : null);
+  if (!draft && target.kind === "reply") draft = await replyDraft(db, ctx.actor, target.conversation.id);
+
+  const kept = draft ? await db("attachments").where({ draft_id: draft.id }).whereNotIn("id", input.removeAttachmentIds).count<{ n: number }[]>({ n: "*" }) : [{ n: 0 }];
+  const { stored, errors: fileErrors } = await acceptUploads(input.files, Number(kept[0]?.n ?? 0), storage, scan);
+  if (fileErrors.length) errors.attachments = fileErrors.length === 1 ? fileErrors[0] : `${fileErrors.length} fichiers n'ont pas été joints.`;
+
+  const hasContent = Boolean(draft || input.subject.trim() || input.body.trim() || stored.length);
+  const canSend = sending && Object.keys(errors).length === 0;
+
+  const removedKeys: string[] = [];
+  try {
+    const outcome = await db.transaction(async (trx): Promise<ComposeOutcome> => {
+      let draftId: number | null = draft?.id ?? null;
+      if (hasContent) draftId = await saveDraft(trx, ctx, target, draft, input, stored, removedKeys);
+      if (!canSend) {
+        if (!draftId) {
+          if (!sending) {
+            const empty = "Le brouillon est vide : saisissez un objet, un message ou joignez un fichier.";
+            if (target.kind === "reply") errors.body ??= empty;
+            else errors.subject ??= empty;
+          }
+          return { status: "invalid", draftId, errors, fileErrors } as const;
+        }
+        await audit(trx, ctx, "draft.saved", { type: "draft", id: draftId });
+        if (Object.keys(errors).length || sending) return { status: "invalid", draftId, errors, fileErrors } as const;
+        return { status: "saved", draftId, fileErrors } as const;
+      }
+      const conversationId = await deliver(trx, ctx, target, draftId!, input);
+      return { status: "sent", conversationId } as const;
+    });
+    await Promise.all(removedKeys.map((k) => storage.remove(k).catch(() => undefined)));
+    return outcome;
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    // A concurrent double submit won the race: answer as it did.
+    const already = await existingSend(db, ctx.actor, input.submissionKey);
+    if (already) return { status: "sent", conversationId: already };
+    const twin = (await draftsOf(db, ctx.actor).where({ submission_key: input.submissionKey }).first()) as DraftRow | undefined;
+    if (twin) return { status: "saved", draftId: twin.id, fileErrors: [] };
+    throw err;
+  }
+}
+
+async function saveDraft(trx: Knex, ctx: RequestContext, target: ComposeTarget, draft: DraftRow | null, input: ComposeInput, stored: Awaited<ReturnType<typeof acceptUploads>>["stored"], removedKeys: string[]): Promise<number> {
+  const now = new Date().toISOString();
+  const fields = { subject: input.subject.slice(0, SUBJECT_MAX), body: input.body.slice(0, BODY_MAX), updated_at: now };
+  let draftId: number;
+  if (draft) {
+    draftId = draft.id;
+    const recipient = target.kind === "elsm-new" ? {
+      patient_id: target.patientId,
+      recipient_practitioner_id: target.recipient && "practitionerId" in target.recipient ? target.recipient.practitionerId : null,
+      recipient_structure_id: target.recipient && "structureId" in target.recipient ? target.recipient.structureId : null,
+    } : {};
+    await trx("drafts").where({ id: draftId }).update({ ...fields, ...recipient });
+    if (input.removeAttachmentIds.length) {
+      const removed = trx("attachments").where({ draft_id: draftId }).whereIn("id", input.removeAttachmentIds);
+      removedKeys.push(...((await removed.clone().pluck("storage_key")) as string[]));
+      await removed.del();
+    }
+  } else {
+    const actor = ctx.actor;
+    const row: Record<string, unknown> = {
+      ...fields, side: actor.kind === "ps" ? "ps" : "elsm", created_at: now, submission_key: input.submissionKey || null,
+      author_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,
+      author_agent_id: actor.kind === "agent" ? actor.agentId : null,
+      elsm_id: actor.kind === "agent" ? actor.elsmId : target.kind === "ps-new" ? target.patient.elsmId : null,
+    };
+    if (target.kind === "reply") row.conversation_id = target.conversation.id;
+    if (target.kind === "ps-new") row.patient_id = target.patient.id;
+    if (target.kind === "elsm-new") {
+      row.patient_id = target.patientId;
+      row.recipient_practitioner_id = target.recipient && "practitionerId" in target.recipient ? target.recipient.practitionerId : null;
+      row.recipient_structure_id = target.recipient && "structureId" in target.recipient ? target.recipient.structureId : null;
+    }
+    const [inserted] = await trx("drafts").insert(row).returning("id");
+    draftId = insertedId(inserted);
+  }
+  await attachToDraft(trx, draftId, stored);
+  return draftId;
+}
+
+async function psPartyMailbox(trx: Knex, practitionerId: number | null, structureId: number | null): Promise<NotificationTarget | null> {
+  if (structureId) {
+    const s = await trx("structures").where({ id: structureId }).first("mailbox");
+    return s?.mailbox ? { structureId, email: s.mailbox } : null;
+  }
+  const p = await trx("practitioners").where({ id: practitionerId }).first("mailbox");
+  return p?.mailbox ? { practitionerId: practitionerId!, email: p.mailbox } : null;
+}
+
+/** Turns the draft into a sent message: conversation state, attachments, notification and audit in one transaction. */
+async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, draftId: number, input: ComposeInput): Promise<number> {
+  const now = new Date().toISOString();
+  const actor = ctx.actor;
+  const side = actor.kind === "ps" ? "ps" : "elsm";
+  let conversationId: number;
+  let psPractitionerId: number | null;
+  let psStructureId: number | null;
+  let elsmId: number;
+
+  if (target.kind === "reply") {
+    const c = target.conversation;
+    conversationId = c.id;
+    psPractitionerId = c.ps_practitioner_id;
+    psStructureId = c.ps_structure_id;
+    elsmId = c.elsm_id;
+    const before = await lockedState(trx, c.id);
+    const after = side === "ps" ? "a_traiter" : "en_cours";
+    const moved = side === "ps"
+      ? { state: after, closed_at: null, last_message_at: now, last_message_side: "ps" }
+      // An ELSM message relaunches a thread the PS side had deleted (manual §4).
+      : { state: after, last_message_at: now, last_message_side: "elsm", redacteur_agent_id: (actor as { agentId: number }).agentId, ps_deleted_at: null };
+    const changed = await trx("conversations").where({ id: c.id }).where("last_message_at", "<=", now).update(moved);
+    if (changed) await moveTray(trx, c.elsm_id, before, after);
+    await trx("conversations").where({ id: c.id }).increment(side === "ps" ? "elsm_unread" : "ps_unread", 1);
+    if (side === "ps" && before === "clos") await audit(trx, ctx, "conversation.reopened", { type: "conversation", id: c.id });
+  } else {
+    if (actor.kind === "ps" && target.kind === "ps-new") {
+      psPractitionerId = actor.structureId ? null : actor.practitionerId;
+      psStructureId = actor.structureId;
+      elsmId = target.patient.elsmId;
+    } else if (actor.kind === "agent" && target.kind === "elsm-new" && target.recipient) {
+      psPractitionerId = "practitionerId" in target.recipient ? target.recipient.practitionerId : null;
+      psStructureId = "structureId" in target.recipient ? target.recipient.structureId : null;
+      elsmId = actor.elsmId;
+    } else {
+      throw new Error("compose target does not match the actor");
+    }
+    const patientId = target.kind === "ps-new" ? target.patient.id : target.patientId;
+    const [row] = await trx("conversations").insert({
+      subject: input.subject.trim(),
+      patient_id: patientId, patient_last_name_key: patientNameKey(trx, patientId),
+      ps_practitioner_id: psPractitionerId, ps_structure_id: psStructureId, elsm_id: elsmId,
+      started_by: side,
+      started_by_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,
+      started_by_agent_id: actor.kind === "agent" ? actor.agentId : null,
+      state: side === "ps" ? "a_traiter" : "en_cours",
+      redacteur_agent_id: actor.kind === "agent" ? actor.agentId : null,
+      last_message_at: now, last_message_side: side, created_at: now,
+      ps_unread: side === "elsm" ? 1 : 0, elsm_unread: side === "ps" ? 1 : 0,
+    }).returning("id");
+    conversationId = insertedId(row);
+    await moveTray(trx, elsmId, null, side === "ps" ? "a_traiter" : "en_cours");
+  }
+
+  const [msg] = await trx("messages").insert({
+    conversation_id: conversationId, side, body: input.body,
+    author_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,
+    author_agent_id: actor.kind === "agent" ? actor.agentId : null,
+    sent_at: now, submission_key: input.submissionKey || null,
+  }).returning("id");
+  const messageId = insertedId(msg);
+  await trx("attachments").where({ draft_id: draftId }).update({ message_id: messageId, draft_id: null });
+  await trx("drafts").where({ id: draftId }).del();
+
+  const notify = side === "ps"
+    ? await trx("elsms").where({ id: elsmId }).first("mailbox").then((e) => (e?.mailbox ? { elsmId, email: e.mailbox as string } : null))
+    : await psPartyMailbox(trx, psPractitionerId, psStructureId);
+  if (notify) await queueNotification(trx, conversationId, notify);
+  await audit(trx, ctx, "message.sent", { type: "message", id: messageId });
+  return conversationId;
+}

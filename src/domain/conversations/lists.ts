@@ -1,0 +1,176 @@
+import type { Knex } from "knex";
+import type { Db } from "../../db/connection.js";
+import { prepared } from "../../db/dialect.js";
+import { formatDateTime } from "../format.js";
+import type { Actor, AgentActor, PsActor } from "../actor.js";
+import { badgeFor, type Badge } from "./badge.js";
+import { conversationsOf, draftsOf, elsmConversations, psConversations } from "./scope.js";
+
+export const PAGE_SIZE = 20;
+
+export type Tray = "a_traiter" | "en_cours" | "clos";
+export const TRAYS: { key: Tray; slug: string; label: string }[] = [
+  { key: "a_traiter", slug: "a-traiter", label: "A TRAITER" },
+  { key: "en_cours", slug: "en-cours", label: "EN COURS" },
+  { key: "clos", slug: "clos", label: "CLOS" },
+];
+
+export type ListItem = {
+  id: number;
+  subject: string;
+  badge: Badge;
+  unread: boolean;
+  date: string;
+  patient: { name: string; nir: string } | null;
+  professional: { title: string; detail: string } | null;
+  redacteur: string | null;
+  tray: Tray;
+  draft: boolean;
+  read: boolean;
+};
+
+export type Page = { items: ListItem[]; next: string | null };
+
+/** Keyset cursor "<last_message_at>~<id>": newest first, no OFFSET, same cost on page 1 and page 5 000. */
+export function parseCursor(raw: unknown): { at: string; id: number } | null {
+  if (typeof raw !== "string") return null;
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)~([1-9]\d{0,9})$/.exec(raw);
+  return m ? { at: m[1]!, id: Number(m[2]) } : null;
+}
+
+function applyCursor(q: Knex.QueryBuilder, cursor: { at: string; id: number } | null): Knex.QueryBuilder {
+  if (!cursor) return q;
+  return q.where((w) => w.where("c.last_message_at", "<", cursor.at).orWhere((x) => x.where("c.last_message_at", cursor.at).andWhere("c.id", "<", cursor.id)));
+}
+
+/** The columns a list row shows, for the few conversations already picked (one page). */
+function listColumns(db: Knex, ids: number[], unreadSide: "ps" | "elsm"): Knex.QueryBuilder {
+  return db("conversations as c")
+    .whereIn("c.id", ids)
+    .join("elsms as e", "e.id", "c.elsm_id")
+    .leftJoin("patients as p", "p.id", "c.patient_id")
+    .leftJoin("practitioners as sp", "sp.id", "c.started_by_practitioner_id")
+    .leftJoin("practitioners as pp", "pp.id", "c.ps_practitioner_id")
+    .leftJoin("structures as s", "s.id", "c.ps_structure_id")
+    .leftJoin("agents as a", "a.id", "c.redacteur_agent_id")
+    .select(
+      "c.id", "c.subject", "c.started_by", "c.state", "c.last_message_at", "c.last_message_side",
+      "e.code as elsm_code",
+      "p.last_name as patient_last_name", "p.first_name as patient_first_name", "p.nir as patient_nir",
+      "sp.first_name as starter_first_name", "sp.last_name as starter_last_name",
+      "pp.first_name as pp_first_name", "pp.last_name as pp_last_name", "pp.nam as pp_nam", "pp.postal_code as pp_postal_code", "pp.city as pp_city",
+      "s.raison_sociale as structure_raison_sociale", "s.finess as structure_finess", "s.address as s_address", "s.postal_code as s_postal_code", "s.city as s_city",
+      "a.first_name as agent_first_name", "a.last_name as agent_last_name",
+      `c.${unreadSide === "elsm" ? "ps_unread" : "elsm_unread"} as unread`,
+    );
+}
+
+/**
+ * One page of a list, newest first, in two steps: pick the page's ids from the scoped and filtered
+ * query alone (an index range, even when a search matches thousands of threads), then read the
+ * columns shown for those 21 rows only.
+ */
+async function listPage(
+  db: Knex, scoped: Knex.QueryBuilder, cursor: { at: string; id: number } | null, viewer: "ps" | "elsm",
+  more?: (q: Knex.QueryBuilder) => void,
+): Promise<Page> {
+  const picked: { id: number; last_message_at: string }[] = await applyCursor(scoped, cursor)
+    .select("c.id", "c.last_message_at")
+    .orderBy([{ column: "c.last_message_at", order: "desc" }, { column: "c.id", order: "desc" }])
+    .limit(PAGE_SIZE + 1);
+  const shown = picked.slice(0, PAGE_SIZE);
+  if (shown.length === 0) return { items: [], next: null };
+  // Always PAGE_SIZE ids (0 names no row): one SQL text per list kind, prepared once per connection.
+  const ids = Array.from({ length: PAGE_SIZE }, (_, i) => shown[i]?.id ?? 0);
+  const q = listColumns(db, ids, viewer === "ps" ? "elsm" : "ps");
+  more?.(q);
+  prepared(db, q, `list_rows_${viewer}`);
+  const byId = new Map((await q).map((r: Record<string, any>) => [Number(r.id), r]));
+  const last = shown[shown.length - 1]!;
+  return {
+    items: shown.flatMap((r) => (byId.has(Number(r.id)) ? [toItem(byId.get(Number(r.id))!, viewer)] : [])),
+    next: picked.length > PAGE_SIZE ? `${last.last_message_at}~${last.id}` : null,
+  };
+}
+
+function toItem(r: Record<string, any>, viewer: "ps" | "elsm"): ListItem {
+  return {
+    id: r.id,
+    subject: r.subject,
+    badge: badgeFor(r as never, viewer),
+    unread: Number(r.unread) > 0,
+    date: formatDateTime(r.last_message_at),
+    patient: r.patient_nir ? { name: `${r.patient_first_name} ${r.patient_last_name}`, nir: r.patient_nir } : null,
+    professional: r.structure_finess
+      ? { title: r.structure_raison_sociale, detail: `FINESS : ${r.structure_finess} - ${r.s_address} ${r.s_postal_code} ${r.s_city}` }
+      : r.pp_nam ? { title: `Dr ${r.pp_last_name} ${r.pp_first_name}`, detail: `N°AM : ${r.pp_nam} - ${r.pp_postal_code} ${r.pp_city}` } : null,
+    redacteur: r.agent_last_name ? `${r.agent_first_name} ${r.agent_last_name}` : null,
+    tray: r.state,
+    draft: Number(r.has_draft ?? 0) > 0,
+    read: r.last_message_side === "elsm" && Number(r.last_elsm_read ?? 0) > 0,
+  };
+}
+
+/** The PS's message list (manual §5), newest first. */
+export async function psList(db: Db, actor: PsActor, cursor: { at: string; id: number } | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
+  const q = psConversations(db, actor, "c");
+  filter?.(q);
+  return listPage(db, q, cursor, "ps");
+}
+
+/** "ÉCHANGES MÉDICAUX (n)": conversations holding an unread message from the ELSM. */
+export async function psUnreadCount(db: Db, actor: PsActor): Promise<number> {
+  const [row] = await psConversations(db, actor, "c").where("c.ps_unread", ">", 0).count<{ n: number }[]>({ n: "*" });
+  return Number(row?.n ?? 0);
+}
+
+export type DraftItem = { id: number; subject: string; badge: Badge; date: string; patient: { name: string; nir: string } | null; recipient: string | null };
+
+/** New-question drafts, listed as "[Brouillon] <objet>" (manual §2). */
+export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
+  const viewer = actor.kind === "ps" ? "ps" : "elsm";
+  const q = draftsOf(db, actor).whereNull("conversation_id")
+    .leftJoin("patients as p", "p.id", "drafts.patient_id")
+    .leftJoin("practitioners as rp", "rp.id", "drafts.recipient_practitioner_id")
+    .leftJoin("structures as rs", "rs.id", "drafts.recipient_structure_id")
+    .leftJoin("practitioners as ap", "ap.id", "drafts.author_practitioner_id")
+    .leftJoin("structures as aps", "aps.id", "ap.structure_id")
+    .leftJoin("elsms as e", "e.id", "drafts.elsm_id")
+    .orderBy("drafts.updated_at", "desc").limit(50)
+    .select("drafts.id", "drafts.subject", "drafts.updated_at", "p.first_name", "p.last_name", "p.nir",
+      "rp.first_name as rp_first_name", "rp.last_name as rp_last_name", "rs.raison_sociale as rs_raison_sociale",
+      "ap.first_name as ap_first_name", "ap.last_name as ap_last_name", "aps.raison_sociale as aps_raison_sociale", "aps.finess as aps_finess",
+      "e.code as elsm_code");
+  const rows: Record<string, any>[] = await prepared(db, q, `new_drafts_${viewer}`);
+  return rows.map((r) => ({
+    id: r.id,
+    subject: r.subject || "(sans objet)",
+    badge: badgeFor({
+      started_by: viewer, elsm_code: r.elsm_code ?? "", starter_first_name: r.ap_first_name, starter_last_name: r.ap_last_name,
+      structure_raison_sociale: r.aps_raison_sociale, structure_finess: r.aps_finess,
+    }, viewer),
+    date: formatDateTime(r.updated_at),
+    patient: r.nir ? { name: `${r.first_name} ${r.last_name}`, nir: r.nir } : null,
+    recipient: r.rs_raison_sociale ?? (r.rp_last_name ? `Dr ${r.rp_last_name} ${r.rp_first_name}` : null),
+  }));
+}
+
+/** One tray of the back office (manual §6), newest first, with [Brouillon] and [Lu]. */
+export async function trayPage(db: Db, actor: AgentActor, tray: Tray | null, cursor: { at: string; id: number } | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
+  const q = elsmConversations(db, actor, "c");
+  if (tray) q.where("c.state", tray);
+  filter?.(q);
+  return listPage(db, q, cursor, "elsm", (rows) => rows.select(
+    db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ?) AS has_draft", ["elsm"]),
+    db.raw("(SELECT COUNT(*) FROM messages lm WHERE lm.conversation_id = c.id AND lm.side = ? AND lm.sent_at = c.last_message_at AND lm.read_at IS NOT NULL) AS last_elsm_read", ["elsm"]),
+  ));
+}
+
+export async function trayCounts(db: Db, actor: AgentActor): Promise<Record<Tray, number>> {
+  const rows = await db("tray_counts").where({ elsm_id: actor.elsmId }).select("state", "n");
+  const counts: Record<Tray, number> = { a_traiter: 0, en_cours: 0, clos: 0 };
+  for (const r of rows) counts[r.state as Tray] = Number(r.n);
+  return counts;
+}
+
+export { conversationsOf };

@@ -1,0 +1,69 @@
+import type { Knex } from "knex";
+import type { FileStorage } from "../attachments/storage.js";
+import { audit } from "../audit/audit.js";
+import type { Db } from "../../db/connection.js";
+import type { AgentActor, PsActor, RequestContext } from "../actor.js";
+import { HttpError } from "../../web/middleware/errors.js";
+import { lockedState, moveTray } from "./counters.js";
+import type { ConversationRow, DraftRow } from "./scope.js";
+
+/** Deletes drafts with their attachment rows; returns the storage keys to remove once committed. */
+async function dropDrafts(trx: Knex, draftIds: Knex.QueryBuilder | number[]): Promise<string[]> {
+  const ids = Array.isArray(draftIds) ? draftIds : (await draftIds.pluck("id")) as number[];
+  if (ids.length === 0) return [];
+  const keys = (await trx("attachments").whereIn("draft_id", ids).pluck("storage_key")) as string[];
+  await trx("attachments").whereIn("draft_id", ids).del();
+  await trx("drafts").whereIn("id", ids).del();
+  return keys;
+}
+
+async function removeFiles(storage: FileStorage, keys: string[]): Promise<void> {
+  await Promise.all(keys.map((k) => storage.remove(k).catch(() => undefined)));
+}
+
+/** Discards a draft (new question or reply) and its attachments. */
+export async function discardDraft(deps: { db: Db; storage: FileStorage }, ctx: RequestContext, draft: DraftRow): Promise<void> {
+  const keys = await deps.db.transaction(async (trx) => {
+    const dropped = await dropDrafts(trx, [draft.id]);
+    await audit(trx, ctx, "draft.deleted", { type: "draft", id: draft.id });
+    return dropped;
+  });
+  await removeFiles(deps.storage, keys);
+}
+
+/** Opening a thread marks the other side's messages read (the ELSM then sees [Lu]) and is traced. */
+export async function openConversation(db: Db, ctx: RequestContext, conversation: ConversationRow): Promise<void> {
+  const otherSide = ctx.actor.kind === "ps" ? "elsm" : "ps";
+  await db.transaction(async (trx) => {
+    await trx("messages").where({ conversation_id: conversation.id, side: otherSide }).whereNull("read_at")
+      .update({ read_at: new Date().toISOString() });
+    await trx("conversations").where({ id: conversation.id }).update(ctx.actor.kind === "ps" ? { ps_unread: 0 } : { elsm_unread: 0 });
+    await audit(trx, ctx, "conversation.opened", { type: "conversation", id: conversation.id });
+  });
+}
+
+/** PS side: the thread leaves this PS's (or structure's) list for good; the ELSM keeps it (manual §4). */
+export async function deleteForPs(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<PsActor>, conversation: ConversationRow): Promise<void> {
+  const keys = await deps.db.transaction(async (trx) => {
+    await trx("conversations").where({ id: conversation.id }).update({ ps_deleted_at: new Date().toISOString() });
+    const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "ps" }));
+    await audit(trx, ctx, "conversation.deleted", { type: "conversation", id: conversation.id });
+    return dropped;
+  });
+  await removeFiles(deps.storage, keys);
+}
+
+/** ELSM side: the thread moves to CLOS, stays readable, and the ELSM can no longer write in it (manual §10). */
+export async function closeConversation(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<AgentActor>, conversation: ConversationRow): Promise<void> {
+  if (conversation.state === "clos") throw new HttpError(409, "already closed");
+  const keys = await deps.db.transaction(async (trx) => {
+    const before = await lockedState(trx, conversation.id);
+    if (before === "clos") throw new HttpError(409, "already closed");
+    await trx("conversations").where({ id: conversation.id }).update({ state: "clos", closed_at: new Date().toISOString() });
+    await moveTray(trx, conversation.elsm_id, before, "clos");
+    const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "elsm" }));
+    await audit(trx, ctx, "conversation.closed", { type: "conversation", id: conversation.id });
+    return dropped;
+  });
+  await removeFiles(deps.storage, keys);
+}

@@ -1,0 +1,91 @@
+import type { Knex } from "knex";
+import type { Db } from "../../db/connection.js";
+import type { Actor, AgentActor, PsActor } from "../actor.js";
+import { NotFound } from "../../web/middleware/errors.js";
+
+/**
+ * The one rule of who sees what. A liberal doctor: the conversations they are party to; a salaried
+ * doctor: every conversation of their structure; both minus those the PS side deleted. An agent:
+ * every conversation of their ELSM. Every read of a conversation, message, draft or attachment
+ * starts from one of these queries, so anything outside them is a 404 by construction.
+ */
+export function psConversations(db: Knex, actor: PsActor, alias = "conversations") {
+  const q = db(`conversations as ${alias}`).whereNull(`${alias}.ps_deleted_at`);
+  return actor.structureId
+    ? q.where(`${alias}.ps_structure_id`, actor.structureId)
+    : q.where(`${alias}.ps_practitioner_id`, actor.practitionerId);
+}
+
+export function elsmConversations(db: Knex, actor: AgentActor, alias = "conversations") {
+  return db(`conversations as ${alias}`).where(`${alias}.elsm_id`, actor.elsmId);
+}
+
+export function conversationsOf(db: Knex, actor: Actor, alias = "conversations") {
+  return actor.kind === "ps" ? psConversations(db, actor, alias) : elsmConversations(db, actor, alias);
+}
+
+/** Drafts: a PS's own; an ELSM's drafts are shared by its agents (they share the trays). */
+export function draftsOf(db: Knex, actor: Actor) {
+  return actor.kind === "ps"
+    ? db("drafts").where({ side: "ps", author_practitioner_id: actor.practitionerId })
+    : db("drafts").where({ side: "elsm", elsm_id: actor.elsmId });
+}
+
+/** The actor's reply draft in a conversation already loaded through its scope (one per PS author, one per ELSM). */
+export async function replyDraft(db: Knex, actor: Actor, conversationId: number): Promise<DraftRow | null> {
+  return ((await draftsOf(db, actor).where({ conversation_id: conversationId }).first()) as DraftRow | undefined) ?? null;
+}
+
+/** Route ids are positive integers; anything else cannot name a record. */
+export function parseId(raw: unknown): number {
+  const id = typeof raw === "string" && /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(id) || id > 2_147_483_647) throw new NotFound();
+  return id;
+}
+
+export type ConversationRow = {
+  id: number; subject: string; patient_id: number | null; ps_practitioner_id: number | null; ps_structure_id: number | null;
+  elsm_id: number; started_by: "ps" | "elsm"; state: "a_traiter" | "en_cours" | "clos"; ps_deleted_at: string | null;
+  last_message_at: string; last_message_side: "ps" | "elsm"; redacteur_agent_id: number | null;
+};
+
+export async function loadConversation(db: Knex, actor: Actor, rawId: unknown): Promise<ConversationRow> {
+  const row = await conversationsOf(db, actor).where("conversations.id", parseId(rawId)).first("conversations.*");
+  if (!row) throw new NotFound();
+  return row as ConversationRow;
+}
+
+export type DraftRow = {
+  id: number; side: "ps" | "elsm"; author_practitioner_id: number | null; author_agent_id: number | null; elsm_id: number | null;
+  conversation_id: number | null; patient_id: number | null; recipient_practitioner_id: number | null;
+  recipient_structure_id: number | null; subject: string; body: string; updated_at: string;
+};
+
+export async function loadDraft(db: Knex, actor: Actor, rawId: unknown): Promise<DraftRow> {
+  const draft = (await draftsOf(db, actor).where("id", parseId(rawId)).first()) as DraftRow | undefined;
+  if (!draft) throw new NotFound();
+  // A reply draft is only reachable while its conversation is.
+  if (draft.conversation_id) await loadConversation(db, actor, String(draft.conversation_id));
+  return draft;
+}
+
+export type AttachmentRow = {
+  id: number; message_id: number | null; draft_id: number | null; storage_key: string; original_name: string;
+  mime_type: string; extension: string; size_bytes: number; sha256: string;
+};
+
+/** An attachment is reachable through its message's conversation, or through its draft. */
+export async function loadAttachment(db: Db, actor: Actor, rawId: unknown): Promise<AttachmentRow> {
+  const att = (await db("attachments").where("id", parseId(rawId)).first()) as AttachmentRow | undefined;
+  if (!att) throw new NotFound();
+  if (att.message_id) {
+    const visible = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id")
+      .where("m.id", att.message_id).first("m.id");
+    if (!visible) throw new NotFound();
+  } else if (att.draft_id) {
+    await loadDraft(db, actor, String(att.draft_id));
+  } else {
+    throw new NotFound();
+  }
+  return att;
+}

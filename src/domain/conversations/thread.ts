@@ -1,0 +1,64 @@
+import { sizeLabel, type AttachmentView } from "../attachments/service.js";
+import type { Db } from "../../db/connection.js";
+import { patientById } from "../directory/queries.js";
+import { formatDateTime } from "../format.js";
+import type { Actor } from "../actor.js";
+import { patientView, type PatientCardView } from "../../web/forms.js";
+import type { ConversationRow } from "./scope.js";
+
+export type MessageView = {
+  id: number; side: "ps" | "elsm"; author: string; date: string; body: string; attachments: AttachmentView[];
+  /** For the viewer's own messages: when the other side opened it (null = not yet). */
+  readBy: { read: boolean; date: string | null } | null;
+};
+
+export type ThreadView = {
+  id: number;
+  subject: string;
+  state: ConversationRow["state"];
+  patient: PatientCardView | null;
+  professional: { title: string; detail: string };
+  elsmName: string;
+  messages: MessageView[];
+  /** The ELSM cannot write in a closed thread; the PS side always can. */
+  canReply: boolean;
+};
+
+export async function threadView(db: Db, actor: Actor, c: ConversationRow): Promise<ThreadView> {
+  const [elsm, patient, structure, practitioner] = await Promise.all([
+    db("elsms").where({ id: c.elsm_id }).first("name"),
+    c.patient_id ? patientById(db, c.patient_id) : Promise.resolve(null),
+    c.ps_structure_id ? db("structures").where({ id: c.ps_structure_id }).first() : Promise.resolve(null),
+    c.ps_practitioner_id ? db("practitioners").where({ id: c.ps_practitioner_id }).first() : Promise.resolve(null),
+  ]);
+  const rows = await db("messages as m")
+    .leftJoin("practitioners as p", "p.id", "m.author_practitioner_id")
+    .leftJoin("agents as a", "a.id", "m.author_agent_id")
+    .where("m.conversation_id", c.id)
+    .orderBy([{ column: "m.sent_at" }, { column: "m.id" }])
+    .select("m.id", "m.side", "m.body", "m.sent_at", "m.read_at", "p.first_name as p_first", "p.last_name as p_last", "a.first_name as a_first", "a.last_name as a_last");
+  const files = rows.length
+    ? await db("attachments").whereIn("message_id", rows.map((r) => r.id)).orderBy("id").select("id", "message_id", "original_name", "size_bytes")
+    : [];
+  const author = (r: Record<string, any>) => {
+    if (r.side === "ps") return `Dr ${r.p_first} ${r.p_last}${structure ? ` — ${structure.raison_sociale}` : ""}`;
+    // The PS side sees the échelon (manual §4); the back office sees which agent wrote.
+    return actor.kind === "agent" ? `${r.a_first} ${r.a_last} — ${elsm.name}` : elsm.name;
+  };
+  return {
+    id: c.id,
+    subject: c.subject,
+    state: c.state,
+    patient: patientView(patient),
+    professional: structure
+      ? { title: structure.raison_sociale, detail: `FINESS : ${structure.finess} - ${structure.address} ${structure.postal_code} ${structure.city}` }
+      : { title: `Dr ${practitioner.last_name} ${practitioner.first_name}`, detail: `N°AM : ${practitioner.nam} - ${practitioner.postal_code} ${practitioner.city}` },
+    elsmName: elsm.name,
+    messages: rows.map((r) => ({
+      id: r.id, side: r.side, author: author(r), date: formatDateTime(r.sent_at), body: r.body,
+      attachments: files.filter((f) => f.message_id === r.id).map((f) => ({ id: f.id, name: f.original_name, size: sizeLabel(f.size_bytes) })),
+      readBy: r.side === (actor.kind === "ps" ? "ps" : "elsm") ? { read: Boolean(r.read_at), date: r.read_at ? formatDateTime(r.read_at) : null } : null,
+    })),
+    canReply: actor.kind === "ps" || c.state !== "clos",
+  };
+}

@@ -1,0 +1,83 @@
+import type { Db } from "../../db/connection.js";
+import { nirKey } from "./nir.js";
+import { patientsByNir, structureById, structureByFiness, practitionerById, practitionerByNam, type PatientCard, type Practitioner, type Structure } from "./queries.js";
+
+/** Who an ELSM message goes to: a liberal doctor, or a structure (never a single salaried doctor, manual §8). */
+export type Recipient =
+  | { kind: "practitioner"; practitioner: Practitioner }
+  | { kind: "structure"; structure: Structure };
+
+export type Resolution =
+  | { ok: true; patient: PatientCard | null; recipient: Recipient }
+  | { ok: false; field: "nir_od" | "destinataire"; message: string };
+
+function recipientName(r: Recipient): string {
+  return r.kind === "structure" ? r.structure.raisonSociale : `Dr ${r.practitioner.firstName} ${r.practitioner.lastName}`;
+}
+
+function withMailbox(r: Recipient, patient: PatientCard | null, field: "nir_od" | "destinataire"): Resolution {
+  const mailbox = r.kind === "structure" ? r.structure.mailbox : r.practitioner.mailbox;
+  if (!mailbox) {
+    return {
+      ok: false,
+      field,
+      message: `${recipientName(r)} n'a pas de boîte mail de notification active dans ${r.kind === "structure" ? "son compte amelipro principal" : "son compte amelipro"} : ${r.kind === "structure" ? "la structure" : "ce médecin"} ne peut pas être prévenu(e) d'un message, l'envoi n'est donc pas possible.`,
+    };
+  }
+  return { ok: true, patient, recipient: r };
+}
+
+/** A salaried doctor is reached through their structure; a liberal one directly. */
+async function recipientForPractitioner(db: Db, p: Practitioner): Promise<Recipient> {
+  if (p.structureId) return { kind: "structure", structure: (await structureById(db, p.structureId))! };
+  return { kind: "practitioner", practitioner: p };
+}
+
+/** By the patient's NIR OD: the médecin traitant (or the structure where they work) receives it (manual §7–8). */
+export async function recipientByNir(db: Db, elsmId: number, raw: string): Promise<Resolution> {
+  const value = raw.replace(/\s+/g, "").toUpperCase();
+  const nir = value.slice(0, 13);
+  if (!/^[12][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{6}$/.test(nir) || (value.length !== 13 && value.length !== 15)) {
+    return { ok: false, field: "nir_od", message: "Le NIR OD doit comporter 13 caractères (chiffres, 2A ou 2B pour la Corse), éventuellement suivis de la clé." };
+  }
+  if (value.length === 15 && value.slice(13) !== nirKey(nir)) {
+    return { ok: false, field: "nir_od", message: "La clé ne correspond pas au NIR OD saisi." };
+  }
+  const beneficiaries = await patientsByNir(db, nir);
+  // The ouvrant droit is the beneficiary whose birth year and month are the ones the NIR encodes.
+  const patient = beneficiaries.find((b) => b.birthDate.slice(2, 4) === nir.slice(1, 3) && b.birthDate.slice(5, 7) === nir.slice(3, 5)) ?? beneficiaries[0];
+  if (!patient || patient.elsmId !== elsmId) {
+    return { ok: false, field: "nir_od", message: "Aucun patient rattaché à votre échelon ne correspond à ce NIR OD." };
+  }
+  if (!patient.attendingPractitionerId) {
+    return { ok: false, field: "nir_od", message: `${patient.firstName} ${patient.lastName} n'a pas déclaré de médecin traitant : adressez votre question par N°AM ou FINESS.` };
+  }
+  const doctor = (await practitionerById(db, patient.attendingPractitionerId))!;
+  return withMailbox(await recipientForPractitioner(db, doctor), patient, "nir_od");
+}
+
+/** By N°AM (a liberal doctor, general question) or FINESS (a centre or establishment). */
+export async function recipientByIdentifier(db: Db, raw: string): Promise<Resolution> {
+  const value = raw.replace(/\s+/g, "").toUpperCase();
+  if (!/^[0-9A-Z]{9}$/.test(value)) {
+    return { ok: false, field: "destinataire", message: "Le destinataire doit être un N°AM (9 chiffres) ou un n° FINESS (9 caractères)." };
+  }
+  const doctor = await practitionerByNam(db, value);
+  if (doctor?.structureId) {
+    const structure = (await structureById(db, doctor.structureId))!;
+    return {
+      ok: false, field: "destinataire",
+      message: `Ce N°AM est celui d'un médecin salarié : on ne peut pas écrire à un médecin salarié en particulier. Adressez-vous à sa structure, ${structure.raisonSociale}, par son FINESS ${structure.finess}.`,
+    };
+  }
+  if (doctor) return withMailbox({ kind: "practitioner", practitioner: doctor }, null, "destinataire");
+  const structure = await structureByFiness(db, value);
+  if (structure) return withMailbox({ kind: "structure", structure }, null, "destinataire");
+  return { ok: false, field: "destinataire", message: `Aucun médecin (N°AM) ni aucune structure (FINESS) ne correspond à « ${value} ».` };
+}
+
+export function recipientCard(r: Recipient): { title: string; detail: string } {
+  return r.kind === "structure"
+    ? { title: r.structure.raisonSociale, detail: `FINESS : ${r.structure.finess} - ${r.structure.address} ${r.structure.postalCode} ${r.structure.city}` }
+    : { title: `Dr ${r.practitioner.lastName} ${r.practitioner.firstName}`, detail: `N°AM : ${r.practitioner.nam} - ${r.practitioner.postalCode} ${r.practitioner.city}` };
+}

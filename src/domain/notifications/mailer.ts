@@ -1,0 +1,97 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Knex } from "knex";
+import nodemailer, { type SendMailOptions, type Transporter } from "nodemailer";
+import type { Logger } from "pino";
+import type { Db } from "../../db/connection.js";
+
+export type NotificationTarget =
+  | { practitionerId: number; email: string }
+  | { structureId: number; email: string }
+  | { elsmId: number; email: string };
+
+/**
+ * Queues the "a message is waiting" mail, in the sending transaction. The row holds only the
+ * address and the conversation id; the mail names no patient, subject or content.
+ */
+export async function queueNotification(trx: Knex, conversationId: number, target: NotificationTarget): Promise<void> {
+  await trx("notifications").insert({
+    conversation_id: conversationId,
+    recipient_practitioner_id: "practitionerId" in target ? target.practitionerId : null,
+    recipient_structure_id: "structureId" in target ? target.structureId : null,
+    recipient_elsm_id: "elsmId" in target ? target.elsmId : null,
+    email: target.email,
+    created_at: new Date().toISOString(),
+  });
+}
+
+export function mailText(publicUrl: string, forElsm: boolean): { subject: string; text: string } {
+  const login = `${publicUrl}${forElsm ? "/bo/login" : "/ps/login"}`;
+  return {
+    subject: "Échanges médicaux sécurisés : un nouveau message vous attend",
+    text: [
+      "Bonjour,",
+      "",
+      "Un nouveau message vous attend dans le service Échanges médicaux sécurisés.",
+      forElsm ? "Connectez-vous au back office pour le consulter :" : "Connectez-vous avec votre carte CPS pour le consulter :",
+      login,
+      "",
+      "Ce courriel est envoyé automatiquement ; il ne contient aucune donnée médicale. Merci de ne pas y répondre.",
+      "L'Assurance Maladie",
+    ].join("\n"),
+  };
+}
+
+/** SMTP when SMTP_URL is set; otherwise each mail is written as an .eml file in the outbox folder. */
+export function createTransport(smtpUrl: string | undefined, outboxDir: string): Transporter {
+  if (smtpUrl) return nodemailer.createTransport(smtpUrl);
+  fs.mkdirSync(outboxDir, { recursive: true });
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" });
+  const send = transport.sendMail.bind(transport);
+  transport.sendMail = (async (mail: SendMailOptions) => {
+    const info = await send(mail);
+    const file = path.join(outboxDir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${info.messageId.replace(/[^a-z0-9]/gi, "")}.eml`);
+    fs.writeFileSync(file, info.message as Buffer);
+    return info;
+  }) as typeof transport.sendMail;
+  return transport;
+}
+
+export type Notifier = { flush(): Promise<number> };
+
+const CLAIM_MS = 5 * 60_000;
+
+/**
+ * Delivers queued notifications (after commit); failures stay queued and are retried. Each row is
+ * claimed first with a conditional update, so that processes flushing at the same time never mail it twice.
+ */
+export function createNotifier(db: Db, transport: Transporter, from: string, publicUrl: string, logger: Logger): Notifier {
+  let running: Promise<number> | null = null;
+  const claimable = (q: Knex.QueryBuilder, now: number) =>
+    q.whereNull("sent_at").where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", now));
+  const deliver = async (): Promise<number> => {
+    const pending = await claimable(db("notifications"), Date.now()).where("attempts", "<", 5).orderBy("id").limit(50);
+    let sent = 0;
+    for (const n of pending) {
+      const now = Date.now();
+      const claimed = await claimable(db("notifications").where({ id: n.id }), now).update({ claimed_until: now + CLAIM_MS });
+      if (claimed !== 1) continue;
+      const { subject, text } = mailText(publicUrl, n.recipient_elsm_id != null);
+      try {
+        await transport.sendMail({ from, to: n.email, subject, text });
+        await db("notifications").where({ id: n.id }).update({ sent_at: new Date().toISOString(), attempts: n.attempts + 1 });
+        sent += 1;
+      } catch (err) {
+        logger.warn({ notification: n.id, err: (err as Error).message }, "notification not delivered");
+        await db("notifications").where({ id: n.id }).update({ attempts: n.attempts + 1, claimed_until: null, last_error: String((err as Error).message).slice(0, 300) });
+      }
+    }
+    return sent;
+  };
+  return {
+    flush() {
+      running = (running ?? Promise.resolve(0)).then(deliver, deliver);
+      return running;
+    },
+  };
+}
