@@ -2,30 +2,25 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import compression from "compression";
 import express, { type Express } from "express";
-import helmet from "helmet";
-import type { Logger } from "pino";
-import { multipartParser } from "./web/middleware/upload.js";
-import type { Scanner } from "./domain/attachments/antivirus.js";
-import type { FileStorage } from "./domain/attachments/storage.js";
+import type { AppDeps } from "./deps.js";
+import { formatTime } from "./domain/format.js";
+import { LIMITS } from "./domain/limits.js";
 import { authRoutes } from "./web/auth/routes.js";
-import { siteRoutes } from "./web/site/routes.js";
 import { backOfficeRoutes } from "./web/bo/routes.js";
-import { psRoutes } from "./web/ps/routes.js";
-import type { Config } from "./config.js";
-import type { Db } from "./db/connection.js";
 import { assets } from "./web/middleware/assets.js";
 import { csrfLocals } from "./web/middleware/csrf.js";
 import { errorHandler, notFoundHandler } from "./web/middleware/errors.js";
-import { formatTime } from "./domain/format.js";
 import { flashLocals } from "./web/middleware/flash.js";
 import { htmxLocals, useEta } from "./web/middleware/render.js";
+import { requestLog } from "./web/middleware/request-log.js";
 import { rescueExpiredSubmission } from "./web/middleware/rescue.js";
+import { noStore, securityHeaders } from "./web/middleware/security.js";
 import { absoluteLifetime, sessionMiddleware } from "./web/middleware/session.js";
-import type { Notifier } from "./domain/notifications/mailer.js";
+import { multipartParser } from "./web/middleware/upload.js";
+import { psRoutes } from "./web/ps/routes.js";
+import { siteRoutes } from "./web/site/routes.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-
-export type AppDeps = { config: Config; db: Db; storage: FileStorage; notifier: Notifier; logger: Logger; scan?: Scanner };
 
 /** Builds the app (no listen: src/server.ts does that, tests use it as is). */
 export function createApp(deps: AppDeps): Express {
@@ -39,28 +34,12 @@ export function createApp(deps: AppDeps): Express {
   });
   const session = sessionMiddleware(config, db);
   app.locals.sessionStore = session.store;
+  // What every template may read: asset names and the limits forms state.
+  app.locals.asset = asset;
+  app.locals.limits = LIMITS;
 
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on("finish", () => {
-      // Path patterns and ids only: never a query string, a body or a name.
-      logger.info({ method: req.method, route: req.route?.path ?? req.path.replace(/\d+/g, ":id"), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, "request");
-    });
-    next();
-  });
-  app.use(helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], objectSrc: ["'none'"],
-        baseUri: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"],
-        // Over plain http (demo, tests) this would send redirected form posts to https.
-        ...(config.secureCookies ? { upgradeInsecureRequests: [] } : {}),
-      },
-    },
-    strictTransportSecurity: config.secureCookies,
-    referrerPolicy: { policy: "same-origin" },
-  }));
+  app.use(requestLog(logger));
+  app.use(securityHeaders(config.secureCookies));
   app.use(compression());
   app.use(serve);
   // No icon to show: answer the browser's automatic request without an error in its console.
@@ -69,11 +48,8 @@ export function createApp(deps: AppDeps): Express {
     await db.raw("SELECT 1");
     res.set("Cache-Control", "no-store").json({ status: "ok" });
   });
-  app.use((_req, res, next) => {
-    // Pages carry health data: never kept by a browser or proxy cache.
-    res.set("Cache-Control", "no-store");
+  app.use(noStore, (_req, res, next) => {
     // What every page (error pages included, even before the session is read) needs to render.
-    res.locals.asset = asset;
     res.locals.user = null;
     res.locals.csrf = () => "";
     next();

@@ -5,6 +5,10 @@ import crypto from "node:crypto";
 export interface Config {
   env: "development" | "production" | "test";
   port: number;
+  /** App processes the server forks (node:cluster); 1 = no cluster. */
+  workers: number;
+  /** Seed the demo data on an empty database at start (on unless SEED_DEMO=false). */
+  seedDemo: boolean;
   databaseUrl: string | undefined;
   /** PostgreSQL schema to use (default: the server's search_path); the tests give each run its own. */
   databaseSchema: string | undefined;
@@ -44,6 +48,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: nodeEnv,
     port,
+    workers: int(env.WEB_CONCURRENCY, 1),
+    seedDemo: env.SEED_DEMO !== "false",
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: env.DATABASE_SCHEMA || undefined,
     sqliteFile: path.resolve(env.SQLITE_FILE ?? path.join(dataDir, "echanges.sqlite3")),

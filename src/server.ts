@@ -6,7 +6,6 @@ import type { KnexSessionStore } from "./web/middleware/session-store.js";
 import { buildRuntime, prepareDatabase } from "./runtime.js";
 
 const config = loadConfig();
-const workers = Math.max(1, Number.parseInt(process.env.WEB_CONCURRENCY ?? "1", 10) || 1);
 
 async function startWorker(): Promise<void> {
   const { app, db, logger, notifier, storage } = buildRuntime(config);
@@ -45,7 +44,7 @@ async function prepareWithRetry(): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     const db = connect(config);
     try {
-      await prepareDatabase(db, process.env.SEED_DEMO !== "false");
+      await prepareDatabase(db, config.seedDemo);
       return;
     } catch (err) {
       if (attempt >= 6) throw err;
@@ -61,9 +60,9 @@ async function main(): Promise<void> {
     // Workers must share one session secret; a generated one is handed to them through the environment.
     process.env.SESSION_SECRET ??= config.sessionSecret;
     await prepareWithRetry();
-    if (workers > 1) {
+    if (config.workers > 1) {
       let stopping = false;
-      for (let i = 0; i < workers; i += 1) cluster.fork();
+      for (let i = 0; i < config.workers; i += 1) cluster.fork();
       cluster.on("exit", (_worker, code) => {
         if (code !== 0 && !stopping) cluster.fork();
       });

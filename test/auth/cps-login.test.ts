@@ -62,7 +62,11 @@ describe("signing in with the CPS card", () => {
     const res = await tryPin(drMezin, "0000");
     expect(res.status).toBe(422);
     const page = $(res.text);
-    expect(textOf(page, ".error-summary[role=alert]")).toBe("Code PIN erroné. Il vous reste 2 essais avant le blocage de la carte.");
+    expect(textOf(page, ".error-summary[role=alert] li")).toBe("Code PIN erroné. Il vous reste 2 essais avant le blocage de la carte.");
+    // The summary leads to the field at fault, which says why it is invalid.
+    expect(page(".error-summary a").attr("href")).toBe("#pin");
+    expect(page("#pin").attr("aria-invalid")).toBe("true");
+    expect(page("#pin").attr("aria-describedby")).toContain("pin-error");
     expect(page(`select[name=card] option[value="${await practitionerId(app, drMezin)}"]`).attr("selected")).toBeDefined();
   });
 

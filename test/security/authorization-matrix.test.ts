@@ -44,9 +44,7 @@ function objectFor(route: RouteEntry): { side: "ps" | "bo"; url: string } | null
   if (route.path === "/bo/bannettes/:tray") return null; // a tray name, not an object id
   let url = route.path;
   for (const p of params) {
-    const kind = /conversations\/:id/.test(route.path) && p === ":id" ? "conversation"
-      : p === ":draftId" ? "draft"
-        : /attachments\/:id/.test(route.path) && p === ":id" ? "attachment" : null;
+    const kind = p === ":conversationId" ? "conversation" : p === ":draftId" ? "draft" : p === ":attachmentId" ? "attachment" : null;
     if (!kind) throw new Error(`route ${route.path}: unknown id ${p}; add its object to objectFor`);
     url = url.replace(p, String(ids[side][kind]));
   }

@@ -285,7 +285,8 @@ describe("wrong methods, forged ids and tokens, double submits", () => {
   });
 
   it("an error page never shows a stack trace outside development", async () => {
-    const res = await request(app.app).get("/ps/conversations/1%");
+    const res = await gene.agent.get("/ps/conversations/1%");
+    expect(res.status).toBe(400);
     expect(res.text).not.toMatch(/at .*\.ts:\d+/);
     expect($(res.text)("p").text()).toMatch(/Référence de l'incident/);
   });

@@ -1,5 +1,6 @@
 /** The attachment rules of the manual (§2): formats, 10 MB per file, 5 files per message. */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+export const MAX_FILE_LABEL = "10 Mo";
 export const MAX_FILES_PER_MESSAGE = 5;
 export const ACCEPTED_FORMATS_LABEL = "PDF, XLS, WORD, JPG, PNG";
 

@@ -1,9 +1,17 @@
 import type { Knex } from "knex";
 import type { Scanner } from "./antivirus.js";
 import { detectKind } from "./filetype.js";
-import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILES_PER_MESSAGE, type Kind } from "./rules.js";
+import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE, type Kind } from "./rules.js";
 import type { FileStorage } from "./storage.js";
-import type { UploadedFile } from "../../web/middleware/upload.js";
+
+/** A file part as received by the web layer: written to the temporary folder, or only counted when it was too big. */
+export type UploadedFile = {
+  originalName: string;
+  size: number;
+  tooLarge: boolean;
+  tmpPath: string | null;
+  sha256: string | null;
+};
 
 export type StoredFile = { storageKey: string; originalName: string; kind: Kind; size: number; sha256: string };
 
@@ -26,7 +34,7 @@ function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mis
   switch (reason) {
     case "virus": return `« ${name} » contient un virus détecté par l'antivirus : il n'a pas été joint.`;
     case "unscanned": return `« ${name} » n'a pas pu être analysé par l'antivirus : il n'a pas été joint. Réessayez dans quelques instants.`;
-    case "large": return `« ${name} » dépasse la taille maximale de 10 Mo : elle n'a pas été jointe.`;
+    case "large": return `« ${name} » dépasse la taille maximale de ${MAX_FILE_LABEL} : elle n'a pas été jointe.`;
     case "empty": return `« ${name} » est un fichier vide (0 octet) : il n'a pas été joint.`;
     case "zip": return `« ${name} » est une archive qui n'est pas un document Word ou Excel : format non accepté.`;
     case "ole": return `« ${name} » n'est ni un document Word ni un classeur Excel : format non accepté.`;

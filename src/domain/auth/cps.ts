@@ -1,22 +1,24 @@
 import { audit } from "../audit/audit.js";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor } from "../actor.js";
+import { parseId } from "../ids.js";
 import { pinMatches } from "./pin.js";
 
 export const MAX_PIN_ATTEMPTS = 3;
 
-export type LoginResult<A> = { ok: true; actor: A } | { ok: false; message: string };
+/** A refused login names the field the message is about (the error summary links to it). */
+export type LoginResult<A> = { ok: true; actor: A } | { ok: false; field: "card" | "pin" | "agent"; message: string };
 
 /** Simulated CPS card login: the card's PIN, three wrong PINs block the card (as a real CPS does). */
 export async function cpsLogin(db: Db, rawCardId: unknown, pin: string, ip: string): Promise<LoginResult<PsActor>> {
-  const cardId = typeof rawCardId === "string" && /^\d{1,9}$/.test(rawCardId) ? Number(rawCardId) : null;
+  const cardId = parseId(rawCardId);
   const card = cardId ? await db("practitioners as p").leftJoin("structures as s", "s.id", "p.structure_id").where("p.id", cardId)
     .first("p.*", "s.raison_sociale", "s.finess") : null;
-  if (!card) return { ok: false, message: "Sélectionnez votre carte CPS dans la liste." };
+  if (!card) return { ok: false, field: "card", message: "Sélectionnez votre carte CPS dans la liste." };
   const anonymous = { actor: null, ip };
   if (card.card_blocked_at) {
     await audit(db, anonymous, "login.card_blocked", { type: "practitioner", id: card.id });
-    return { ok: false, message: "Cette carte CPS est bloquée après 3 codes PIN erronés. Contactez votre gestionnaire de cartes (démonstration : npm run demo:reset)." };
+    return { ok: false, field: "card", message: "Cette carte CPS est bloquée après 3 codes PIN erronés. Contactez votre gestionnaire de cartes (démonstration : npm run demo:reset)." };
   }
   if (!/^\d{4,8}$/.test(pin) || !pinMatches(pin, card.pin_hash)) {
     // Counted in the database in one statement, so that wrong PINs sent in parallel still add up.
@@ -31,6 +33,7 @@ export async function cpsLogin(db: Db, rawCardId: unknown, pin: string, ip: stri
     const left = MAX_PIN_ATTEMPTS - attempts;
     return {
       ok: false,
+      field: "pin",
       message: blocked
         ? "Code PIN erroné. Après 3 codes erronés, votre carte CPS est désormais bloquée."
         : `Code PIN erroné. Il vous reste ${left} essai${left > 1 ? "s" : ""} avant le blocage de la carte.`,
@@ -51,9 +54,9 @@ export async function cpsLogin(db: Db, rawCardId: unknown, pin: string, ip: stri
 
 /** Simulated agent login (the real one is the Assurance Maladie's own directory). */
 export async function agentLogin(db: Db, rawAgentId: unknown, ip: string): Promise<LoginResult<AgentActor>> {
-  const agentId = typeof rawAgentId === "string" && /^\d{1,9}$/.test(rawAgentId) ? Number(rawAgentId) : null;
+  const agentId = parseId(rawAgentId);
   const agent = agentId ? await db("agents").where({ id: agentId }).first() : null;
-  if (!agent) return { ok: false, message: "Sélectionnez votre nom dans la liste des agents." };
+  if (!agent) return { ok: false, field: "agent", message: "Sélectionnez votre nom dans la liste des agents." };
   const actor: AgentActor = { kind: "agent", agentId: agent.id, elsmId: agent.elsm_id, displayName: `${agent.last_name} ${agent.first_name}` };
   await audit(db, { actor, ip }, "login");
   return { ok: true, actor };

@@ -1,3 +1,5 @@
+import type { Side } from "./states.js";
+
 /**
  * The pastille telling who started a thread (manual §5–6): the ELSM code, a liberal doctor's
  * initials, or a structure's first 2 letters of raison sociale + first 2 digits of FINESS.
@@ -5,7 +7,7 @@
 export type Badge = { text: string; label: string; tone: "incoming" | "outgoing" };
 
 export type BadgeSource = {
-  started_by: "ps" | "elsm";
+  started_by: Side;
   elsm_code: string;
   starter_first_name: string | null;
   starter_last_name: string | null;
@@ -18,7 +20,7 @@ function initial(name: string | null): string {
 }
 
 /** `viewer` decides the tone: on the ELSM side, dark (incoming) when the PS started it, light when the ELSM did. */
-export function badgeFor(row: BadgeSource, viewer: "ps" | "elsm"): Badge {
+export function badgeFor(row: BadgeSource, viewer: Side): Badge {
   const incoming = viewer === "elsm" ? row.started_by === "ps" : row.started_by === "elsm";
   const tone = incoming ? "incoming" : "outgoing";
   if (row.started_by === "elsm") return { text: row.elsm_code, label: `Conversation ouverte par l'échelon ${row.elsm_code}`, tone };

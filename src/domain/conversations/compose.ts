@@ -1,9 +1,8 @@
 import type { Knex } from "knex";
 import { audit } from "../audit/audit.js";
-import { acceptUploads, attachToDraft } from "../attachments/service.js";
+import { acceptUploads, attachToDraft, type UploadedFile } from "../attachments/service.js";
 import type { Scanner } from "../attachments/antivirus.js";
 import type { FileStorage } from "../attachments/storage.js";
-import type { UploadedFile } from "../../web/middleware/upload.js";
 import type { Db } from "../../db/connection.js";
 import { insertedId, isUniqueViolation } from "../../db/dialect.js";
 import type { PatientCard } from "../directory/queries.js";
@@ -11,7 +10,9 @@ import type { Actor, RequestContext } from "../actor.js";
 import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
 import { lockedState, moveTray, patientNameKey } from "./counters.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
+import { CLOSED_FOR_ELSM, canWrite, sideOf, stateAfterMessage, type Side } from "./states.js";
 
+/** The limits of a message (the templates' maxlength and hints come from here). */
 export const SUBJECT_MAX = 200;
 export const BODY_MAX = 20_000;
 
@@ -41,12 +42,9 @@ export type ComposeOutcome =
 
 export type ComposeDeps = { db: Db; storage: FileStorage; scan?: Scanner };
 
-function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarget, side: "ps" | "elsm"): FieldErrors {
+function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarget, side: Side): FieldErrors {
   const errors: FieldErrors = {};
-  // The ELSM can neither reply nor draft in a closed thread; the PS side always can (manual §10).
-  if (side === "elsm" && target.kind === "reply" && target.conversation.state === "clos") {
-    errors.conversation = "Cette conversation est close : l'échelon ne peut plus y répondre ni y préparer de brouillon.";
-  }
+  if (target.kind === "reply" && !canWrite(side, target.conversation.state)) errors.conversation = CLOSED_FOR_ELSM;
   if (input.subject.length > SUBJECT_MAX) errors.subject = `L'objet ne peut pas dépasser ${SUBJECT_MAX} caractères (${input.subject.length} saisis).`;
   if (input.body.length > BODY_MAX) errors.body = `Le message ne peut pas dépasser ${BODY_MAX} caractères (${input.body.length} saisis).`;
   if (sending) {
@@ -63,13 +61,18 @@ async function existingSend(db: Knex, actor: Actor, submissionKey: string): Prom
   return row ? Number(row.id) : null;
 }
 
+/** Whether a form holds anything worth keeping as a draft. */
+export function hasContent(draft: DraftRow | null, subject: string, body: string, fileCount: number): boolean {
+  return Boolean(draft || subject.trim() || body.trim() || fileCount);
+}
+
 /**
  * Saves or sends what a compose form posted. Whatever is valid is kept: if the send is refused,
  * the typed text and the accepted attachments are saved as a draft, so nothing is lost.
  */
 export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, target: ComposeTarget, input: ComposeInput): Promise<ComposeOutcome> {
   const { db, storage, scan } = deps;
-  const side = ctx.actor.kind === "ps" ? "ps" : "elsm";
+  const side = sideOf(ctx.actor);
   const sending = input.action === "send";
 
   if (sending) {
@@ -89,14 +92,14 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const { stored, errors: fileErrors } = await acceptUploads(input.files, Number(kept[0]?.n ?? 0), storage, scan);
   if (fileErrors.length) errors.attachments = fileErrors.length === 1 ? fileErrors[0] : `${fileErrors.length} fichiers n'ont pas été joints.`;
 
-  const hasContent = Boolean(draft || input.subject.trim() || input.body.trim() || stored.length);
+  const keep = hasContent(draft, input.subject, input.body, stored.length);
   const canSend = sending && Object.keys(errors).length === 0;
 
   const removedKeys: string[] = [];
   try {
     const outcome = await db.transaction(async (trx): Promise<ComposeOutcome> => {
       let draftId: number | null = draft?.id ?? null;
-      if (hasContent) draftId = await saveDraft(trx, ctx, target, draft, input, stored, removedKeys);
+      if (keep) draftId = await saveDraft(trx, ctx, target, draft, input, stored, removedKeys);
       if (!canSend) {
         if (!draftId) {
           if (!sending) {
@@ -146,7 +149,7 @@ async function saveDraft(trx: Knex, ctx: RequestContext, target: ComposeTarget, 
   } else {
     const actor = ctx.actor;
     const row: Record<string, unknown> = {
-      ...fields, side: actor.kind === "ps" ? "ps" : "elsm", created_at: now, submission_key: input.submissionKey || null,
+      ...fields, side: sideOf(actor), created_at: now, submission_key: input.submissionKey || null,
       author_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,
       author_agent_id: actor.kind === "agent" ? actor.agentId : null,
       elsm_id: actor.kind === "agent" ? actor.elsmId : target.kind === "ps-new" ? target.patient.elsmId : null,
@@ -178,7 +181,7 @@ async function psPartyMailbox(trx: Knex, practitionerId: number | null, structur
 async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, draftId: number, input: ComposeInput): Promise<number> {
   const now = new Date().toISOString();
   const actor = ctx.actor;
-  const side = actor.kind === "ps" ? "ps" : "elsm";
+  const side = sideOf(actor);
   let conversationId: number;
   let psPractitionerId: number | null;
   let psStructureId: number | null;
@@ -191,7 +194,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     psStructureId = c.ps_structure_id;
     elsmId = c.elsm_id;
     const before = await lockedState(trx, c.id);
-    const after = side === "ps" ? "a_traiter" : "en_cours";
+    const after = stateAfterMessage(side);
     const moved = side === "ps"
       ? { state: after, closed_at: null, last_message_at: now, last_message_side: "ps" }
       // An ELSM message relaunches a thread the PS side had deleted (manual §4).
@@ -220,13 +223,13 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
       started_by: side,
       started_by_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,
       started_by_agent_id: actor.kind === "agent" ? actor.agentId : null,
-      state: side === "ps" ? "a_traiter" : "en_cours",
+      state: stateAfterMessage(side),
       redacteur_agent_id: actor.kind === "agent" ? actor.agentId : null,
       last_message_at: now, last_message_side: side, created_at: now,
       ps_unread: side === "elsm" ? 1 : 0, elsm_unread: side === "ps" ? 1 : 0,
     }).returning("id");
     conversationId = insertedId(row);
-    await moveTray(trx, elsmId, null, side === "ps" ? "a_traiter" : "en_cours");
+    await moveTray(trx, elsmId, null, stateAfterMessage(side));
   }
 
   const [msg] = await trx("messages").insert({

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { isPostgres } from "../../db/dialect.js";
+import type { ConversationState, Side } from "./states.js";
 
 /**
  * Derived values kept up to date by the operations that change them, so that no page counts or
@@ -7,9 +8,7 @@ import { isPostgres } from "../../db/dialect.js";
  * (`ps_unread`, `elsm_unread`), the size of each ELSM tray (`tray_counts`), and the patient's
  * name key on the conversation (`patient_last_name_key`, for the back office's name search).
  */
-export type TrayState = "a_traiter" | "en_cours" | "clos";
-
-export async function moveTray(trx: Knex, elsmId: number, from: TrayState | null, to: TrayState): Promise<void> {
+export async function moveTray(trx: Knex, elsmId: number, from: ConversationState | null, to: ConversationState): Promise<void> {
   if (from === to) return;
   if (from) await trx("tray_counts").where({ elsm_id: elsmId, state: from }).decrement("n", 1);
   await trx("tray_counts").insert({ elsm_id: elsmId, state: to, n: 1 }).onConflict(["elsm_id", "state"]).merge({ n: trx.raw("tray_counts.n + 1") });
@@ -20,10 +19,10 @@ export async function moveTray(trx: Knex, elsmId: number, from: TrayState | null
  * FOR NO KEY UPDATE, not FOR UPDATE: the draft and attachment rows written earlier in the same
  * transaction hold KEY SHARE locks on it through their foreign keys, which FOR UPDATE would deadlock on.
  */
-export async function lockedState(trx: Knex, conversationId: number): Promise<TrayState> {
+export async function lockedState(trx: Knex, conversationId: number): Promise<ConversationState> {
   const q = trx("conversations").where({ id: conversationId }).first("state");
   const row = await (isPostgres(trx) ? q.forNoKeyUpdate() : q);
-  return row.state as TrayState;
+  return row.state as ConversationState;
 }
 
 /** The patient's search key copied onto a new conversation (patients' names are reference data, never edited here). */
@@ -35,7 +34,7 @@ export function patientNameKey(trx: Knex, patientId: number | null): Knex.QueryB
 export async function recountDerived(db: Knex): Promise<void> {
   await db("conversations").whereNotNull("patient_id")
     .update({ patient_last_name_key: db("patients").select("last_name_key").where("patients.id", db.ref("conversations.patient_id")) });
-  const unread = (side: "ps" | "elsm") =>
+  const unread = (side: Side) =>
     db.raw("(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL)", [side]);
   await db("conversations").update({ ps_unread: unread("elsm"), elsm_unread: unread("ps") });
   await db("tray_counts").del();

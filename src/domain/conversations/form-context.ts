@@ -15,6 +15,12 @@ export type FormContext = {
   iat?: number; // when the form was served (ms)
 };
 
+/** How long a served form may be kept, posted after its session expired, and restored as a draft. */
+export const FORM_MAX_AGE_MS = 24 * 3_600_000;
+
+/** What a form posted with an expired session held, kept for the same person's next login. */
+export type RescuedForm = { context: FormContext; subject: string; body: string; at: number };
+
 export function signContext(secret: string, context: FormContext): string {
   const payload = Buffer.from(JSON.stringify({ ...context, iat: Date.now() })).toString("base64url");
   const mac = crypto.createHmac("sha256", secret).update(payload).digest("base64url");

@@ -3,17 +3,13 @@ import type { Db } from "../../db/connection.js";
 import { prepared } from "../../db/dialect.js";
 import { formatDateTime } from "../format.js";
 import type { Actor, AgentActor, PsActor } from "../actor.js";
+import { practitionerCard, structureCard, type ProfessionalCard } from "../directory/cards.js";
 import { badgeFor, type Badge } from "./badge.js";
-import { conversationsOf, draftsOf, elsmConversations, psConversations } from "./scope.js";
+import { draftsOf, elsmConversations, psConversations } from "./scope.js";
+import type { ConversationState, Side } from "./states.js";
 
 export const PAGE_SIZE = 20;
 
-export type Tray = "a_traiter" | "en_cours" | "clos";
-export const TRAYS: { key: Tray; slug: string; label: string }[] = [
-  { key: "a_traiter", slug: "a-traiter", label: "A TRAITER" },
-  { key: "en_cours", slug: "en-cours", label: "EN COURS" },
-  { key: "clos", slug: "clos", label: "CLOS" },
-];
 
 export type ListItem = {
   id: number;
@@ -22,9 +18,9 @@ export type ListItem = {
   unread: boolean;
   date: string;
   patient: { name: string; nir: string } | null;
-  professional: { title: string; detail: string } | null;
+  professional: ProfessionalCard | null;
   redacteur: string | null;
-  tray: Tray;
+  tray: ConversationState;
   draft: boolean;
   read: boolean;
 };
@@ -32,19 +28,21 @@ export type ListItem = {
 export type Page = { items: ListItem[]; next: string | null };
 
 /** Keyset cursor "<last_message_at>~<id>": newest first, no OFFSET, same cost on page 1 and page 5 000. */
-export function parseCursor(raw: unknown): { at: string; id: number } | null {
+export type Cursor = { at: string; id: number };
+
+export function parseCursor(raw: unknown): Cursor | null {
   if (typeof raw !== "string") return null;
   const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)~([1-9]\d{0,9})$/.exec(raw);
   return m ? { at: m[1]!, id: Number(m[2]) } : null;
 }
 
-function applyCursor(q: Knex.QueryBuilder, cursor: { at: string; id: number } | null): Knex.QueryBuilder {
+function applyCursor(q: Knex.QueryBuilder, cursor: Cursor | null): Knex.QueryBuilder {
   if (!cursor) return q;
   return q.where((w) => w.where("c.last_message_at", "<", cursor.at).orWhere((x) => x.where("c.last_message_at", cursor.at).andWhere("c.id", "<", cursor.id)));
 }
 
 /** The columns a list row shows, for the few conversations already picked (one page). */
-function listColumns(db: Knex, ids: number[], unreadSide: "ps" | "elsm"): Knex.QueryBuilder {
+function listColumns(db: Knex, ids: number[], unreadSide: Side): Knex.QueryBuilder {
   return db("conversations as c")
     .whereIn("c.id", ids)
     .join("elsms as e", "e.id", "c.elsm_id")
@@ -71,7 +69,7 @@ function listColumns(db: Knex, ids: number[], unreadSide: "ps" | "elsm"): Knex.Q
  * columns shown for those 21 rows only.
  */
 async function listPage(
-  db: Knex, scoped: Knex.QueryBuilder, cursor: { at: string; id: number } | null, viewer: "ps" | "elsm",
+  db: Knex, scoped: Knex.QueryBuilder, cursor: Cursor | null, viewer: Side,
   more?: (q: Knex.QueryBuilder) => void,
 ): Promise<Page> {
   const picked: { id: number; last_message_at: string }[] = await applyCursor(scoped, cursor)
@@ -93,7 +91,7 @@ async function listPage(
   };
 }
 
-function toItem(r: Record<string, any>, viewer: "ps" | "elsm"): ListItem {
+function toItem(r: Record<string, any>, viewer: Side): ListItem {
   return {
     id: r.id,
     subject: r.subject,
@@ -102,8 +100,8 @@ function toItem(r: Record<string, any>, viewer: "ps" | "elsm"): ListItem {
     date: formatDateTime(r.last_message_at),
     patient: r.patient_nir ? { name: `${r.patient_first_name} ${r.patient_last_name}`, nir: r.patient_nir } : null,
     professional: r.structure_finess
-      ? { title: r.structure_raison_sociale, detail: `FINESS : ${r.structure_finess} - ${r.s_address} ${r.s_postal_code} ${r.s_city}` }
-      : r.pp_nam ? { title: `Dr ${r.pp_last_name} ${r.pp_first_name}`, detail: `N°AM : ${r.pp_nam} - ${r.pp_postal_code} ${r.pp_city}` } : null,
+      ? structureCard({ raisonSociale: r.structure_raison_sociale, finess: r.structure_finess, address: r.s_address, postalCode: r.s_postal_code, city: r.s_city })
+      : r.pp_nam ? practitionerCard({ lastName: r.pp_last_name, firstName: r.pp_first_name, nam: r.pp_nam, postalCode: r.pp_postal_code, city: r.pp_city }) : null,
     redacteur: r.agent_last_name ? `${r.agent_first_name} ${r.agent_last_name}` : null,
     tray: r.state,
     draft: Number(r.has_draft ?? 0) > 0,
@@ -112,7 +110,7 @@ function toItem(r: Record<string, any>, viewer: "ps" | "elsm"): ListItem {
 }
 
 /** The PS's message list (manual §5), newest first. */
-export async function psList(db: Db, actor: PsActor, cursor: { at: string; id: number } | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
+export async function psList(db: Db, actor: PsActor, cursor: Cursor | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
   const q = psConversations(db, actor, "c");
   filter?.(q);
   return listPage(db, q, cursor, "ps");
@@ -156,7 +154,7 @@ export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
 }
 
 /** One tray of the back office (manual §6), newest first, with [Brouillon] and [Lu]. */
-export async function trayPage(db: Db, actor: AgentActor, tray: Tray | null, cursor: { at: string; id: number } | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
+export async function trayPage(db: Db, actor: AgentActor, tray: ConversationState | null, cursor: Cursor | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
   const q = elsmConversations(db, actor, "c");
   if (tray) q.where("c.state", tray);
   filter?.(q);
@@ -166,11 +164,10 @@ export async function trayPage(db: Db, actor: AgentActor, tray: Tray | null, cur
   ));
 }
 
-export async function trayCounts(db: Db, actor: AgentActor): Promise<Record<Tray, number>> {
+export async function trayCounts(db: Db, actor: AgentActor): Promise<Record<ConversationState, number>> {
   const rows = await db("tray_counts").where({ elsm_id: actor.elsmId }).select("state", "n");
-  const counts: Record<Tray, number> = { a_traiter: 0, en_cours: 0, clos: 0 };
-  for (const r of rows) counts[r.state as Tray] = Number(r.n);
+  const counts: Record<ConversationState, number> = { a_traiter: 0, en_cours: 0, clos: 0 };
+  for (const r of rows) counts[r.state as ConversationState] = Number(r.n);
   return counts;
 }
 
-export { conversationsOf };

@@ -3,9 +3,9 @@ import type { FileStorage } from "../attachments/storage.js";
 import { audit } from "../audit/audit.js";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../actor.js";
-import { HttpError } from "../../web/middleware/errors.js";
 import { lockedState, moveTray } from "./counters.js";
 import type { ConversationRow, DraftRow } from "./scope.js";
+import { otherSide, sideOf } from "./states.js";
 
 /** Deletes drafts with their attachment rows; returns the storage keys to remove once committed. */
 async function dropDrafts(trx: Knex, draftIds: Knex.QueryBuilder | number[]): Promise<string[]> {
@@ -33,9 +33,8 @@ export async function discardDraft(deps: { db: Db; storage: FileStorage }, ctx: 
 
 /** Opening a thread marks the other side's messages read (the ELSM then sees [Lu]) and is traced. */
 export async function openConversation(db: Db, ctx: RequestContext, conversation: ConversationRow): Promise<void> {
-  const otherSide = ctx.actor.kind === "ps" ? "elsm" : "ps";
   await db.transaction(async (trx) => {
-    await trx("messages").where({ conversation_id: conversation.id, side: otherSide }).whereNull("read_at")
+    await trx("messages").where({ conversation_id: conversation.id, side: otherSide(sideOf(ctx.actor)) }).whereNull("read_at")
       .update({ read_at: new Date().toISOString() });
     await trx("conversations").where({ id: conversation.id }).update(ctx.actor.kind === "ps" ? { ps_unread: 0 } : { elsm_unread: 0 });
     await audit(trx, ctx, "conversation.opened", { type: "conversation", id: conversation.id });
@@ -53,17 +52,22 @@ export async function deleteForPs(deps: { db: Db; storage: FileStorage }, ctx: R
   await removeFiles(deps.storage, keys);
 }
 
-/** ELSM side: the thread moves to CLOS, stays readable, and the ELSM can no longer write in it (manual §10). */
-export async function closeConversation(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<AgentActor>, conversation: ConversationRow): Promise<void> {
-  if (conversation.state === "clos") throw new HttpError(409, "already closed");
-  const keys = await deps.db.transaction(async (trx) => {
+/**
+ * ELSM side: the thread moves to CLOS, stays readable, and the ELSM can no longer write in it (manual §10).
+ * Idempotent: closing a closed thread (a double click, two agents at once) changes nothing and is not an error;
+ * the state is read under the row lock, so concurrent closes move the tray count once.
+ */
+export async function closeConversation(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<AgentActor>, conversation: ConversationRow): Promise<{ closed: boolean }> {
+  if (conversation.state === "clos") return { closed: false };
+  const { keys, closed } = await deps.db.transaction(async (trx) => {
     const before = await lockedState(trx, conversation.id);
-    if (before === "clos") throw new HttpError(409, "already closed");
+    if (before === "clos") return { keys: [], closed: false };
     await trx("conversations").where({ id: conversation.id }).update({ state: "clos", closed_at: new Date().toISOString() });
     await moveTray(trx, conversation.elsm_id, before, "clos");
     const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "elsm" }));
     await audit(trx, ctx, "conversation.closed", { type: "conversation", id: conversation.id });
-    return dropped;
+    return { keys: dropped, closed: true };
   });
   await removeFiles(deps.storage, keys);
+  return { closed };
 }

@@ -1,21 +1,18 @@
-import type { Request } from "express";
-import type { AppDeps } from "../../app.js";
 import { patientById } from "../directory/queries.js";
-import { actorKey } from "../actor.js";
-import { submitCompose, type ComposeTarget } from "./compose.js";
+import { actorKey, type Actor } from "../actor.js";
+import { submitCompose, type ComposeDeps, type ComposeTarget } from "./compose.js";
+import { FORM_MAX_AGE_MS, type RescuedForm } from "./form-context.js";
 import { loadConversation } from "./scope.js";
-
-const RESCUE_TTL_MS = 24 * 3_600_000;
 
 /**
  * After a login, turns what a form posted with an expired session held into a draft, if the same
- * person typed it; returns where to continue writing it.
+ * person typed it; returns the draft to continue writing.
  */
-export async function restoreRescued(deps: AppDeps, req: Request): Promise<string | null> {
-  const rescued = req.session.rescued;
-  delete req.session.rescued;
-  const actor = req.session.user;
-  if (!rescued || !actor || actorKey(actor) !== rescued.context.a || Date.now() - rescued.at > RESCUE_TTL_MS) return null;
+export type RestoredDraft = { kind: "reply"; conversationId: number } | { kind: "new"; draftId: number };
+
+export async function restoreRescued(deps: ComposeDeps, ctx: { actor: Actor; ip: string }, rescued: RescuedForm | undefined): Promise<RestoredDraft | null> {
+  const { actor } = ctx;
+  if (!rescued || actorKey(actor) !== rescued.context.a || Date.now() - rescued.at > FORM_MAX_AGE_MS) return null;
   if (!rescued.subject.trim() && !rescued.body.trim()) return null;
   const { context } = rescued;
   let target: ComposeTarget;
@@ -34,10 +31,9 @@ export async function restoreRescued(deps: AppDeps, req: Request): Promise<strin
   } catch {
     return null; // the conversation is no longer reachable
   }
-  const outcome = await submitCompose(deps, { actor, ip: req.ip ?? "" }, target, {
+  const outcome = await submitCompose(deps, ctx, target, {
     action: "draft", subject: rescued.subject, body: rescued.body, submissionKey: "", draft: null, removeAttachmentIds: [], files: [],
   });
-  const side = actor.kind === "ps" ? "ps" : "bo";
-  if (target.kind === "reply") return `/${side}/conversations/${target.conversation.id}/reply`;
-  return outcome.status === "sent" ? null : outcome.draftId ? `/${side}/drafts/${outcome.draftId}` : null;
+  if (target.kind === "reply") return { kind: "reply", conversationId: target.conversation.id };
+  return outcome.status !== "sent" && outcome.draftId ? { kind: "new", draftId: outcome.draftId } : null;
 }

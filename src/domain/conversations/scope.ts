@@ -1,7 +1,9 @@
 import type { Knex } from "knex";
 import type { Db } from "../../db/connection.js";
 import type { Actor, AgentActor, PsActor } from "../actor.js";
-import { NotFound } from "../../web/middleware/errors.js";
+import { NotFound } from "../errors.js";
+import { parseId } from "../ids.js";
+import type { ConversationState, Side } from "./states.js";
 
 /**
  * The one rule of who sees what. A liberal doctor: the conversations they are party to; a salaried
@@ -36,36 +38,50 @@ export async function replyDraft(db: Knex, actor: Actor, conversationId: number)
   return ((await draftsOf(db, actor).where({ conversation_id: conversationId }).first()) as DraftRow | undefined) ?? null;
 }
 
-/** Route ids are positive integers; anything else cannot name a record. */
-export function parseId(raw: unknown): number {
-  const id = typeof raw === "string" && /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(id) || id > 2_147_483_647) throw new NotFound();
+/** The id of a record named by a URL or a form; anything that cannot be one is a 404. */
+function idOrNotFound(raw: unknown): number {
+  const id = parseId(raw);
+  if (id === null) throw new NotFound();
   return id;
 }
 
 export type ConversationRow = {
   id: number; subject: string; patient_id: number | null; ps_practitioner_id: number | null; ps_structure_id: number | null;
-  elsm_id: number; started_by: "ps" | "elsm"; state: "a_traiter" | "en_cours" | "clos"; ps_deleted_at: string | null;
-  last_message_at: string; last_message_side: "ps" | "elsm"; redacteur_agent_id: number | null;
+  elsm_id: number; started_by: Side; state: ConversationState; ps_deleted_at: string | null;
+  last_message_at: string; last_message_side: Side; redacteur_agent_id: number | null;
 };
 
 export async function loadConversation(db: Knex, actor: Actor, rawId: unknown): Promise<ConversationRow> {
-  const row = await conversationsOf(db, actor).where("conversations.id", parseId(rawId)).first("conversations.*");
+  const row = await conversationsOf(db, actor).where("conversations.id", idOrNotFound(rawId)).first("conversations.*");
   if (!row) throw new NotFound();
   return row as ConversationRow;
 }
 
 export type DraftRow = {
-  id: number; side: "ps" | "elsm"; author_practitioner_id: number | null; author_agent_id: number | null; elsm_id: number | null;
+  id: number; side: Side; author_practitioner_id: number | null; author_agent_id: number | null; elsm_id: number | null;
   conversation_id: number | null; patient_id: number | null; recipient_practitioner_id: number | null;
   recipient_structure_id: number | null; subject: string; body: string; updated_at: string;
 };
 
 export async function loadDraft(db: Knex, actor: Actor, rawId: unknown): Promise<DraftRow> {
-  const draft = (await draftsOf(db, actor).where("id", parseId(rawId)).first()) as DraftRow | undefined;
+  const draft = (await draftsOf(db, actor).where("id", idOrNotFound(rawId)).first()) as DraftRow | undefined;
   if (!draft) throw new NotFound();
   // A reply draft is only reachable while its conversation is.
   if (draft.conversation_id) await loadConversation(db, actor, String(draft.conversation_id));
+  return draft;
+}
+
+/** The reply draft a reply form names (its `draft_id`): none, or one of this conversation's — anything else is a 404. */
+export async function namedReplyDraft(db: Knex, actor: Actor, conversation: ConversationRow, raw: unknown): Promise<DraftRow | null> {
+  if (raw === undefined || raw === "") return null;
+  const draft = await loadDraft(db, actor, raw);
+  if (draft.conversation_id !== conversation.id) throw new NotFound();
+  return draft;
+}
+
+/** A draft of a new question (not a reply), or a 404. */
+export function newQuestionDraft(draft: DraftRow): DraftRow {
+  if (draft.conversation_id) throw new NotFound();
   return draft;
 }
 
@@ -76,7 +92,7 @@ export type AttachmentRow = {
 
 /** An attachment is reachable through its message's conversation, or through its draft. */
 export async function loadAttachment(db: Db, actor: Actor, rawId: unknown): Promise<AttachmentRow> {
-  const att = (await db("attachments").where("id", parseId(rawId)).first()) as AttachmentRow | undefined;
+  const att = (await db("attachments").where("id", idOrNotFound(rawId)).first()) as AttachmentRow | undefined;
   if (!att) throw new NotFound();
   if (att.message_id) {
     const visible = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id")

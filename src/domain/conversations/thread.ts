@@ -1,13 +1,16 @@
 import { sizeLabel, type AttachmentView } from "../attachments/service.js";
 import type { Db } from "../../db/connection.js";
-import { patientById } from "../directory/queries.js";
+import { patientById, practitionerById, structureById } from "../directory/queries.js";
+import { patientView, practitionerCard, structureCard, type PatientCardView, type ProfessionalCard } from "../directory/cards.js";
 import { formatDateTime } from "../format.js";
-import type { Actor } from "../actor.js";
-import { patientView, type PatientCardView } from "../../web/forms.js";
-import type { ConversationRow } from "./scope.js";
+import type { Actor, RequestContext } from "../actor.js";
+import { accessHistory } from "../audit/history.js";
+import { openConversation } from "./operations.js";
+import { replyDraft, type ConversationRow } from "./scope.js";
+import { canWrite, sideOf, type Side } from "./states.js";
 
 export type MessageView = {
-  id: number; side: "ps" | "elsm"; author: string; date: string; body: string; attachments: AttachmentView[];
+  id: number; side: Side; author: string; date: string; body: string; attachments: AttachmentView[];
   /** For the viewer's own messages: when the other side opened it (null = not yet). */
   readBy: { read: boolean; date: string | null } | null;
 };
@@ -17,7 +20,7 @@ export type ThreadView = {
   subject: string;
   state: ConversationRow["state"];
   patient: PatientCardView | null;
-  professional: { title: string; detail: string };
+  professional: ProfessionalCard;
   elsmName: string;
   messages: MessageView[];
   /** The ELSM cannot write in a closed thread; the PS side always can. */
@@ -28,8 +31,8 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
   const [elsm, patient, structure, practitioner] = await Promise.all([
     db("elsms").where({ id: c.elsm_id }).first("name"),
     c.patient_id ? patientById(db, c.patient_id) : Promise.resolve(null),
-    c.ps_structure_id ? db("structures").where({ id: c.ps_structure_id }).first() : Promise.resolve(null),
-    c.ps_practitioner_id ? db("practitioners").where({ id: c.ps_practitioner_id }).first() : Promise.resolve(null),
+    c.ps_structure_id ? structureById(db, c.ps_structure_id) : Promise.resolve(null),
+    c.ps_practitioner_id ? practitionerById(db, c.ps_practitioner_id) : Promise.resolve(null),
   ]);
   const rows = await db("messages as m")
     .leftJoin("practitioners as p", "p.id", "m.author_practitioner_id")
@@ -41,7 +44,7 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     ? await db("attachments").whereIn("message_id", rows.map((r) => r.id)).orderBy("id").select("id", "message_id", "original_name", "size_bytes")
     : [];
   const author = (r: Record<string, any>) => {
-    if (r.side === "ps") return `Dr ${r.p_first} ${r.p_last}${structure ? ` — ${structure.raison_sociale}` : ""}`;
+    if (r.side === "ps") return `Dr ${r.p_first} ${r.p_last}${structure ? ` — ${structure.raisonSociale}` : ""}`;
     // The PS side sees the échelon (manual §4); the back office sees which agent wrote.
     return actor.kind === "agent" ? `${r.a_first} ${r.a_last} — ${elsm.name}` : elsm.name;
   };
@@ -50,15 +53,30 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     subject: c.subject,
     state: c.state,
     patient: patientView(patient),
-    professional: structure
-      ? { title: structure.raison_sociale, detail: `FINESS : ${structure.finess} - ${structure.address} ${structure.postal_code} ${structure.city}` }
-      : { title: `Dr ${practitioner.last_name} ${practitioner.first_name}`, detail: `N°AM : ${practitioner.nam} - ${practitioner.postal_code} ${practitioner.city}` },
+    // A thread always has one PS party, a structure or a liberal doctor: both set at creation, never cleared.
+    professional: structure ? structureCard(structure) : practitionerCard(practitioner!),
     elsmName: elsm.name,
     messages: rows.map((r) => ({
       id: r.id, side: r.side, author: author(r), date: formatDateTime(r.sent_at), body: r.body,
       attachments: files.filter((f) => f.message_id === r.id).map((f) => ({ id: f.id, name: f.original_name, size: sizeLabel(f.size_bytes) })),
       readBy: r.side === (actor.kind === "ps" ? "ps" : "elsm") ? { read: Boolean(r.read_at), date: r.read_at ? formatDateTime(r.read_at) : null } : null,
     })),
-    canReply: actor.kind === "ps" || c.state !== "clos",
+    canReply: canWrite(sideOf(actor), c.state),
   };
+}
+
+/**
+ * A party opens a thread: the other side's messages are marked read (and the opening traced), then
+ * the thread is shown; the back office also sees who opened it ("Historique des accès") and
+ * whether the échelon has a reply draft in it.
+ */
+export async function openThread(db: Db, ctx: RequestContext, c: ConversationRow) {
+  await openConversation(db, ctx, c);
+  const agent = ctx.actor.kind === "agent";
+  const [thread, history, draft] = await Promise.all([
+    threadView(db, ctx.actor, c),
+    agent ? accessHistory(db, c.id) : [],
+    replyDraft(db, ctx.actor, c.id),
+  ]);
+  return { thread, history, hasDraft: Boolean(draft) };
 }

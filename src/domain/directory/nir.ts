@@ -1,16 +1,26 @@
 /** NIR rules (glossary): 13 characters — sex, year, month, département (2A/2B for Corsica), commune, order — and a key. */
 const NIR_SHAPE = /^[12][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{6}$/;
 
+/** What people type (spaces, lower-case 2a) reduced to the stored form: no white space, upper case. */
+export function normalizeNir(raw: string): string {
+  return raw.replace(/\s+/g, "").toUpperCase();
+}
+
+/** The 13 characters of a NIR, without its key. */
+export function isNirShape(nir: string): boolean {
+  return NIR_SHAPE.test(nir);
+}
+
 export type NirCheck =
   | { ok: true; nir: string; key: string }
   | { ok: false; field: "nir" | "key"; message: string };
 
 /** Accepts what people type (spaces, lower-case 2a) and returns the canonical NIR, or a French message. */
 export function checkNir(rawNir: string, rawKey: string): NirCheck {
-  const nir = rawNir.replace(/\s+/g, "").toUpperCase();
+  const nir = normalizeNir(rawNir);
   const key = rawKey.replace(/\s+/g, "");
   if (nir === "") return { ok: false, field: "nir", message: "Saisissez le NIR du patient (13 caractères)." };
-  if (!NIR_SHAPE.test(nir)) {
+  if (!isNirShape(nir)) {
     return {
       ok: false,
       field: "nir",

@@ -1,5 +1,6 @@
 import type { Db } from "../../db/connection.js";
-import { nirKey } from "./nir.js";
+import { practitionerCard, structureCard, type ProfessionalCard } from "./cards.js";
+import { isNirShape, nirKey, normalizeNir } from "./nir.js";
 import { patientsByNir, structureById, structureByFiness, practitionerById, practitionerByNam, type PatientCard, type Practitioner, type Structure } from "./queries.js";
 
 /** Who an ELSM message goes to: a liberal doctor, or a structure (never a single salaried doctor, manual §8). */
@@ -27,6 +28,11 @@ function withMailbox(r: Recipient, patient: PatientCard | null, field: "nir_od" 
   return { ok: true, patient, recipient: r };
 }
 
+/** An N°AM or a FINESS as typed (spaces, lower case) reduced to the stored form. */
+export function normalizeIdentifier(raw: string): string {
+  return raw.replace(/\s+/g, "").toUpperCase();
+}
+
 /** A salaried doctor is reached through their structure; a liberal one directly. */
 async function recipientForPractitioner(db: Db, p: Practitioner): Promise<Recipient> {
   if (p.structureId) return { kind: "structure", structure: (await structureById(db, p.structureId))! };
@@ -35,9 +41,9 @@ async function recipientForPractitioner(db: Db, p: Practitioner): Promise<Recipi
 
 /** By the patient's NIR OD: the médecin traitant (or the structure where they work) receives it (manual §7–8). */
 export async function recipientByNir(db: Db, elsmId: number, raw: string): Promise<Resolution> {
-  const value = raw.replace(/\s+/g, "").toUpperCase();
+  const value = normalizeNir(raw);
   const nir = value.slice(0, 13);
-  if (!/^[12][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{6}$/.test(nir) || (value.length !== 13 && value.length !== 15)) {
+  if (!isNirShape(nir) || (value.length !== 13 && value.length !== 15)) {
     return { ok: false, field: "nir_od", message: "Le NIR OD doit comporter 13 caractères (chiffres, 2A ou 2B pour la Corse), éventuellement suivis de la clé." };
   }
   if (value.length === 15 && value.slice(13) !== nirKey(nir)) {
@@ -58,7 +64,7 @@ export async function recipientByNir(db: Db, elsmId: number, raw: string): Promi
 
 /** By N°AM (a liberal doctor, general question) or FINESS (a centre or establishment). */
 export async function recipientByIdentifier(db: Db, raw: string): Promise<Resolution> {
-  const value = raw.replace(/\s+/g, "").toUpperCase();
+  const value = normalizeIdentifier(raw);
   if (!/^[0-9A-Z]{9}$/.test(value)) {
     return { ok: false, field: "destinataire", message: "Le destinataire doit être un N°AM (9 chiffres) ou un n° FINESS (9 caractères)." };
   }
@@ -76,8 +82,6 @@ export async function recipientByIdentifier(db: Db, raw: string): Promise<Resolu
   return { ok: false, field: "destinataire", message: `Aucun médecin (N°AM) ni aucune structure (FINESS) ne correspond à « ${value} ».` };
 }
 
-export function recipientCard(r: Recipient): { title: string; detail: string } {
-  return r.kind === "structure"
-    ? { title: r.structure.raisonSociale, detail: `FINESS : ${r.structure.finess} - ${r.structure.address} ${r.structure.postalCode} ${r.structure.city}` }
-    : { title: `Dr ${r.practitioner.lastName} ${r.practitioner.firstName}`, detail: `N°AM : ${r.practitioner.nam} - ${r.practitioner.postalCode} ${r.practitioner.city}` };
+export function recipientCard(r: Recipient): ProfessionalCard {
+  return r.kind === "structure" ? structureCard(r.structure) : practitionerCard(r.practitioner);
 }

@@ -1,12 +1,14 @@
 import { Router, type Request } from "express";
-import type { AppDeps } from "../../app.js";
-import { audit } from "../../domain/audit/audit.js";
-import { restoreRescued } from "../../domain/conversations/rescue.js";
-import { agentCards, cpsCards } from "../../domain/directory/queries.js";
+import type { AppDeps } from "../../deps.js";
 import type { Actor } from "../../domain/actor.js";
+import { audit } from "../../domain/audit/audit.js";
+import { agentLogin, cpsLogin, type LoginResult } from "../../domain/auth/cps.js";
+import { restoreRescued, type RestoredDraft } from "../../domain/conversations/rescue.js";
+import { agentCards, cpsCards } from "../../domain/directory/queries.js";
+import { errorItems } from "../forms.js";
 import { csrfProtection } from "../middleware/csrf.js";
 import { loginLimiters } from "../middleware/rate-limit.js";
-import { agentLogin, cpsLogin } from "../../domain/auth/cps.js";
+import { sessionCookieName } from "../middleware/session.js";
 
 /** Regenerates the session at login (no fixation), keeping only what must survive it. */
 function startSession(req: Request, actor: Actor): Promise<void> {
@@ -29,31 +31,46 @@ function safeReturn(req: Request, prefix: string): string | null {
   return target && target.startsWith(prefix) && !target.startsWith("//") ? target : null;
 }
 
+/** Where to continue writing a form rescued from an expired session. */
+function restoredHref(base: "/ps" | "/bo", restored: RestoredDraft | null): string | null {
+  if (!restored) return null;
+  return restored.kind === "reply" ? `${base}/conversations/${restored.conversationId}/reply` : `${base}/drafts/${restored.draftId}`;
+}
+
+/** A refused login: the same page, the error in the summary and on its field. */
+function refusal(result: Extract<LoginResult<unknown>, { ok: false }>) {
+  const errors = { [result.field]: result.message };
+  return { errors, errorItems: errorItems(errors) };
+}
+
+/** The simulated logins (CPS card + PIN; agent picker), the session's keep-alive, and logout. */
 export function authRoutes(deps: AppDeps): Router {
   const { db, config } = deps;
   const router = Router();
   const limited = loginLimiters(db, config.loginLimitPerAddress, config.loginLimitPerCard);
 
-  router.get("/ps/login", async (_req, res) => res.render("auth/ps-login", { cards: await cpsCards(db) }));
+  async function signIn(req: Request, actor: Actor, base: "/ps" | "/bo"): Promise<string> {
+    const rescued = req.session.rescued;
+    await startSession(req, actor);
+    delete req.session.rescued;
+    const restored = await restoreRescued(deps, { actor, ip: req.ip ?? "" }, rescued);
+    return restoredHref(base, restored) ?? safeReturn(req, `${base}/`) ?? base;
+  }
+
+  router.get("/ps/login", async (_req, res) => res.render("auth/ps-login", { cards: await cpsCards(db), errors: {}, errorItems: [] }));
   router.post("/ps/login", csrfProtection, ...limited, async (req, res) => {
     const result = await cpsLogin(db, req.body.card, String(req.body.pin ?? ""), req.ip ?? "");
     if (!result.ok) {
-      return res.status(422).render("auth/ps-login", { cards: await cpsCards(db), error: result.message, selected: String(req.body.card ?? "") });
+      return res.status(422).render("auth/ps-login", { cards: await cpsCards(db), ...refusal(result), selected: String(req.body.card ?? "") });
     }
-    await startSession(req, result.actor);
-    const restored = await restoreRescued(deps, req);
-    res.redirect(303, restored ?? safeReturn(req, "/ps/") ?? "/ps");
+    res.redirect(303, await signIn(req, result.actor, "/ps"));
   });
 
-  router.get("/bo/login", async (_req, res) => res.render("auth/bo-login", { agents: await agentCards(db) }));
+  router.get("/bo/login", async (_req, res) => res.render("auth/bo-login", { agents: await agentCards(db), errors: {}, errorItems: [] }));
   router.post("/bo/login", csrfProtection, ...limited, async (req, res) => {
     const result = await agentLogin(db, req.body.agent, req.ip ?? "");
-    if (!result.ok) {
-      return res.status(422).render("auth/bo-login", { agents: await agentCards(db), error: result.message });
-    }
-    await startSession(req, result.actor);
-    const restored = await restoreRescued(deps, req);
-    res.redirect(303, restored ?? safeReturn(req, "/bo/") ?? "/bo");
+    if (!result.ok) return res.status(422).render("auth/bo-login", { agents: await agentCards(db), ...refusal(result) });
+    res.redirect(303, await signIn(req, result.actor, "/bo"));
   });
 
   // Any signed-in request extends the session (rolling cookie); this one exists for the warning dialog.
@@ -67,7 +84,7 @@ export function authRoutes(deps: AppDeps): Router {
     if (actor) await audit(db, { actor, ip: req.ip ?? "" }, "logout");
     const home = actor?.kind === "agent" ? "/bo/login" : "/ps/login";
     await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
-    res.clearCookie(deps.config.secureCookies ? "__Host-ems.sid" : "ems.sid", { path: "/" });
+    res.clearCookie(sessionCookieName(config), { path: "/" });
     res.redirect(303, `${home}?deconnecte=1`);
   });
 

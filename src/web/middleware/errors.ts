@@ -1,14 +1,8 @@
 import crypto from "node:crypto";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
-
-/** Thrown by scope loaders: the record does not exist *for this user*. Always rendered as a plain 404. */
-export class NotFound extends Error {
-  readonly status = 404;
-  constructor() {
-    super("Not found");
-  }
-}
+import { NotFound } from "../../domain/errors.js";
+import { LIMITS } from "../../domain/limits.js";
 
 export class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -31,7 +25,7 @@ const MESSAGES: Record<number, string> = {
   403: "Cette action a été refusée : le formulaire a peut-être expiré. Rechargez la page et recommencez.",
   404: "Cette page n'existe pas ou vous n'y avez pas accès.",
   405: "Cette action n'est pas possible à cette adresse.",
-  413: "L'envoi dépasse la taille autorisée (10 Mo par pièce jointe, 5 pièces jointes au plus).",
+  413: `L'envoi dépasse la taille autorisée (${LIMITS.fileSize} par pièce jointe, ${LIMITS.files} pièces jointes au plus).`,
   429: "Trop de tentatives en peu de temps. Patientez quelques minutes avant de réessayer.",
   500: "Une erreur inattendue est survenue. Réessayez dans quelques instants ; si elle persiste, contactez la hotline en citant la référence.",
 };
@@ -40,7 +34,7 @@ export const notFoundHandler: RequestHandler = (_req, _res, next) => next(new No
 
 export function errorHandler(logger: Logger, showStack: boolean): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const raw = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode ?? 500;
+    const raw = err instanceof NotFound ? 404 : ((err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode ?? 500);
     const status = TITLES[raw] ? raw : raw >= 400 && raw < 500 ? 400 : 500;
     const reference = crypto.randomBytes(4).toString("hex").toUpperCase();
     if (status >= 500) {

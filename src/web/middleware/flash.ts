@@ -1,11 +1,5 @@
 import type { Request, RequestHandler } from "express";
 
-declare module "express-session" {
-  interface SessionData {
-    flash?: string;
-  }
-}
-
 /** A one-time confirmation shown after a Post/Redirect/Get. */
 export function flash(req: Request, message: string): void {
   req.session.flash = message;

@@ -1,9 +1,10 @@
-import type { Request, RequestHandler } from "express";
-import type { AgentActor, PsActor, RequestContext } from "../../domain/actor.js";
+import type { Request, RequestHandler, Response } from "express";
+import type { Actor, AgentActor, PsActor, RequestContext } from "../../domain/actor.js";
+import { NotFound } from "../../domain/errors.js";
 import { csrfProtection } from "./csrf.js";
-import { NotFound } from "./errors.js";
+import { redirectToLogin } from "./rescue.js";
 
-function guard(kind: "ps" | "agent", loginPath: string): RequestHandler {
+function guard(kind: Actor["kind"], loginPath: string): RequestHandler {
   return (req, res, next) => {
     const user = req.session?.user;
     if (user?.kind === kind) {
@@ -13,11 +14,7 @@ function guard(kind: "ps" | "agent", loginPath: string): RequestHandler {
     // Signed in on the other side: these pages do not exist for them.
     if (user) return next(new NotFound());
     if (req.method === "GET") req.session.returnTo = req.originalUrl;
-    if (req.get("HX-Request") === "true") {
-      res.set("HX-Redirect", loginPath);
-      return res.status(204).end();
-    }
-    res.redirect(303, loginPath);
+    redirectToLogin(req, res, loginPath);
   };
 }
 
@@ -28,10 +25,14 @@ function guard(kind: "ps" | "agent", loginPath: string): RequestHandler {
 export const requirePs: RequestHandler[] = [guard("ps", "/ps/login"), csrfProtection];
 export const requireAgent: RequestHandler[] = [guard("agent", "/bo/login"), csrfProtection];
 
-export function psContext(req: Request): RequestContext<PsActor> {
-  return { actor: req.session.user as PsActor, ip: req.ip ?? "" };
+/** The signed-in actor, set by the guard above. */
+export function actorOf<A extends Actor = Actor>(res: Response): A {
+  return res.locals.actor as A;
 }
 
-export function agentContext(req: Request): RequestContext<AgentActor> {
-  return { actor: req.session.user as AgentActor, ip: req.ip ?? "" };
+/** The facts the domain needs about a request (the audit trail): who, from where. */
+export function contextOf<A extends Actor = Actor>(req: Request, res: Response): RequestContext<A> {
+  return { actor: actorOf<A>(res), ip: req.ip ?? "" };
 }
+
+export type { AgentActor, PsActor };

@@ -1,6 +1,7 @@
 import type { RequestHandler } from "express";
 import { rateLimit, ipKeyGenerator, type IncrementResponse, type Options, type Store } from "express-rate-limit";
 import type { Db } from "../../db/connection.js";
+import { parseId } from "../../domain/ids.js";
 import { HttpError } from "./errors.js";
 
 /** express-rate-limit counters kept in the database (table `rate_limits`), so every process shares them. */
@@ -51,8 +52,8 @@ export function loginLimiters(db: Db, perAddress: number, perCard: number, windo
       ...common, limit: perCard, store: new KnexRateLimitStore(db, "login-card:"),
       // The parsed id, so that "2", "02" and "002" are one card.
       keyGenerator: (req) => {
-        const raw = String(req.body?.card ?? req.body?.agent ?? "");
-        return /^\d{1,9}$/.test(raw) ? String(Number(raw)) : "invalid";
+        const id = parseId(String(req.body?.card ?? req.body?.agent ?? ""));
+        return id === null ? "invalid" : String(id);
       },
     }),
   ];

@@ -2,28 +2,19 @@ import type { RequestHandler } from "express";
 import session from "express-session";
 import type { Config } from "../../config.js";
 import type { Db } from "../../db/connection.js";
-import type { Actor } from "../../domain/actor.js";
-import type { FormContext } from "../../domain/conversations/form-context.js";
+import "../session-data.js";
 import { KnexSessionStore } from "./session-store.js";
 
-declare module "express-session" {
-  interface SessionData {
-    user?: Actor;
-    startedAt?: number;
-    returnTo?: string;
-    /** What a form posted after the session expired held, kept for the same person's next login. */
-    rescued?: { context: FormContext; subject: string; body: string; at: number };
-    selectedPatientId?: number;
-    patientCandidates?: number[];
-    psSearch?: { nom: string; nir: string };
-  }
+/** The session cookie's name: `__Host-` (Secure, whole site, no Domain) whenever cookies are Secure. */
+export function sessionCookieName(config: Pick<Config, "secureCookies">): string {
+  return config.secureCookies ? "__Host-ems.sid" : "ems.sid";
 }
 
 export function sessionMiddleware(config: Config, db: Db): { middleware: RequestHandler; store: KnexSessionStore } {
   const idleMs = config.sessionIdleMinutes * 60_000;
   const store = new KnexSessionStore(db, idleMs);
   const middleware = session({
-    name: config.secureCookies ? "__Host-ems.sid" : "ems.sid",
+    name: sessionCookieName(config),
     secret: config.sessionSecret,
     store,
     resave: false,
@@ -34,15 +25,19 @@ export function sessionMiddleware(config: Config, db: Db): { middleware: Request
   return { middleware, store };
 }
 
-/** Ends a signed-in session past its absolute lifetime, whatever the activity. */
+/** Empties a session of everything it holds (the user, their searches, patient, drafts rescued…), keeping only its cookie. */
+export function clearSession(s: session.Session & Partial<session.SessionData>): void {
+  for (const key of Object.keys(s) as (keyof session.SessionData)[]) {
+    if (key !== "cookie") delete s[key];
+  }
+}
+
+/** Ends a signed-in session past its absolute lifetime, whatever the activity: nothing of it is kept. */
 export function absoluteLifetime(config: Config): RequestHandler {
   const maxMs = config.sessionAbsoluteHours * 3_600_000;
   return (req, _res, next) => {
     const s = req.session;
-    if (s?.user && s.startedAt && Date.now() - s.startedAt > maxMs) {
-      delete s.user;
-      delete s.selectedPatientId;
-    }
+    if (s?.user && s.startedAt && Date.now() - s.startedAt > maxMs) clearSession(s);
     next();
   };
 }

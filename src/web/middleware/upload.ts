@@ -6,15 +6,8 @@ import multer from "multer";
 import { HttpError } from "./errors.js";
 import { uploadedBytes } from "./upload-memory.js";
 import { MAX_FILE_BYTES } from "../../domain/attachments/rules.js";
+import type { UploadedFile } from "../../domain/attachments/service.js";
 
-/** A file part as received: written to the temporary folder, or only counted when it was too big. */
-export type UploadedFile = {
-  originalName: string;
-  size: number;
-  tooLarge: boolean;
-  tmpPath: string | null;
-  sha256: string | null;
-};
 
 /**
  * Writes each file part to disk while counting: past 10 MB it stops writing and only drains the

@@ -1,0 +1,40 @@
+import type { Db } from "../../db/connection.js";
+import { parseId } from "../ids.js";
+import { checkNir } from "./nir.js";
+import { patientById, patientsByNir, vitaleCards, type PatientCard } from "./queries.js";
+
+/** How a doctor picks the patient of a question (manual §2): a Carte Vitale read, or a NIR typed with its key. */
+export type PatientLookup =
+  | { status: "found"; patient: PatientCard }
+  /** Several beneficiaries under one NIR (a parent and children): the doctor chooses one. */
+  | { status: "several"; candidates: PatientCard[] }
+  /** With the beneficiaries to offer again when the refusal is about the choice among them. */
+  | { status: "refused"; field: string; message: string; candidates?: PatientCard[] };
+
+export async function patientFromVitale(db: Db, rawId: unknown): Promise<PatientLookup> {
+  const id = parseId(rawId);
+  const card = (await vitaleCards(db)).find((c) => c.id === id);
+  if (!card) return { status: "refused", field: "vitale", message: "Aucune carte Vitale n'a été lue : choisissez une carte." };
+  return { status: "found", patient: card };
+}
+
+export async function patientFromNir(db: Db, rawNir: string, rawKey: string): Promise<PatientLookup> {
+  const check = checkNir(rawNir, rawKey);
+  if (!check.ok) return { status: "refused", field: check.field, message: check.message };
+  const found = await patientsByNir(db, check.nir);
+  if (found.length === 0) return { status: "refused", field: "nir", message: "Aucun patient n'est connu sous ce NIR : vérifiez la saisie ou lisez la carte Vitale." };
+  return found.length === 1 ? { status: "found", patient: found[0]! } : { status: "several", candidates: found };
+}
+
+/**
+ * The beneficiary chosen among those offered; anything else offers them again, with the error on the
+ * first radio button, or, with nothing offered any more (or the offered ones gone), asks for the NIR again.
+ */
+export async function patientFromChoice(db: Db, offered: number[], rawId: unknown): Promise<PatientLookup> {
+  const id = parseId(rawId);
+  const chosen = id !== null && offered.includes(id) ? await patientById(db, id) : null;
+  if (chosen) return { status: "found", patient: chosen };
+  const candidates = (await Promise.all(offered.map((c) => patientById(db, c)))).filter((p) => p !== null);
+  if (candidates.length === 0) return { status: "refused", field: "nir", message: "Saisissez de nouveau le NIR du patient." };
+  return { status: "refused", field: `patient-${candidates[0]!.id}`, message: "Choisissez l'un des bénéficiaires proposés.", candidates };
+}

@@ -1,0 +1,20 @@
+import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE } from "./attachments/rules.js";
+import { BODY_MAX, SUBJECT_MAX } from "./conversations/compose.js";
+import { RECIPIENT_MAX } from "./conversations/elsm-question.js";
+import { SEARCH_MAX } from "./conversations/search.js";
+
+/** Every limit a form states or enforces, read by the templates from here (never written in them). */
+export const LIMITS = {
+  subject: SUBJECT_MAX,
+  body: BODY_MAX,
+  fileSize: MAX_FILE_LABEL,
+  files: MAX_FILES_PER_MESSAGE,
+  formats: ACCEPTED_FORMATS_LABEL,
+  /** The file input's accept list: every extension of every accepted kind. */
+  accept: Object.values(KINDS).flatMap((k) => k.extensions.map((e) => `.${e}`)).join(","),
+  recipient: RECIPIENT_MAX,
+  search: SEARCH_MAX,
+  /** NIR typed in the patient form: 13 characters, room for spaces. */
+  nir: 15,
+  nirKey: 2,
+} as const;

@@ -1,0 +1,127 @@
+import type { Request, Response } from "express";
+import type { AppDeps } from "../deps.js";
+import { actorKey, type Actor } from "../domain/actor.js";
+import { draftAttachments, type AttachmentView } from "../domain/attachments/service.js";
+import type { ComposeOutcome, FieldErrors } from "../domain/conversations/compose.js";
+import { EMPTY_QUESTION, type QuestionOutcome, type QuestionState } from "../domain/conversations/elsm-question.js";
+import { readContext, signContext, type FormContext } from "../domain/conversations/form-context.js";
+import { loadDraft, type ConversationRow, type DraftRow } from "../domain/conversations/scope.js";
+import { patientById, type PatientCard } from "../domain/directory/queries.js";
+import { patientView, type PatientCardView } from "../domain/directory/cards.js";
+import { errorItems, newSubmissionKey, type ErrorItem } from "./forms.js";
+import { actorOf } from "./middleware/guards.js";
+import { flash } from "./middleware/flash.js";
+import type { RenderWorkspace } from "./workspace.js";
+
+/**
+ * The compose forms of both sides — a doctor's question about a patient, the échelon's question to a
+ * recipient, a reply — and the one way a post of them is answered: Post/Redirect/Get on success; the
+ * same form with its errors and everything typed otherwise.
+ */
+export type ComposeSide = { base: "/ps" | "/bo"; home: string; render: RenderWorkspace };
+
+/** What is being written. */
+export type ComposeWhere =
+  | { kind: "ps-new"; patient: PatientCard }
+  | { kind: "elsm-new"; state: QuestionState }
+  | { kind: "reply"; conversation: ConversationRow };
+
+export type ComposeFormView = {
+  heading: string; action: string; backHref: string; discardAction: string | null; base: string;
+  patient: PatientCardView | null; thread: string | null; showSubject: boolean; subject: string; body: string;
+  attachments: AttachmentView[]; errors: FieldErrors; fileErrors: string[]; errorItems: ErrorItem[];
+  ctxToken: string; submissionKey: string; draftId: number | null;
+  /** The back office's question: the recipient part of the form, and a notice above it. */
+  recipientForm: QuestionState | null; notice: string | null;
+};
+
+type Typed = { subject?: string; body?: string; submissionKey?: string; errors?: FieldErrors; fileErrors?: string[]; notice?: string | null };
+
+const ERROR_ORDER = ["conversation", "nir_od", "destinataire", "subject", "body"];
+
+/** The signed context of a posted form, if it is this actor's form of this kind (else null). */
+export function formContextOf(deps: AppDeps, res: Response, token: unknown, kind: FormContext["t"]): FormContext | null {
+  const context = readContext(deps.config.sessionSecret, token);
+  return context && context.a === actorKey(actorOf(res)) && context.t === kind ? context : null;
+}
+
+function signedContext(secret: string, actor: Actor, where: ComposeWhere): string {
+  const a = actorKey(actor);
+  if (where.kind === "reply") return signContext(secret, { a, t: "reply", c: where.conversation.id });
+  if (where.kind === "ps-new") return signContext(secret, { a, t: "ps-new", p: where.patient.id });
+  return signContext(secret, { a, t: "elsm-new", p: where.state.patientId, ...(where.state.recipientIds ?? {}) });
+}
+
+async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where: ComposeWhere, draft: DraftRow | null, typed: Typed): Promise<ComposeFormView> {
+  const { base } = side;
+  const reply = where.kind === "reply";
+  const patient = where.kind === "ps-new" ? where.patient
+    : where.kind === "elsm-new" && where.state.patientId ? await patientById(deps.db, where.state.patientId) : null;
+  const errors = typed.errors ?? {};
+  const fileErrors = typed.fileErrors ?? [];
+  const { attachments: _summaryOnly, ...fieldErrors } = errors;
+  return {
+    heading: reply ? "RÉPONDRE" : "POSER UNE QUESTION MÉDICALE",
+    action: reply ? `${base}/conversations/${where.conversation.id}/messages` : draft ? `${base}/drafts/${draft.id}` : `${base}/conversations`,
+    backHref: reply ? `${base}/conversations/${where.conversation.id}` : side.home,
+    discardAction: draft ? `${base}/drafts/${draft.id}/delete` : null,
+    base,
+    patient: patientView(patient),
+    thread: reply ? where.conversation.subject : null,
+    showSubject: !reply,
+    subject: typed.subject ?? draft?.subject ?? "",
+    body: typed.body ?? draft?.body ?? "",
+    attachments: draft ? await draftAttachments(deps.db, draft.id) : [],
+    errors, fileErrors, errorItems: errorItems(fieldErrors, fileErrors, ERROR_ORDER),
+    ctxToken: signedContext(deps.config.sessionSecret, actor, where),
+    submissionKey: typed.submissionKey ?? newSubmissionKey(),
+    draftId: draft?.id ?? null,
+    recipientForm: where.kind === "elsm-new" ? where.state : null,
+    notice: typed.notice ?? null,
+  };
+}
+
+function pageTitle(where: ComposeWhere, draft: DraftRow | null): string {
+  if (where.kind === "reply") return `Répondre : ${where.conversation.subject}`;
+  return draft ? `Brouillon : ${draft.subject || "sans objet"}` : "Poser une question";
+}
+
+/** Where a draft of this form is written on: the reply page, or the draft's own page. */
+function draftHref(side: ComposeSide, where: ComposeWhere, draftId: number): string {
+  return where.kind === "reply" ? `${side.base}/conversations/${where.conversation.id}/reply` : `${side.base}/drafts/${draftId}`;
+}
+
+/** The compose page: the form, in the workspace (the list beside it). */
+export async function composePage(
+  req: Request, res: Response, deps: AppDeps, side: ComposeSide, where: ComposeWhere, draft: DraftRow | null, typed: Typed = {}, status = 200,
+) {
+  const form = await composeForm(deps, side, actorOf(res), where, draft, typed);
+  const current = where.kind === "reply" ? { current: where.conversation.id } : draft ? { currentDraft: draft.id } : {};
+  return side.render(req, res, "conversations/compose", { title: pageTitle(where, draft), form, ...current }, status);
+}
+
+/** Answers a post of a compose form. */
+export async function answerCompose(
+  req: Request, res: Response, deps: AppDeps, side: ComposeSide, where: ComposeWhere,
+  outcome: ComposeOutcome | QuestionOutcome, typed: { subject: string; body: string; submissionKey: string },
+) {
+  if (outcome.status === "sent") {
+    void deps.notifier.flush().catch(() => undefined);
+    flash(req, "Votre message a été envoyé.");
+    return res.redirect(303, `${side.base}/conversations/${outcome.conversationId}`);
+  }
+  if (outcome.status === "saved" && outcome.fileErrors.length === 0) {
+    flash(req, "Le brouillon a été enregistré.");
+    return res.redirect(303, draftHref(side, where, outcome.draftId));
+  }
+  const settled: ComposeWhere = where.kind === "elsm-new" && "state" in outcome ? { kind: "elsm-new", state: outcome.state } : where;
+  const draft = outcome.draftId ? await loadDraft(deps.db, actorOf(res), String(outcome.draftId)) : null;
+  const errors = outcome.status === "saved" ? {} : outcome.errors;
+  // The refused send was kept as a draft: a reload (htmx history) shows that draft, not an empty form.
+  if (draft) res.set("HX-Replace-Url", draftHref(side, settled, draft.id));
+  const notice = outcome.status === "form" ? outcome.notice : null;
+  const status = outcome.status === "form" && !outcome.refused ? 200 : errors.conversation ? 409 : 422;
+  return composePage(req, res, deps, side, settled, draft, { ...typed, errors, fileErrors: outcome.fileErrors, notice }, status);
+}
+
+export { EMPTY_QUESTION };

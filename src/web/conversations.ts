@@ -1,0 +1,55 @@
+import type { RequestHandler } from "express";
+import type { AppDeps } from "../deps.js";
+import { submitCompose } from "../domain/conversations/compose.js";
+import { discardDraft } from "../domain/conversations/operations.js";
+import { namedReplyDraft, replyDraft, type DraftRow } from "../domain/conversations/scope.js";
+import { CLOSED_FOR_ELSM, canWrite, type Side } from "../domain/conversations/states.js";
+import { answerCompose, composePage, type ComposeSide, type ComposeWhere } from "./compose.js";
+import { readComposeForm } from "./forms.js";
+import { conversationOf, draftOf } from "./loaders.js";
+import { flash } from "./middleware/flash.js";
+import { actorOf, contextOf } from "./middleware/guards.js";
+
+/** The handlers both sides share, parameterised by the side: reply page, reply post, draft page, draft deletion. */
+export type SideHandlers = ComposeSide & { side: Side };
+
+export function replyPage(deps: AppDeps, s: SideHandlers): RequestHandler {
+  return async (req, res) => {
+    const conversation = conversationOf(res);
+    if (!canWrite(s.side, conversation.state)) {
+      flash(req, CLOSED_FOR_ELSM);
+      return res.redirect(303, `${s.base}/conversations/${conversation.id}`);
+    }
+    const draft = await replyDraft(deps.db, actorOf(res), conversation.id);
+    return composePage(req, res, deps, s, { kind: "reply", conversation }, draft);
+  };
+}
+
+export function postReply(deps: AppDeps, s: SideHandlers): RequestHandler {
+  return async (req, res) => {
+    const conversation = conversationOf(res);
+    const draft = await namedReplyDraft(deps.db, actorOf(res), conversation, req.body?.draft_id);
+    const { input } = readComposeForm(req, draft);
+    const where: ComposeWhere = { kind: "reply", conversation };
+    const outcome = await submitCompose(deps, contextOf(req, res), where, input);
+    return answerCompose(req, res, deps, s, where, outcome, input);
+  };
+}
+
+/** A draft's page: a reply draft is written on its conversation's reply page; a question draft on its own. */
+export function draftPage(deps: AppDeps, s: SideHandlers, whereOf: (draft: DraftRow) => Promise<ComposeWhere>): RequestHandler {
+  return async (req, res) => {
+    const draft = draftOf(res);
+    if (draft.conversation_id) return res.redirect(303, `${s.base}/conversations/${draft.conversation_id}/reply`);
+    return composePage(req, res, deps, s, await whereOf(draft), draft);
+  };
+}
+
+export function deleteDraft(deps: AppDeps, s: SideHandlers): RequestHandler {
+  return async (req, res) => {
+    const draft = draftOf(res);
+    await discardDraft(deps, contextOf(req, res), draft);
+    flash(req, "Le brouillon a été supprimé.");
+    res.redirect(303, draft.conversation_id ? `${s.base}/conversations/${draft.conversation_id}` : s.home);
+  };
+}
