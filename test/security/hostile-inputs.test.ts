@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, annaAin, bunyel, drGene, drMezin, fixture, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
 
