@@ -1,5 +1,5 @@
 import type { Response, Router } from "express";
-import type { Db } from "../db/connection.js";
+import type { AppDeps } from "../deps.js";
 import { loadAttachment, loadConversation, loadDraft, type AttachmentRow, type ConversationRow, type DraftRow } from "../domain/conversations/scope.js";
 import { actorOf } from "./middleware/guards.js";
 
@@ -7,7 +7,7 @@ import { actorOf } from "./middleware/guards.js";
  * The records a URL names, loaded once per request through the signed-in actor's scope (a record
  * outside it is a 404 before any handler runs). The router's guard must come first: it sets the actor.
  */
-export function scopedParams(router: Router, db: Db): void {
+export function scopedParams(router: Router, { db }: AppDeps): void {
   router.param("conversationId", async (_req, res, next, raw) => {
     res.locals.conversation = await loadConversation(db, actorOf(res), raw);
     next();

@@ -156,6 +156,26 @@ describe("the loop across both sides", () => {
     expect(await app.db("drafts").where({ conversation_id: id, side: "elsm" }).first()).toBeUndefined();
   });
 
+  it("closes once when Clôturer is posted four times at once (double click, two agents): every post answers like the first", async () => {
+    const gene = await signInPs(app, drGene);
+    const anna = await signInAgent(app, annaAin);
+    const marc = await signInAgent(app, marcDubois);
+    const id = await psSend(gene, "Quatre clôtures", "Bonjour");
+    const countsBefore = await app.db("tray_counts").where({ elsm_id: (await app.db("conversations").where({ id }).first("elsm_id")).elsm_id });
+    const closes = await Promise.all([anna, anna, marc, marc].map((s) => s.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: s.csrf })));
+    expect(closes.map((r) => r.status)).toEqual([303, 303, 303, 303]);
+    expect(closes.map((r) => r.headers.location)).toEqual(Array(4).fill(`/bo/conversations/${id}`));
+    // Once more afterwards: the same answer, not an error page.
+    const again = await anna.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: anna.csrf });
+    expect([again.status, again.headers.location]).toEqual([303, `/bo/conversations/${id}`]);
+    expect(await trayOf(anna, "Quatre clôtures")).toBe("clos");
+    expect(await app.db("audit_events").where({ action: "conversation.closed", object_id: id })).toHaveLength(1);
+    const countsAfter = await app.db("tray_counts").where({ elsm_id: countsBefore[0]!.elsm_id });
+    const n = (rows: { state: string; n: number }[], state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
+    expect(n(countsAfter, "a_traiter")).toBe(n(countsBefore, "a_traiter") - 1);
+    expect(n(countsAfter, "clos")).toBe(n(countsBefore, "clos") + 1);
+  });
+
   it("keeps one message when the same reply is posted twice (double click)", async () => {
     const gene = await signInPs(app, drGene);
     const anna = await signInAgent(app, annaAin);

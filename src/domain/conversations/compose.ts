@@ -10,7 +10,7 @@ import type { Actor, RequestContext } from "../actor.js";
 import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
 import { lockedState, moveTray, patientNameKey } from "./counters.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
-import { CLOSED_FOR_ELSM, canWrite, sideOf, stateAfterMessage, type Side } from "./states.js";
+import { CLOSED_FOR_ELSM, canWrite, isClosed, sideOf, stateAfterMessage, type Side } from "./states.js";
 
 /** The limits of a message (the templates' maxlength and hints come from here). */
 export const SUBJECT_MAX = 200;
@@ -202,7 +202,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     const changed = await trx("conversations").where({ id: c.id }).where("last_message_at", "<=", now).update(moved);
     if (changed) await moveTray(trx, c.elsm_id, before, after);
     await trx("conversations").where({ id: c.id }).increment(side === "ps" ? "elsm_unread" : "ps_unread", 1);
-    if (side === "ps" && before === "clos") await audit(trx, ctx, "conversation.reopened", { type: "conversation", id: c.id });
+    if (side === "ps" && isClosed(before)) await audit(trx, ctx, "conversation.reopened", { type: "conversation", id: c.id });
   } else {
     if (actor.kind === "ps" && target.kind === "ps-new") {
       psPractitionerId = actor.structureId ? null : actor.practitionerId;

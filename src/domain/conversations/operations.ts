@@ -5,7 +5,7 @@ import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../actor.js";
 import { lockedState, moveTray } from "./counters.js";
 import type { ConversationRow, DraftRow } from "./scope.js";
-import { otherSide, sideOf } from "./states.js";
+import { isClosed, otherSide, sideOf } from "./states.js";
 
 /** Deletes drafts with their attachment rows; returns the storage keys to remove once committed. */
 async function dropDrafts(trx: Knex, draftIds: Knex.QueryBuilder | number[]): Promise<string[]> {
@@ -58,10 +58,10 @@ export async function deleteForPs(deps: { db: Db; storage: FileStorage }, ctx: R
  * the state is read under the row lock, so concurrent closes move the tray count once.
  */
 export async function closeConversation(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<AgentActor>, conversation: ConversationRow): Promise<{ closed: boolean }> {
-  if (conversation.state === "clos") return { closed: false };
+  if (isClosed(conversation.state)) return { closed: false };
   const { keys, closed } = await deps.db.transaction(async (trx) => {
     const before = await lockedState(trx, conversation.id);
-    if (before === "clos") return { keys: [], closed: false };
+    if (isClosed(before)) return { keys: [], closed: false };
     await trx("conversations").where({ id: conversation.id }).update({ state: "clos", closed_at: new Date().toISOString() });
     await moveTray(trx, conversation.elsm_id, before, "clos");
     const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "elsm" }));

@@ -26,7 +26,12 @@ export function stateAfterMessage(side: Side): ConversationState {
 
 /** The ELSM can neither reply nor draft in a closed thread; the PS side always can. */
 export function canWrite(side: Side, state: ConversationState): boolean {
-  return side === "ps" || state !== "clos";
+  return side === "ps" || !isClosed(state);
+}
+
+/** Only an open thread can be closed (closing a closed one again changes nothing). */
+export function isClosed(state: ConversationState): boolean {
+  return state === "clos";
 }
 
 export const CLOSED_FOR_ELSM = "Cette conversation est close : l'échelon ne peut plus y répondre ni y préparer de brouillon.";

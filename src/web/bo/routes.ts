@@ -7,7 +7,7 @@ import { parseCursor } from "../../domain/conversations/lists.js";
 import { closeConversation } from "../../domain/conversations/operations.js";
 import { newQuestionDraft, type DraftRow } from "../../domain/conversations/scope.js";
 import { boSearchFields, readSearch } from "../../domain/conversations/search.js";
-import { TRAYS, TRAY_LABELS, trayBySlug } from "../../domain/conversations/states.js";
+import { TRAYS, TRAY_LABELS, isClosed, trayBySlug } from "../../domain/conversations/states.js";
 import { openThread } from "../../domain/conversations/thread.js";
 import { boSearchResults, boWorkspace } from "../../domain/conversations/workspace.js";
 import { NotFound } from "../../domain/errors.js";
@@ -32,7 +32,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
 
   // Every page below: a signed-in agent (others: login, or 404 for a doctor), CSRF checked on posts.
   router.use("/bo", ...requireAgent);
-  scopedParams(router, db);
+  scopedParams(router, deps);
 
   router.get("/bo", (_req, res) => res.redirect(303, "/bo/bannettes/a-traiter"));
   router.get("/bo/bannettes/:tray", (req, res) => {
@@ -82,7 +82,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   router.post("/bo/conversations/:conversationId/messages", postReply(deps, bo));
   router.get("/bo/conversations/:conversationId/close", (req, res) => {
     const conversation = conversationOf(res);
-    if (conversation.state === "clos") return res.redirect(303, `/bo/conversations/${conversation.id}`);
+    if (isClosed(conversation.state)) return res.redirect(303, `/bo/conversations/${conversation.id}`);
     return render(req, res, "bo/confirm-close", { title: "Clôturer la conversation", id: conversation.id, subject: conversation.subject, current: conversation.id });
   });
   // A second or concurrent close answers like the first: the thread is closed.

@@ -33,7 +33,7 @@ export function psRoutes(deps: AppDeps): Router {
 
   // Every page below: a signed-in doctor (others: login, or 404 for an agent), CSRF checked on posts.
   router.use("/ps", ...requirePs);
-  scopedParams(router, db);
+  scopedParams(router, deps);
 
   router.get("/ps", (_req, res) => res.render("ps/portal", { title: "Services patient", identity: actorOf(res).displayName }));
   router.get("/ps/messages", (req, res) => render(req, res, "ps/messages", { title: "Mes échanges" }));
