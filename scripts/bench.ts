@@ -96,7 +96,11 @@ function stat(pid: number): Stat | null {
   }
 }
 function allStats(): Stat[] {
-  return fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map((d) => stat(Number(d))).filter((s): s is Stat => s !== null);
+  return fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => stat(Number(d)))
+    .filter((s): s is Stat => s !== null);
 }
 /** A process and all its descendants (cluster workers, tsx's esbuild service). */
 function tree(rootPid: number, stats = allStats()): Stat[] {
@@ -127,7 +131,11 @@ function memKb(pid: number, field: "VmRSS" | "VmHWM"): number {
 function backendDatabase(pid: number, depth = 0): string | null {
   try {
     // "postgres: 15/main: <user> <database> 127.0.0.1(54321) idle" / "postgres: 15/main: parallel worker for PID 123"
-    const title = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim().replace(/^postgres: (?:\S+\/\S+: )?/, "");
+    const title = fs
+      .readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .replace(/\0/g, " ")
+      .trim()
+      .replace(/^postgres: (?:\S+\/\S+: )?/, "");
     const worker = /^parallel worker for PID (\d+)/.exec(title);
     if (worker) return depth < 2 ? backendDatabase(Number(worker[1]), depth + 1) : null;
     const backend = /^(\S+) (\S+) (?:\d+\.\d+\.\d+\.\d+\(|\[local\]|[0-9a-f:]+\()/.exec(title);
@@ -136,7 +144,13 @@ function backendDatabase(pid: number, depth = 0): string | null {
     return null;
   }
 }
-const BENCH_DATABASE = (() => { try { return new URL(PG_URL).pathname.slice(1) || "postgres"; } catch { return ""; } })();
+const BENCH_DATABASE = (() => {
+  try {
+    return new URL(PG_URL).pathname.slice(1) || "postgres";
+  } catch {
+    return "";
+  }
+})();
 /**
  * PostgreSQL CPU: every postgres process, plus what the postmaster's exited children (backends, parallel workers)
  * used; `others` is the part of live backends serving other databases (other users of a shared server).
@@ -159,7 +173,11 @@ function machineBusy(): number {
   const [user, nice, system, , , irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
   return (user + nice + system + irq + softirq + steal) / TICK;
 }
-const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 
 type Cpu = { app: number; pg: number; pgOthers: number; tool: number; machine: number; at: number };
 function cpuSnapshot(appPid: number): Cpu {
@@ -183,7 +201,9 @@ function rssSampler(appPid: number, everyMs: number) {
     const kb = pids.reduce((sum, pid) => sum + memKb(pid, "VmRSS"), 0);
     if (kb > peakKb) peakKb = kb;
   };
-  const refresh = setInterval(() => { pids = tree(appPid).map((s) => s.pid); }, 1000);
+  const refresh = setInterval(() => {
+    pids = tree(appPid).map((s) => s.pid);
+  }, 1000);
   const timer = setInterval(sample, everyMs);
   sample();
   return {
@@ -230,7 +250,14 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const pids = child.pid ? tree(child.pid).map((s) => s.pid) : [];
   child.kill("SIGTERM");
   const exited = await Promise.race([once(child, "exit").then(() => true), sleep(12_000).then(() => false)]);
-  if (!exited) for (const pid of pids) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+  if (!exited)
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
   children.delete(child);
 }
 
@@ -254,8 +281,15 @@ function appEnv(target: Target, dataDir: string, port: number): NodeJS.ProcessEn
   delete env.SQLITE_FILE;
   delete env.DATABASE_SCHEMA;
   return {
-    ...env, ...target.env, PORT: String(port), DATA_DIR: dataDir, NODE_ENV: "production", SESSION_SECRET: SECRET,
-    LOG_LEVEL: "silent", SEED_DEMO: "false", WEB_CONCURRENCY: String(target.workers),
+    ...env,
+    ...target.env,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    NODE_ENV: "production",
+    SESSION_SECRET: SECRET,
+    LOG_LEVEL: "silent",
+    SEED_DEMO: "false",
+    WEB_CONCURRENCY: String(target.workers),
     // Plain HTTP on the loopback: production mode would otherwise mark the session cookie Secure (TLS is in front in a deployment).
     COOKIE_SECURE: "false",
   };
@@ -263,7 +297,11 @@ function appEnv(target: Target, dataDir: string, port: number): NodeJS.ProcessEn
 
 async function startApp(target: Target, dataDir: string): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...APP_NODE_FLAGS, "--import", "tsx", "src/server.ts"], { cwd: root, env: appEnv(target, dataDir, port), stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, [...APP_NODE_FLAGS, "--import", "tsx", "src/server.ts"], {
+    cwd: root,
+    env: appEnv(target, dataDir, port),
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   children.add(child);
   await waitHealthy(port, "/healthz");
   if (target.workers > 1) {
@@ -284,11 +322,16 @@ class Client {
   cookie = "";
   constructor(readonly port: number) {}
 
-  request(method: string, pathName: string, options: { form?: Record<string, string>; headers?: http.OutgoingHttpHeaders; write?: (req: http.ClientRequest) => Promise<void> } = {}): Promise<Res> {
+  request(
+    method: string,
+    pathName: string,
+    options: { form?: Record<string, string>; headers?: http.OutgoingHttpHeaders; write?: (req: http.ClientRequest) => Promise<void> } = {},
+  ): Promise<Res> {
     return new Promise((resolve, reject) => {
       const body = options.form ? new URLSearchParams(options.form).toString() : undefined;
       const headers: http.OutgoingHttpHeaders = {
-        accept: "text/html", ...(this.cookie ? { cookie: this.cookie } : {}),
+        accept: "text/html",
+        ...(this.cookie ? { cookie: this.cookie } : {}),
         ...(body !== undefined ? { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } : {}),
         ...options.headers,
       };
@@ -307,14 +350,23 @@ class Client {
       else req.end(body);
     });
   }
-  get(p: string) { return this.request("GET", p); }
-  post(p: string, form: Record<string, string>) { return this.request("POST", p, { form }); }
+  get(p: string) {
+    return this.request("GET", p);
+  }
+  post(p: string, form: Record<string, string>) {
+    return this.request("POST", p, { form });
+  }
 }
 
 function hidden(html: string, name: string): string {
   const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html) ?? (name === "_csrf" ? /name="csrf-token" content="([^"]+)"/.exec(html) : null);
   if (!m) throw new Error(`no ${name} field in the page`);
-  return m[1]!.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+  return m[1]!
+    .replace(/&amp;/g, "&")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">");
 }
 
 async function loginPs(port: number, practitionerId: number): Promise<Client> {
@@ -356,17 +408,35 @@ type Picks = {
 };
 
 async function pick(db: Db): Promise<Picks> {
-  const [doc] = await db("conversations as c").join("practitioners as p", "p.id", "c.ps_practitioner_id").whereNull("c.ps_deleted_at")
-    .groupBy("p.id", "p.first_name", "p.last_name").select("p.id", "p.first_name", "p.last_name").count<{ id: number; first_name: string; last_name: string; n: number }[]>({ n: "*" })
-    .orderBy("n", "desc").limit(1);
-  const [big] = await db("conversations").where({ state: "a_traiter" }).groupBy("elsm_id").select("elsm_id").count<{ elsm_id: number; n: number }[]>({ n: "*" }).orderBy("n", "desc").limit(1);
+  const [doc] = await db("conversations as c")
+    .join("practitioners as p", "p.id", "c.ps_practitioner_id")
+    .whereNull("c.ps_deleted_at")
+    .groupBy("p.id", "p.first_name", "p.last_name")
+    .select("p.id", "p.first_name", "p.last_name")
+    .count<{ id: number; first_name: string; last_name: string; n: number }[]>({ n: "*" })
+    .orderBy("n", "desc")
+    .limit(1);
+  const [big] = await db("conversations")
+    .where({ state: "a_traiter" })
+    .groupBy("elsm_id")
+    .select("elsm_id")
+    .count<{ elsm_id: number; n: number }[]>({ n: "*" })
+    .orderBy("n", "desc")
+    .limit(1);
   if (!doc || !big) throw new Error("no conversations: run `npm run populate` first");
   const elsm = await db("elsms").where({ id: big.elsm_id }).first("code");
   const [total] = await db("conversations").where({ elsm_id: big.elsm_id }).count<{ n: number }[]>({ n: "*" });
   const agentIds = (await db("agents").where({ elsm_id: big.elsm_id }).orderBy("id").select("id")).map((a: { id: number }) => a.id);
   // A thread of the big tray with a patient, several messages and attachments: the newest such among the first pages.
-  const recent = await db("conversations").where({ elsm_id: big.elsm_id, state: "a_traiter" }).whereNotNull("patient_id")
-    .orderBy([{ column: "last_message_at", order: "desc" }, { column: "id", order: "desc" }]).limit(400).select("id", "patient_id");
+  const recent = await db("conversations")
+    .where({ elsm_id: big.elsm_id, state: "a_traiter" })
+    .whereNotNull("patient_id")
+    .orderBy([
+      { column: "last_message_at", order: "desc" },
+      { column: "id", order: "desc" },
+    ])
+    .limit(400)
+    .select("id", "patient_id");
   let thread: Picks["thread"] | null = null;
   let patientId = 0;
   for (const c of recent) {
@@ -380,8 +450,14 @@ async function pick(db: Db): Promise<Picks> {
   }
   if (!thread) throw new Error("no thread with ≥ 5 messages and an attachment in the big tray");
   const patient = await db("patients").where({ id: patientId }).first("nir", "nir_key", "first_name", "last_name");
-  const [common] = await db("patients as p").join("caisses as ca", "ca.id", "p.caisse_id").where("ca.elsm_id", big.elsm_id)
-    .groupBy("p.last_name_key").select("p.last_name_key").count<{ last_name_key: string; n: number }[]>({ n: "*" }).orderBy("n", "desc").limit(1);
+  const [common] = await db("patients as p")
+    .join("caisses as ca", "ca.id", "p.caisse_id")
+    .where("ca.elsm_id", big.elsm_id)
+    .groupBy("p.last_name_key")
+    .select("p.last_name_key")
+    .count<{ last_name_key: string; n: number }[]>({ n: "*" })
+    .orderBy("n", "desc")
+    .limit(1);
   const single = await db("patients").groupBy("nir", "nir_key").havingRaw("COUNT(*) = 1").select("nir", "nir_key").orderBy("nir").first();
   return {
     doctor: { id: doc.id, name: `Dr ${doc.first_name} ${doc.last_name}`, threads: Number(doc.n) },
@@ -397,8 +473,18 @@ async function pick(db: Db): Promise<Picks> {
 // ---- load runs ------------------------------------------------------------------------------------------------
 
 type Run = {
-  target: string; page: string; path: string; reqPerSec: number; p50: number; p99: number; requests: number; bad: number;
-  peakRssMb: number; hwmMb: number; cpu: { app: number; pg: number; tool: number; other: number; wall: number }; load: string;
+  target: string;
+  page: string;
+  path: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  bad: number;
+  peakRssMb: number;
+  hwmMb: number;
+  cpu: { app: number; pg: number; tool: number; other: number; wall: number };
+  load: string;
   /** req/s of the hello world measured just before this target's runs (the ratio's reference). */
   helloReqPerSec?: number;
 };
@@ -441,35 +527,70 @@ async function measure(target: string, page: string, appPid: number, port: numbe
   const pg = Math.max(0, after.pg - before.pg - pgOthers);
   const tool = after.tool - before.tool;
   const run: Run = {
-    target, page, path: pathName, reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total,
-    bad: r.non2xx + r.errors + r.timeouts, peakRssMb: mem.peakMb, hwmMb: mem.hwmMb,
-    cpu: { app, pg, tool, other: Math.max(0, after.machine - before.machine - app - pg - tool), wall: (after.at - before.at) / 1000 }, load,
+    target,
+    page,
+    path: pathName,
+    reqPerSec: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    bad: r.non2xx + r.errors + r.timeouts,
+    peakRssMb: mem.peakMb,
+    hwmMb: mem.hwmMb,
+    cpu: { app, pg, tool, other: Math.max(0, after.machine - before.machine - app - pg - tool), wall: (after.at - before.at) / 1000 },
+    load,
   };
-  log(`  ${target.padEnd(7)} ${page.padEnd(18)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${fmt(run.p50)} ms  p99 ${fmt(run.p99)} ms  `
-    + `bad ${run.bad}  RSS ${fmt(run.peakRssMb, 0)} MB  CPU s app ${fmt(app)} pg ${fmt(pg)} tool ${fmt(tool)} other ${fmt(run.cpu.other)}  (load ${load})`);
+  log(
+    `  ${target.padEnd(7)} ${page.padEnd(18)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${fmt(run.p50)} ms  p99 ${fmt(run.p99)} ms  ` +
+      `bad ${run.bad}  RSS ${fmt(run.peakRssMb, 0)} MB  CPU s app ${fmt(app)} pg ${fmt(pg)} tool ${fmt(tool)} other ${fmt(run.cpu.other)}  (load ${load})`,
+  );
   return run;
 }
 
 // ---- server-side search time (in-process, so the server's own clock and Knex's query events) ------------------
 
-type SearchTiming = { database: string; search: string; criteria: string; found: string; samples: number; request: number; requestP90: number; searchSql: number; trayCounts: number; trayPage: number; pageRows?: number; session: number; sqlPerRequest?: number; queriesPerRequest?: number };
+type SearchTiming = {
+  database: string;
+  search: string;
+  criteria: string;
+  found: string;
+  samples: number;
+  request: number;
+  requestP90: number;
+  searchSql: number;
+  trayCounts: number;
+  trayPage: number;
+  pageRows?: number;
+  session: number;
+  sqlPerRequest?: number;
+  queriesPerRequest?: number;
+};
 
 async function serverSideSearches(target: Target, dataDir: string, picks: Picks): Promise<SearchTiming[]> {
   const config = loadConfig({ ...appEnv(target, dataDir, 0) });
   const rt = buildRuntime(config);
   const started = new Map<string, bigint>();
   let current: Record<string, number[]> | null = null;
-  const kind = (sql: string) => /patient_id["`]? in \(select|patient_last_name_key["`]? >=/i.test(sql) ? "searchSql"
-    : /["`]c["`]\.["`]id["`] in \(/i.test(sql) ? "pageRows"
-    : /tray_counts/i.test(sql) || (/group by/i.test(sql) && /conversations/i.test(sql)) ? "trayCounts"
-      : /["`]state["`] = /i.test(sql) && /order by/i.test(sql) ? "trayPage"
-        : /["`]?sessions["`]?/.test(sql) ? "session" : "other";
+  const kind = (sql: string) =>
+    /patient_id["`]? in \(select|patient_last_name_key["`]? >=/i.test(sql)
+      ? "searchSql"
+      : /["`]c["`]\.["`]id["`] in \(/i.test(sql)
+        ? "pageRows"
+        : /tray_counts/i.test(sql) || (/group by/i.test(sql) && /conversations/i.test(sql))
+          ? "trayCounts"
+          : /["`]state["`] = /i.test(sql) && /order by/i.test(sql)
+            ? "trayPage"
+            : /["`]?sessions["`]?/.test(sql)
+              ? "session"
+              : "other";
   rt.db.on("query", (q: { __knexQueryUid: string }) => started.set(q.__knexQueryUid, process.hrtime.bigint()));
   rt.db.on("query-response", (_r: unknown, q: { __knexQueryUid: string; sql: string }) => {
     const t0 = started.get(q.__knexQueryUid);
     started.delete(q.__knexQueryUid);
     if (t0 === undefined || !current) return;
-    (current[kind(q.sql)] ??= []).push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const bucket = kind(q.sql);
+    current[bucket] ??= [];
+    current[bucket].push(Number(process.hrtime.bigint() - t0) / 1e6);
   });
   let requestTimes: number[] | null = null;
   const server = http.createServer((req, res) => {
@@ -483,7 +604,10 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
   const { port } = server.address() as AddressInfo;
   const out: SearchTiming[] = [];
   try {
-    for (const [search, criteria] of [["NIR", { patient_nir: picks.nir.nir }], ["name", { patient_nom: picks.lastName }]] as [string, Criteria][]) {
+    for (const [search, criteria] of [
+      ["NIR", { patient_nir: picks.nir.nir }],
+      ["name", { patient_nom: picks.lastName }],
+    ] as [string, Criteria][]) {
       const c = await loginAgent(port, picks.agentIds[0]!);
       const found = await storeSearch(c, criteria);
       for (let i = 0; i < 20; i += 1) await c.get("/bo/recherche");
@@ -501,13 +625,27 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
       const perRequest = (k: string) => median(perQuery[k] ?? []);
       const allSql = Object.values(perQuery).flat();
       out.push({
-        database: target.database === "sqlite" ? "SQLite" : "PostgreSQL", search, criteria: Object.entries(criteria).map(([k, v]) => `${k}=${v}`).join(" "), found,
-        samples: times.length, request: median(times), requestP90: percentile(times, 90), searchSql: perRequest("searchSql"),
-        trayCounts: perRequest("trayCounts"), trayPage: perRequest("trayPage"), pageRows: perRequest("pageRows"), session: perRequest("session"),
-        sqlPerRequest: allSql.reduce((a, b) => a + b, 0) / times.length, queriesPerRequest: allSql.length / times.length,
+        database: target.database === "sqlite" ? "SQLite" : "PostgreSQL",
+        search,
+        criteria: Object.entries(criteria)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" "),
+        found,
+        samples: times.length,
+        request: median(times),
+        requestP90: percentile(times, 90),
+        searchSql: perRequest("searchSql"),
+        trayCounts: perRequest("trayCounts"),
+        trayPage: perRequest("trayPage"),
+        pageRows: perRequest("pageRows"),
+        session: perRequest("session"),
+        sqlPerRequest: allSql.reduce((a, b) => a + b, 0) / times.length,
+        queriesPerRequest: allSql.length / times.length,
       });
-      log(`  ${target.database.padEnd(7)} ${search.padEnd(5)} search (${found}): request median ${fmt(median(times), 2)} ms (p90 ${fmt(percentile(times, 90), 2)}), `
-        + `search SQL ${fmt(perRequest("searchSql"), 2)} ms, tray counts ${fmt(perRequest("trayCounts"), 2)} ms, tray page ${fmt(perRequest("trayPage"), 2)} ms`);
+      log(
+        `  ${target.database.padEnd(7)} ${search.padEnd(5)} search (${found}): request median ${fmt(median(times), 2)} ms (p90 ${fmt(percentile(times, 90), 2)}), ` +
+          `search SQL ${fmt(perRequest("searchSql"), 2)} ms, tray counts ${fmt(perRequest("trayCounts"), 2)} ms, tray page ${fmt(perRequest("trayPage"), 2)} ms`,
+      );
     }
   } finally {
     await sleep(300); // the last requests' session writes finish after their responses
@@ -531,14 +669,21 @@ function paddedPdf(file: string, size: number): void {
   const build = (n: number) => {
     const offsets: number[] = [];
     let at = head.length;
-    for (const o of objs) { offsets.push(at); at += o.length; }
+    for (const o of objs) {
+      offsets.push(at);
+      at += o.length;
+    }
     offsets.push(at);
     const streamHead = `4 0 obj\n<< /Length ${n} >>\nstream\n`;
     const streamTail = "\nendstream\nendobj\n";
     at += streamHead.length + n + streamTail.length;
     const xref = `xref\n0 5\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
     const trailer = `trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n${at}\n%%EOF\n`;
-    return { before: head.length + objs.join("").length + streamHead.length, after: streamTail.length + xref.length + trailer.length, parts: [objs.join(""), streamHead, streamTail, xref, trailer] };
+    return {
+      before: head.length + objs.join("").length + streamHead.length,
+      after: streamTail.length + xref.length + trailer.length,
+      parts: [objs.join(""), streamHead, streamTail, xref, trailer],
+    };
   };
   let n = size - 1000;
   for (let i = 0; i < 5; i += 1) {
@@ -570,20 +715,29 @@ async function uploadRss(target: Target, dataDir: string, picks: Picks, pdf: str
     const send = async (pdfFile: string, files: number) => {
       const form = await c.get("/ps/conversations/new");
       const fields: Record<string, string> = {
-        _csrf: hidden(form.body, "_csrf"), _ctx: hidden(form.body, "_ctx"), submission_key: hidden(form.body, "submission_key"),
-        subject: "Examens joints (bench)", body: "Bonjour,\nCi-joint les examens.\nBien confraternellement.", action: "send",
+        _csrf: hidden(form.body, "_csrf"),
+        _ctx: hidden(form.body, "_ctx"),
+        submission_key: hidden(form.body, "submission_key"),
+        subject: "Examens joints (bench)",
+        body: "Bonjour,\nCi-joint les examens.\nBien confraternellement.",
+        action: "send",
       };
       const boundary = `----ems-bench-${crypto.randomBytes(8).toString("hex")}`;
-      const fieldText = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join("");
+      const fieldText = Object.entries(fields)
+        .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+        .join("");
       const size = fs.statSync(pdfFile).size;
-      const fileHead = (i: number) => `--${boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="examen-${i + 1}.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
+      const fileHead = (i: number) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="examen-${i + 1}.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
       const tail = `--${boundary}--\r\n`;
       let length = Buffer.byteLength(fieldText) + Buffer.byteLength(tail);
       for (let i = 0; i < files; i += 1) length += Buffer.byteLength(fileHead(i)) + size + 2;
       return c.request("POST", "/ps/conversations", {
         headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "content-length": length },
         write: async (req) => {
-          const put = async (chunk: Buffer | string) => { if (!req.write(chunk)) await once(req, "drain"); };
+          const put = async (chunk: Buffer | string) => {
+            if (!req.write(chunk)) await once(req, "drain");
+          };
           await put(fieldText);
           for (let i = 0; i < files; i += 1) {
             await put(fileHead(i));
@@ -616,14 +770,26 @@ async function uploadRss(target: Target, dataDir: string, picks: Picks, pdf: str
     const location = String(res.headers.location ?? "");
     if (res.status !== 303 || !/\/ps\/conversations\/\d+$/.test(location)) throw new Error(`upload refused: ${res.status} ${res.body.slice(0, 300)}`);
     const id = Number(location.split("/").pop());
-    const db = connect(target.database === "sqlite" ? { databaseUrl: undefined, sqliteFile: SQLITE_FILE, databaseSchema: undefined } : { databaseUrl: PG_URL, sqliteFile: "", databaseSchema: undefined });
+    const db = connect(
+      target.database === "sqlite"
+        ? { databaseUrl: undefined, sqliteFile: SQLITE_FILE, databaseSchema: undefined }
+        : { databaseUrl: PG_URL, sqliteFile: "", databaseSchema: undefined },
+    );
     const [stored] = await db("attachments as a").join("messages as m", "m.id", "a.message_id").where("m.conversation_id", id).count<{ n: number }[]>({ n: "*" });
     await db.destroy();
     const out: Upload = {
-      database: target.label, status: res.status, location, seconds, baselineMb: baselineKb / 1024, peakMb: mem.peakMb,
-      growthMb: mem.peakMb - baselineKb / 1024, stored: Number(stored?.n ?? 0),
+      database: target.label,
+      status: res.status,
+      location,
+      seconds,
+      baselineMb: baselineKb / 1024,
+      peakMb: mem.peakMb,
+      growthMb: mem.peakMb - baselineKb / 1024,
+      stored: Number(stored?.n ?? 0),
     };
-    log(`  ${target.name.padEnd(7)} upload 5 × ${fmt(size / 1048576, 2)} MB: ${res.status} in ${fmt(seconds, 2)} s, ${out.stored} attachments stored, RSS ${fmt(out.baselineMb)} → peak ${fmt(out.peakMb)} MB (+${fmt(out.growthMb)} MB)`);
+    log(
+      `  ${target.name.padEnd(7)} upload 5 × ${fmt(size / 1048576, 2)} MB: ${res.status} in ${fmt(seconds, 2)} s, ${out.stored} attachments stored, RSS ${fmt(out.baselineMb)} → peak ${fmt(out.peakMb)} MB (+${fmt(out.growthMb)} MB)`,
+    );
     return out;
   } finally {
     await stopChild(child);
@@ -638,9 +804,20 @@ function machine(): string {
 }
 
 type BenchData = {
-  command: string; machine: string; started: string; finished: string; pgVersion: string; pgSettings: string; loadStart: string; loadEnd: string;
+  command: string;
+  machine: string;
+  started: string;
+  finished: string;
+  pgVersion: string;
+  pgSettings: string;
+  loadStart: string;
+  loadEnd: string;
   settings: { connections: number; duration: number; warmup: number; samples: number };
-  picks: Record<string, Picks>; hello: Run[]; runs: Run[]; searches: SearchTiming[]; uploads: Upload[];
+  picks: Record<string, Picks>;
+  hello: Run[];
+  runs: Run[];
+  searches: SearchTiming[];
+  uploads: Upload[];
 };
 
 /** CPU milliseconds per request of one part (app processes, PostgreSQL, load tool) over a run. */
@@ -652,54 +829,82 @@ function report(data: BenchData): string {
   L.push(`Produced by \`${data.command}\` (${data.started} → ${data.finished}).`, "");
   L.push(`Machine: ${data.machine}. ${data.pgVersion}; ${data.pgSettings}. Load average (1/5/15 min) at start ${data.loadStart}, at end ${data.loadEnd}.`, "");
   for (const [db, p] of Object.entries(data.picks)) {
-    L.push(`- ${db}: doctor ${p.doctor.name} (id ${p.doctor.id}, ${p.doctor.threads} threads); ${p.elsm.code} (${p.elsm.total.toLocaleString("en-US")} threads, `
-      + `${p.elsm.aTraiter.toLocaleString("en-US")} in A TRAITER), agent id ${p.agentIds[0]}; thread ${p.thread.id} (${p.thread.messages} messages, ${p.thread.attachments} attachments); `
-      + `NIR search ${p.nir.nir} (${p.nir.name}); name search "${p.lastName}" (a prefix: also matches longer names).`);
+    L.push(
+      `- ${db}: doctor ${p.doctor.name} (id ${p.doctor.id}, ${p.doctor.threads} threads); ${p.elsm.code} (${p.elsm.total.toLocaleString("en-US")} threads, ` +
+        `${p.elsm.aTraiter.toLocaleString("en-US")} in A TRAITER), agent id ${p.agentIds[0]}; thread ${p.thread.id} (${p.thread.messages} messages, ${p.thread.attachments} attachments); ` +
+        `NIR search ${p.nir.nir} (${p.nir.name}); name search "${p.lastName}" (a prefix: also matches longer names).`,
+    );
   }
   L.push("", `### Throughput and latency — autocannon, ${connections} connections, ${duration} s after a ${warmup} s warm-up`, "");
-  L.push(`Hello world (bare Express 5, 1 process), measured before each database's runs and at the end: `
-    + `${data.hello.map((h) => `**${int(h.reqPerSec)} req/s** (p50 ${fmt(h.p50)} ms, p99 ${fmt(h.p99)} ms; ${fmt(perRequest(h, h.cpu.app), 3)} CPU ms/req; other processes ${fmt(h.cpu.other)} CPU s)`).join(", ")}. `
-    + "Each \"÷ hello\" ratio is against the hello world measured just before that database's runs.", "");
+  L.push(
+    `Hello world (bare Express 5, 1 process), measured before each database's runs and at the end: ` +
+      `${data.hello.map((h) => `**${int(h.reqPerSec)} req/s** (p50 ${fmt(h.p50)} ms, p99 ${fmt(h.p99)} ms; ${fmt(perRequest(h, h.cpu.app), 3)} CPU ms/req; other processes ${fmt(h.cpu.other)} CPU s)`).join(", ")}. ` +
+      'Each "÷ hello" ratio is against the hello world measured just before that database\'s runs.',
+    "",
+  );
   const helloMs = median(data.hello.map((h) => perRequest(h, h.cpu.app)));
-  L.push("| database · processes | page | req/s | ÷ hello | p50 ms | p99 ms | non-2xx + errors | app peak RSS MB | CPU s: app · PostgreSQL · autocannon · other | app CPU ms/req | PG CPU ms/req | ÷ hello, CPU per request |");
+  L.push(
+    "| database · processes | page | req/s | ÷ hello | p50 ms | p99 ms | non-2xx + errors | app peak RSS MB | CPU s: app · PostgreSQL · autocannon · other | app CPU ms/req | PG CPU ms/req | ÷ hello, CPU per request |",
+  );
   L.push("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
   for (const r of data.runs) {
     const app = perRequest(r, r.cpu.app);
     const pg = perRequest(r, r.cpu.pg);
-    L.push(`| ${r.target} | ${r.page} | ${int(r.reqPerSec)} | ${fmt((100 * r.reqPerSec) / (r.helloReqPerSec ?? NaN), 1)} % | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.bad} | ${fmt(r.peakRssMb, 0)} | `
-      + `${fmt(r.cpu.app)} · ${fmt(r.cpu.pg)} · ${fmt(r.cpu.tool)} · ${fmt(r.cpu.other)} | ${fmt(app, 2)} | ${r.target.startsWith("PostgreSQL") ? fmt(pg, 2) : "–"} | `
-      + `${fmt((100 * helloMs) / app, 1)} % |`);
+    L.push(
+      `| ${r.target} | ${r.page} | ${int(r.reqPerSec)} | ${fmt((100 * r.reqPerSec) / (r.helloReqPerSec ?? NaN), 1)} % | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.bad} | ${fmt(r.peakRssMb, 0)} | ` +
+        `${fmt(r.cpu.app)} · ${fmt(r.cpu.pg)} · ${fmt(r.cpu.tool)} · ${fmt(r.cpu.other)} | ${fmt(app, 2)} | ${r.target.startsWith("PostgreSQL") ? fmt(pg, 2) : "–"} | ` +
+        `${fmt((100 * helloMs) / app, 1)} % |`,
+    );
   }
-  L.push("", `CPU seconds over the ${duration} s run, from /proc (utime + stime): "app" sums the app's processes (cluster primary + workers; SQLite runs inside them), `
-    + `"PostgreSQL" every postgres process (plus exited backends), "autocannon" the bench process, "other" the rest of the machine (2 cores = ${2 * duration} CPU s). `
-    + `The last column compares CPU cost instead of throughput — hello world's app CPU per request (median ${fmt(helloMs, 3)} ms) ÷ the page's — which stays meaningful when other processes share the cores.`, "");
+  L.push(
+    "",
+    `CPU seconds over the ${duration} s run, from /proc (utime + stime): "app" sums the app's processes (cluster primary + workers; SQLite runs inside them), ` +
+      `"PostgreSQL" every postgres process (plus exited backends), "autocannon" the bench process, "other" the rest of the machine (2 cores = ${2 * duration} CPU s). ` +
+      `The last column compares CPU cost instead of throughput — hello world's app CPU per request (median ${fmt(helloMs, 3)} ms) ÷ the page's — which stays meaningful when other processes share the cores.`,
+    "",
+  );
   const pg1 = data.runs.filter((r) => r.target === "PostgreSQL · 1");
   const pg2 = data.runs.filter((r) => r.target === "PostgreSQL · 2");
   if (pg1.length && pg2.length) {
     L.push("#### PostgreSQL, 1 vs 2 app processes", "");
-    L.push("| page | req/s 1 → 2 | ratio | app CPU ms/req 1 · 2 | PG CPU ms/req 1 · 2 | autocannon CPU ms/req 1 · 2 | total CPU ms/req 1 · 2 | projected req/s, one core per app process, PG and load tool on cores of their own: 1 · 2 | PG cores needed then: 1 · 2 |");
+    L.push(
+      "| page | req/s 1 → 2 | ratio | app CPU ms/req 1 · 2 | PG CPU ms/req 1 · 2 | autocannon CPU ms/req 1 · 2 | total CPU ms/req 1 · 2 | projected req/s, one core per app process, PG and load tool on cores of their own: 1 · 2 | PG cores needed then: 1 · 2 |",
+    );
     L.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const a of pg1) {
       const b = pg2.find((x) => x.page === a.page);
       if (!b) continue;
       const total = (r: Run) => perRequest(r, r.cpu.app + r.cpu.pg + r.cpu.tool);
       const proj = (r: Run, n: number) => (n * 1000) / perRequest(r, r.cpu.app);
-      L.push(`| ${a.page} | ${int(a.reqPerSec)} → ${int(b.reqPerSec)} | ${fmt(b.reqPerSec / a.reqPerSec, 2)} | ${fmt(perRequest(a, a.cpu.app), 2)} · ${fmt(perRequest(b, b.cpu.app), 2)} | `
-        + `${fmt(perRequest(a, a.cpu.pg), 2)} · ${fmt(perRequest(b, b.cpu.pg), 2)} | ${fmt(perRequest(a, a.cpu.tool), 2)} · ${fmt(perRequest(b, b.cpu.tool), 2)} | ${fmt(total(a), 2)} · ${fmt(total(b), 2)} | `
-        + `${int(proj(a, 1))} · ${int(proj(b, 2))} | ${fmt((proj(a, 1) * perRequest(a, a.cpu.pg)) / 1000, 2)} · ${fmt((proj(b, 2) * perRequest(b, b.cpu.pg)) / 1000, 2)} |`);
+      L.push(
+        `| ${a.page} | ${int(a.reqPerSec)} → ${int(b.reqPerSec)} | ${fmt(b.reqPerSec / a.reqPerSec, 2)} | ${fmt(perRequest(a, a.cpu.app), 2)} · ${fmt(perRequest(b, b.cpu.app), 2)} | ` +
+          `${fmt(perRequest(a, a.cpu.pg), 2)} · ${fmt(perRequest(b, b.cpu.pg), 2)} | ${fmt(perRequest(a, a.cpu.tool), 2)} · ${fmt(perRequest(b, b.cpu.tool), 2)} | ${fmt(total(a), 2)} · ${fmt(total(b), 2)} | ` +
+          `${int(proj(a, 1))} · ${int(proj(b, 2))} | ${fmt((proj(a, 1) * perRequest(a, a.cpu.pg)) / 1000, 2)} · ${fmt((proj(b, 2) * perRequest(b, b.cpu.pg)) / 1000, 2)} |`,
+      );
     }
-    L.push("", "Projection: an app process with a core of its own serves 1000 ÷ (its CPU ms per request) requests per second; the last column is how many cores PostgreSQL would need at that rate.", "");
+    L.push(
+      "",
+      "Projection: an app process with a core of its own serves 1000 ÷ (its CPU ms per request) requests per second; the last column is how many cores PostgreSQL would need at that rate.",
+      "",
+    );
   }
   L.push("### Server-side time of the searches", "");
-  L.push(`${samples} sequential GET /bo/recherche on one connection, the criteria stored in that session, timed inside the server (request: from arrival to the last byte written; SQL: Knex's query → query-response events). `
-    + "The search page also renders the tray column (A TRAITER page + the three tray counts). A list picks its page's ids first "
-    + "(search ids, A TRAITER ids), then reads the shown columns of those rows (\"page rows\", one query per list). "
-    + "The last two columns sum every query of a request (session, lists, counts, drafts).", "");
-  L.push("| database | search | results shown | request median ms | request p90 ms | search ids SQL median ms | tray counts SQL ms | A TRAITER ids SQL ms | page rows SQL ms | session SQL ms | all SQL per request ms | queries per request |");
+  L.push(
+    `${samples} sequential GET /bo/recherche on one connection, the criteria stored in that session, timed inside the server (request: from arrival to the last byte written; SQL: Knex's query → query-response events). ` +
+      "The search page also renders the tray column (A TRAITER page + the three tray counts). A list picks its page's ids first " +
+      '(search ids, A TRAITER ids), then reads the shown columns of those rows ("page rows", one query per list). ' +
+      "The last two columns sum every query of a request (session, lists, counts, drafts).",
+    "",
+  );
+  L.push(
+    "| database | search | results shown | request median ms | request p90 ms | search ids SQL median ms | tray counts SQL ms | A TRAITER ids SQL ms | page rows SQL ms | session SQL ms | all SQL per request ms | queries per request |",
+  );
   L.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   const opt = (v: number | undefined) => (v === undefined ? "–" : fmt(v, 2));
   for (const s of data.searches) {
-    L.push(`| ${s.database} | ${s.search} (${s.criteria}) | ${s.found} | ${fmt(s.request, 2)} | ${fmt(s.requestP90, 2)} | ${fmt(s.searchSql, 2)} | ${fmt(s.trayCounts, 2)} | ${fmt(s.trayPage, 2)} | ${opt(s.pageRows)} | ${fmt(s.session, 2)} | ${opt(s.sqlPerRequest)} | ${opt(s.queriesPerRequest)} |`);
+    L.push(
+      `| ${s.database} | ${s.search} (${s.criteria}) | ${s.found} | ${fmt(s.request, 2)} | ${fmt(s.requestP90, 2)} | ${fmt(s.searchSql, 2)} | ${fmt(s.trayCounts, 2)} | ${fmt(s.trayPage, 2)} | ${opt(s.pageRows)} | ${fmt(s.session, 2)} | ${opt(s.sqlPerRequest)} | ${opt(s.queriesPerRequest)} |`,
+    );
   }
   L.push("", "### Upload: RSS growth while one request uploads 5 files of just under 10 MB", "");
   L.push("| database | response | time s | attachments stored | app RSS before MB | peak MB | growth MB |");
@@ -707,7 +912,10 @@ function report(data: BenchData): string {
   for (const u of data.uploads) {
     L.push(`| ${u.database} | ${u.status} → ${u.location} | ${fmt(u.seconds, 2)} | ${u.stored} | ${fmt(u.baselineMb)} | ${fmt(u.peakMb)} | ${fmt(u.growthMb)} |`);
   }
-  L.push("", "Each row is a freshly started app process, warmed up by three list pages and one send with a 100 KB attachment (so that the code loaded and compiled on a first send is not counted as upload memory). RSS sampled every 5 ms from /proc/<pid>/status (VmRSS, summed over the app's processes) from just before the request until 300 ms after the response.");
+  L.push(
+    "",
+    "Each row is a freshly started app process, warmed up by three list pages and one send with a 100 KB attachment (so that the code loaded and compiled on a first send is not counted as upload memory). RSS sampled every 5 ms from /proc/<pid>/status (VmRSS, summed over the app's processes) from just before the request until 300 ms after the response.",
+  );
   return L.join("\n");
 }
 
@@ -752,7 +960,9 @@ async function main(): Promise<void> {
   let pgVersion = "PostgreSQL not used";
   let pgSettings = "";
   for (const database of new Set(targets.map((t) => t.database))) {
-    const db = connect(database === "sqlite" ? { databaseUrl: undefined, sqliteFile: SQLITE_FILE, databaseSchema: undefined } : { databaseUrl: PG_URL, sqliteFile: "", databaseSchema: undefined });
+    const db = connect(
+      database === "sqlite" ? { databaseUrl: undefined, sqliteFile: SQLITE_FILE, databaseSchema: undefined } : { databaseUrl: PG_URL, sqliteFile: "", databaseSchema: undefined },
+    );
     try {
       picks[database === "sqlite" ? "SQLite" : "PostgreSQL"] = await pick(db);
       if (database === "pg") {
@@ -799,8 +1009,11 @@ async function main(): Promise<void> {
       await check(agent, `/bo/conversations/${p.thread.id}`, /<h1/);
       log(`  ${target.label}: NIR search shows "${nirFound}", name search shows "${nameFound}"`);
       const pages: [string, string, Client][] = [
-        ["PS list", "/ps/messages", doctor], ["BO A TRAITER", "/bo/bannettes/a-traiter", agent], ["BO thread", `/bo/conversations/${p.thread.id}`, agent],
-        ["BO NIR search", "/bo/recherche", nirAgent], ["BO name search", "/bo/recherche", nameAgent],
+        ["PS list", "/ps/messages", doctor],
+        ["BO A TRAITER", "/bo/bannettes/a-traiter", agent],
+        ["BO thread", `/bo/conversations/${p.thread.id}`, agent],
+        ["BO NIR search", "/bo/recherche", nirAgent],
+        ["BO name search", "/bo/recherche", nameAgent],
       ];
       for (const [page, pathName, client] of pages) {
         runs.push({ ...(await measure(target.label, page, child.pid!, port, pathName, client.cookie)), helloReqPerSec: reference });
@@ -820,8 +1033,20 @@ async function main(): Promise<void> {
   }
 
   const data: BenchData = {
-    command: COMMAND, machine: machine(), started, finished: new Date().toISOString(), pgVersion, pgSettings, loadStart, loadEnd: loadavg(),
-    settings: { connections: CONNECTIONS, duration: DURATION, warmup: WARMUP, samples: SAMPLES }, picks, hello, runs, searches, uploads,
+    command: COMMAND,
+    machine: machine(),
+    started,
+    finished: new Date().toISOString(),
+    pgVersion,
+    pgSettings,
+    loadStart,
+    loadEnd: loadavg(),
+    settings: { connections: CONNECTIONS, duration: DURATION, warmup: WARMUP, samples: SAMPLES },
+    picks,
+    hello,
+    runs,
+    searches,
+    uploads,
   };
   const saved = path.join(os.tmpdir(), `ems-bench-${started.replace(/[:.]/g, "-")}.json`);
   fs.writeFileSync(saved, JSON.stringify(data, null, 2));
@@ -835,15 +1060,23 @@ async function main(): Promise<void> {
 // Whatever happens, no child process outlives the bench.
 process.on("exit", () => {
   for (const c of children) {
-    for (const pid of c.pid ? tree(c.pid).map((t) => t.pid) : []) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+    for (const pid of c.pid ? tree(c.pid).map((t) => t.pid) : []) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
   }
 });
 const stopAll = async () => {
   for (const c of [...children]) await stopChild(c);
 };
 process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
-main().then(stopAll, async (err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  await stopAll();
-  process.exit(1);
-}).then(() => process.exit(process.exitCode ?? 0));
+main()
+  .then(stopAll, async (err) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    await stopAll();
+    process.exit(1);
+  })
+  .then(() => process.exit(process.exitCode ?? 0));

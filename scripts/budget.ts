@@ -37,7 +37,9 @@ function get(port: number, url: string, headers: Record<string, string> = {}, me
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-budget-"));
-  const runtime = buildRuntime(loadConfig({ ...process.env, NODE_ENV: "production", COOKIE_SECURE: "false", DATA_DIR: dir, SESSION_SECRET: "budget-secret-000000000000", LOG_LEVEL: "silent" }));
+  const runtime = buildRuntime(
+    loadConfig({ ...process.env, NODE_ENV: "production", COOKIE_SECURE: "false", DATA_DIR: dir, SESSION_SECRET: "budget-secret-000000000000", LOG_LEVEL: "silent" }),
+  );
   await prepareDatabase(runtime.db);
   const server = runtime.app.listen(0);
   const port = (server.address() as AddressInfo).port;

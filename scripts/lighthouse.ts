@@ -23,8 +23,16 @@ const LIGHTHOUSE = "lighthouse@12.8.2";
 const TARGETS = { performance: 98, accessibility: 100, "best-practices": 100 } as const;
 type Category = keyof typeof TARGETS;
 const CATEGORIES = Object.keys(TARGETS) as Category[];
-const CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"].join(" ");
+const CHROME_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+].join(" ");
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = path.join(root, "reports", "lighthouse");
@@ -49,7 +57,9 @@ function client(base: string) {
     return (m[1] ?? m[2])!;
   };
   return {
-    get cookie() { return cookie; },
+    get cookie() {
+      return cookie;
+    },
     async page(url: string): Promise<string> {
       const res = keep(await fetch(base + url, { headers: { cookie }, redirect: "manual" }));
       if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
@@ -68,8 +78,12 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
     // Asynchronous on purpose: the app answering Lighthouse lives in this very process.
     const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (d: Buffer) => { output += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { output += d.toString(); });
+    child.stdout.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, output }));
   });
@@ -77,10 +91,15 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
 
 async function lighthouse(page: Page, base: string): Promise<Report> {
   const prefix = path.join(outDir, page.name);
-  const args = ["--yes", LIGHTHOUSE, base + page.url,
+  const args = [
+    "--yes",
+    LIGHTHOUSE,
+    base + page.url,
     `--chrome-flags=${CHROME_FLAGS}`,
     `--only-categories=${CATEGORIES.join(",")}`,
-    "--output=json", "--output=html", `--output-path=${prefix}`,
+    "--output=json",
+    "--output=html",
+    `--output-path=${prefix}`,
     "--quiet",
   ];
   if (page.cookie) args.push(`--extra-headers=${JSON.stringify({ Cookie: page.cookie })}`);
@@ -111,7 +130,9 @@ function losses(report: Report, category: Category): string[] {
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-lighthouse-"));
   // Plain http on 127.0.0.1: no Secure cookie (production's default), which would also turn on HSTS.
-  const runtime = buildRuntime(loadConfig({ ...process.env, NODE_ENV: "production", DATA_DIR: dir, SESSION_SECRET: "lighthouse-secret-0123456789abcdef", LOG_LEVEL: "silent", COOKIE_SECURE: "false" }));
+  const runtime = buildRuntime(
+    loadConfig({ ...process.env, NODE_ENV: "production", DATA_DIR: dir, SESSION_SECRET: "lighthouse-secret-0123456789abcdef", LOG_LEVEL: "silent", COOKIE_SECURE: "false" }),
+  );
   await prepareDatabase(runtime.db);
   const server = runtime.app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
@@ -140,7 +161,9 @@ async function main() {
       { name: "bannette-en-cours", label: "Bannette EN COURS", url: "/bo/bannettes/en-cours", cookie: agent.cookie },
       { name: "bannette-clos", label: "Bannette CLOS", url: "/bo/bannettes/clos", cookie: agent.cookie },
     ];
-    const only = process.env.LIGHTHOUSE_PAGES?.split(",").map((s) => s.trim()).filter(Boolean);
+    const only = process.env.LIGHTHOUSE_PAGES?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     const chosen = only?.length ? pages.filter((p) => only.includes(p.name)) : pages;
 
     const rows: string[] = [];
@@ -161,7 +184,9 @@ async function main() {
     console.log("|---|---|---|---|---|");
     for (const r of rows) console.log(r);
     if (problems.length) {
-      console.error(`\nBelow target (performance ≥ ${TARGETS.performance}, accessibility ${TARGETS.accessibility}, best practices ${TARGETS["best-practices"]}):\n- ${problems.join("\n- ")}`);
+      console.error(
+        `\nBelow target (performance ≥ ${TARGETS.performance}, accessibility ${TARGETS.accessibility}, best practices ${TARGETS["best-practices"]}):\n- ${problems.join("\n- ")}`,
+      );
       process.exitCode = 1;
     } else {
       console.log(`\nEvery page meets its targets (performance ≥ ${TARGETS.performance}, accessibility ${TARGETS.accessibility}, best practices ${TARGETS["best-practices"]}).`);

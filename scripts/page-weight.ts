@@ -24,20 +24,31 @@ let cookie = "";
 
 function get(url: string, init: { method?: string; body?: string } = {}): Promise<Fetched> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, path: url, method: init.method ?? "GET", headers: {
-      "accept-encoding": "gzip", accept: "text/html,*/*", ...(cookie ? { cookie } : {}),
-      ...(init.body ? { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(init.body) } : {}),
-    } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const raw = Buffer.concat(chunks);
-        const setCookie = res.headers["set-cookie"]?.[0];
-        if (setCookie) cookie = setCookie.split(";")[0]!;
-        const body = res.headers["content-encoding"] === "gzip" ? zlib.gunzipSync(raw) : raw;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, wire: raw.length, body: body.toString("utf8") });
-      });
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: url,
+        method: init.method ?? "GET",
+        headers: {
+          "accept-encoding": "gzip",
+          accept: "text/html,*/*",
+          ...(cookie ? { cookie } : {}),
+          ...(init.body ? { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(init.body) } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const raw = Buffer.concat(chunks);
+          const setCookie = res.headers["set-cookie"]?.[0];
+          if (setCookie) cookie = setCookie.split(";")[0]!;
+          const body = res.headers["content-encoding"] === "gzip" ? zlib.gunzipSync(raw) : raw;
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, wire: raw.length, body: body.toString("utf8") });
+        });
+      },
+    );
     req.on("error", reject);
     req.end(init.body);
   });

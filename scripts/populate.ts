@@ -23,8 +23,25 @@ import { recountDerived } from "../src/domain/conversations/counters.js";
 import { prepareDatabase } from "../src/runtime.js";
 import { DEMO_PIN } from "../db/seeds/demo.js";
 import {
-  ATTACHMENT_NAMES, CENTRE_NAMES, DEPARTEMENTS, ELSM_CLOSINGS, ELSM_OPENINGS, ELSM_SENTENCES, ETABLISSEMENT_KINDS, ETABLISSEMENT_NAMES,
-  EXTRA_CAISSES, FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES, MORE_TOWNS, MSA, PS_CLOSINGS, PS_OPENINGS, PS_SENTENCES, STREETS, SUBJECTS,
+  ATTACHMENT_NAMES,
+  CENTRE_NAMES,
+  DEPARTEMENTS,
+  ELSM_CLOSINGS,
+  ELSM_OPENINGS,
+  ELSM_SENTENCES,
+  ETABLISSEMENT_KINDS,
+  ETABLISSEMENT_NAMES,
+  EXTRA_CAISSES,
+  FIRST_NAMES_F,
+  FIRST_NAMES_M,
+  LAST_NAMES,
+  MORE_TOWNS,
+  MSA,
+  PS_CLOSINGS,
+  PS_OPENINGS,
+  PS_SENTENCES,
+  STREETS,
+  SUBJECTS,
   type Departement,
 } from "./populate-data.js";
 
@@ -80,7 +97,10 @@ const chance = (p: number) => rand() < p;
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 const hex = (chars: number) => {
   let s = "";
-  while (s.length < chars) s += Math.floor(rand() * 4294967296).toString(16).padStart(8, "0");
+  while (s.length < chars)
+    s += Math.floor(rand() * 4294967296)
+      .toString(16)
+      .padStart(8, "0");
   return s.slice(0, chars);
 };
 const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
@@ -90,7 +110,10 @@ const exponential = (mean: number) => -Math.log(1 - rand()) * mean;
 class Weighted<T> {
   private readonly cumulative: number[] = [];
   private total = 0;
-  constructor(readonly items: T[], weight: (item: T, index: number) => number) {
+  constructor(
+    readonly items: T[],
+    weight: (item: T, index: number) => number,
+  ) {
     items.forEach((item, i) => {
       this.total += weight(item, i);
       this.cumulative.push(this.total);
@@ -139,7 +162,10 @@ class Progress {
   private lastPercentLogged = -1;
   private readonly started = performance.now();
   private readonly tty = Boolean(process.stderr.isTTY);
-  constructor(private readonly label: string, private readonly total: number) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+  ) {}
 
   tick(n: number): void {
     this.done += n;
@@ -156,8 +182,9 @@ class Progress {
     const eta = rate > 0 ? (this.total - this.done) / rate : 0;
     const width = 30;
     const bar = "█".repeat(Math.round(ratio * width)).padEnd(width, "░");
-    const line = `${this.label} ${bar} ${(ratio * 100).toFixed(1).padStart(5)} %  ${this.done.toLocaleString("en-US")}/${this.total.toLocaleString("en-US")}`
-      + `  ${Math.round(rate).toLocaleString("en-US")}/s  ${elapsed.toFixed(0)} s elapsed  ETA ${eta.toFixed(0)} s`;
+    const line =
+      `${this.label} ${bar} ${(ratio * 100).toFixed(1).padStart(5)} %  ${this.done.toLocaleString("en-US")}/${this.total.toLocaleString("en-US")}` +
+      `  ${Math.round(rate).toLocaleString("en-US")}/s  ${elapsed.toFixed(0)} s elapsed  ETA ${eta.toFixed(0)} s`;
     if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
     else {
       const percent = Math.floor(ratio * 10) * 10;
@@ -215,7 +242,9 @@ function address(): string {
 }
 
 function mailboxName(first: string, last: string): string {
-  return nameKey(`${first}.${last}`).toLowerCase().replace(/[^a-z.]/g, "");
+  return nameKey(`${first}.${last}`)
+    .toLowerCase()
+    .replace(/[^a-z.]/g, "");
 }
 
 async function main(): Promise<void> {
@@ -252,7 +281,8 @@ async function main(): Promise<void> {
     const herault = await demoElsm("ELSM 341");
     const msaAinRhone = await demoElsm("MSA 069");
     const demoCaisses: Record<string, number | undefined> = {
-      "01": await demoCaisse("CPAM de l'Ain"), "34": await demoCaisse("CPAM de l'Hérault"),
+      "01": await demoCaisse("CPAM de l'Ain"),
+      "34": await demoCaisse("CPAM de l'Hérault"),
     };
     const msaAinRhoneCaisse = await demoCaisse("MSA Ain-Rhône");
 
@@ -348,8 +378,7 @@ async function main(): Promise<void> {
       const last = surnames.pick();
       const id = next("practitioners");
       const n = nam(dep);
-      practitionerRows.push([id, n, last, first, nameKey(last), town.cp, town.city, structureId,
-        withMailbox ? `${mailboxName(first, last)}.${n}@medecin.example` : null, pinHash]);
+      practitionerRows.push([id, n, last, first, nameKey(last), town.cp, town.city, structureId, withMailbox ? `${mailboxName(first, last)}.${n}@medecin.example` : null, pinHash]);
       return { id, dep, structureId, lastName: last, firstName: first };
     };
     // Liberal doctors first, so that the most "popular" doctors of a département are liberal (their own list).
@@ -361,13 +390,20 @@ async function main(): Promise<void> {
       const dep = depByWeight.pick();
       const town = pick(dep.towns);
       const centre = chance(0.55);
-      const raison = centre
-        ? `CENTRE DE SANTE ${pick(CENTRE_NAMES)}`
-        : `${pick(ETABLISSEMENT_KINDS)} ${pick(ETABLISSEMENT_NAMES)}${chance(0.3) ? ` ${town.city}` : ""}`;
+      const raison = centre ? `CENTRE DE SANTE ${pick(CENTRE_NAMES)}` : `${pick(ETABLISSEMENT_KINDS)} ${pick(ETABLISSEMENT_NAMES)}${chance(0.3) ? ` ${town.city}` : ""}`;
       const id = next("structures");
       const f = finess(dep);
-      structureRows.push([id, centre ? "centre_sante" : "etablissement", f, raison, nameKey(raison), address(), town.cp, town.city,
-        chance(0.85) ? `accueil.${f}@structures.example` : null]);
+      structureRows.push([
+        id,
+        centre ? "centre_sante" : "etablissement",
+        f,
+        raison,
+        nameKey(raison),
+        address(),
+        town.cp,
+        town.city,
+        chance(0.85) ? `accueil.${f}@structures.example` : null,
+      ]);
       const s: Structure = { id, dep, members: [] };
       const members = centre ? int(2, 5) : int(2, 6);
       for (let k = 0; k < members; k += 1) s.members.push(doctorRow(dep, town, id, chance(0.1)));
@@ -429,8 +465,10 @@ async function main(): Promise<void> {
       }
     }
 
-    phase(`directory: ${elsmRows.length} ELSMs, ${caisseRows.length} caisses, ${agentRows.length} agents, ${structureRows.length} structures, `
-      + `${practitionerRows.length} practitioners, ${patientRows.length} patients`);
+    phase(
+      `directory: ${elsmRows.length} ELSMs, ${caisseRows.length} caisses, ${agentRows.length} agents, ${structureRows.length} structures, ` +
+        `${practitionerRows.length} practitioners, ${patientRows.length} patients`,
+    );
     const dirProgress = new Progress("directory    ", elsmRows.length + caisseRows.length + agentRows.length + structureRows.length + practitionerRows.length + patientRows.length);
     await db.transaction(async (trx) => {
       const put = async (table: string, columns: string[], rows: Row[]) => {
@@ -444,20 +482,27 @@ async function main(): Promise<void> {
       await put("agents", ["id", "elsm_id", "last_name", "first_name", "last_name_key", "first_name_key"], agentRows);
       await put("structures", ["id", "kind", "finess", "raison_sociale", "raison_sociale_key", "address", "postal_code", "city", "mailbox"], structureRows);
       await put("practitioners", ["id", "nam", "last_name", "first_name", "last_name_key", "postal_code", "city", "structure_id", "mailbox", "pin_hash"], practitionerRows);
-      await put("patients", ["id", "nir", "nir_key", "last_name", "first_name", "last_name_key", "first_name_key", "birth_date", "rang", "caisse_id", "attending_practitioner_id", "demo_vitale_card"], patientRows);
+      await put(
+        "patients",
+        ["id", "nir", "nir_key", "last_name", "first_name", "last_name_key", "first_name_key", "birth_date", "rang", "caisse_id", "attending_practitioner_id", "demo_vitale_card"],
+        patientRows,
+      );
     });
     dirProgress.finish();
 
     // -- conversations, messages, attachments, drafts --
     const agentsByElsm = new Map<number, number[]>();
-    for (const a of await db("agents").select("id", "elsm_id") as { id: number; elsm_id: number }[]) {
+    for (const a of (await db("agents").select("id", "elsm_id")) as { id: number; elsm_id: number }[]) {
       const list = agentsByElsm.get(a.elsm_id) ?? [];
       list.push(a.id);
       agentsByElsm.set(a.elsm_id, list);
     }
     const bigPatients = patients.filter((p) => p.elsmId === bigElsmId);
     const otherPatients = patients.filter((p) => p.elsmId !== bigElsmId);
-    const otherDeps = new Weighted(deps.filter((d) => d !== paris), (d) => d.weight);
+    const otherDeps = new Weighted(
+      deps.filter((d) => d !== paris),
+      (d) => d.weight,
+    );
 
     // Message counts: 1 to 12, mean = MESSAGES / CONVERSATIONS, summing exactly to MESSAGES.
     const mean = MESSAGES / CONVERSATIONS;
@@ -470,12 +515,33 @@ async function main(): Promise<void> {
     }
     for (let guard = 0; sum !== MESSAGES && guard < 50_000_000; guard += 1) {
       const i = int(0, CONVERSATIONS - 1);
-      if (sum < MESSAGES && counts[i]! < 12) { counts[i]! += 1; sum += 1; }
-      else if (sum > MESSAGES && counts[i]! > 1) { counts[i]! -= 1; sum -= 1; }
+      if (sum < MESSAGES && counts[i]! < 12) {
+        counts[i]! += 1;
+        sum += 1;
+      } else if (sum > MESSAGES && counts[i]! > 1) {
+        counts[i]! -= 1;
+        sum -= 1;
+      }
     }
 
-    const conversationColumns = ["id", "subject", "patient_id", "ps_practitioner_id", "ps_structure_id", "elsm_id", "started_by", "started_by_practitioner_id",
-      "started_by_agent_id", "state", "redacteur_agent_id", "last_message_at", "last_message_side", "ps_deleted_at", "closed_at", "created_at"];
+    const conversationColumns = [
+      "id",
+      "subject",
+      "patient_id",
+      "ps_practitioner_id",
+      "ps_structure_id",
+      "elsm_id",
+      "started_by",
+      "started_by_practitioner_id",
+      "started_by_agent_id",
+      "state",
+      "redacteur_agent_id",
+      "last_message_at",
+      "last_message_side",
+      "ps_deleted_at",
+      "closed_at",
+      "created_at",
+    ];
     const messageColumns = ["id", "conversation_id", "side", "author_practitioner_id", "author_agent_id", "body", "sent_at", "read_at"];
     const attachmentColumns = ["id", "message_id", "storage_key", "original_name", "mime_type", "extension", "size_bytes", "sha256", "created_at"];
     const draftColumns = ["id", "side", "author_practitioner_id", "author_agent_id", "elsm_id", "conversation_id", "patient_id", "subject", "body", "created_at", "updated_at"];
@@ -525,9 +591,8 @@ async function main(): Promise<void> {
         const leadAgent = agents.length ? pick(agents) : null;
 
         // State first (the big ELSM's backlog), then sides consistent with it.
-        const state = elsmId === bigElsmId
-          ? (chance(BIG_A_TRAITER) ? "a_traiter" : chance(0.6) ? "en_cours" : "clos")
-          : (chance(0.2) ? "a_traiter" : chance(0.45) ? "en_cours" : "clos");
+        const state =
+          elsmId === bigElsmId ? (chance(BIG_A_TRAITER) ? "a_traiter" : chance(0.6) ? "en_cours" : "clos") : chance(0.2) ? "a_traiter" : chance(0.45) ? "en_cours" : "clos";
         const n = counts[i]!;
         let startedBy: "ps" | "elsm" = chance(leadAgent ? 0.7 : 1) ? "ps" : "elsm";
         const sides: ("ps" | "elsm")[] = [];
@@ -557,9 +622,7 @@ async function main(): Promise<void> {
         for (let k = 0; k < n; k += 1) {
           const side = sides[k]!;
           const sentAt = times[k]!;
-          const author = side === "ps"
-            ? (structure && chance(0.3) ? pick(structure.members).id : doctor.id)
-            : (chance(0.8) || agents.length < 2 ? leadAgent! : pick(agents));
+          const author = side === "ps" ? (structure && chance(0.3) ? pick(structure.members).id : doctor.id) : chance(0.8) || agents.length < 2 ? leadAgent! : pick(agents);
           if (k === 0) {
             if (side === "ps") starterPractitioner = author;
             else starterAgent = author;
@@ -585,8 +648,24 @@ async function main(): Promise<void> {
         const closedAt = state === "clos" ? iso(Math.min(END, lastAt + rand() * 10 * DAY)) : null;
         const deletedAt = chance(0.04) ? iso(Math.min(END, lastAt + HOUR + rand() * 30 * DAY)) : null;
         const subject = pick(SUBJECTS);
-        conversations.push([conversationId, subject, patient?.id ?? null, structure ? null : doctor.id, structure ? structure.id : null, elsmId,
-          startedBy, starterPractitioner, starterAgent, state, redacteur, iso(lastAt), sides[n - 1], deletedAt, closedAt, iso(created)]);
+        conversations.push([
+          conversationId,
+          subject,
+          patient?.id ?? null,
+          structure ? null : doctor.id,
+          structure ? structure.id : null,
+          elsmId,
+          startedBy,
+          starterPractitioner,
+          starterAgent,
+          state,
+          redacteur,
+          iso(lastAt),
+          sides[n - 1],
+          deletedAt,
+          closedAt,
+          iso(created),
+        ]);
         stats.states[state]! += 1;
         if (elsmId === bigElsmId && state === "a_traiter") stats.bigATraiter += 1;
         if (deletedAt) stats.deleted += 1;
@@ -642,14 +721,24 @@ async function main(): Promise<void> {
     const total = (performance.now() - t0) / 1000;
 
     const count = async (t: string) => Number((await db(t).count<{ n: number | string }[]>({ n: "*" }))[0]?.n ?? 0);
-    const topDoctor = await db("conversations").whereNotNull("ps_practitioner_id").whereNull("ps_deleted_at")
-      .groupBy("ps_practitioner_id").select("ps_practitioner_id").count<{ ps_practitioner_id: number; n: number }[]>({ n: "*" })
-      .orderBy("n", "desc").limit(1);
+    const topDoctor = await db("conversations")
+      .whereNotNull("ps_practitioner_id")
+      .whereNull("ps_deleted_at")
+      .groupBy("ps_practitioner_id")
+      .select("ps_practitioner_id")
+      .count<{ ps_practitioner_id: number; n: number }[]>({ n: "*" })
+      .orderBy("n", "desc")
+      .limit(1);
     const summary = {
       database: where,
       seconds: { load: Number(loaded.toFixed(1)), analyze: Number((total - loaded).toFixed(1)), total: Number(total.toFixed(1)) },
-      rows: Object.fromEntries(await Promise.all(["elsms", "caisses", "agents", "structures", "practitioners", "patients", "conversations", "messages", "attachments", "drafts"]
-        .map(async (t) => [t, await count(t)] as const))),
+      rows: Object.fromEntries(
+        await Promise.all(
+          ["elsms", "caisses", "agents", "structures", "practitioners", "patients", "conversations", "messages", "attachments", "drafts"].map(
+            async (t) => [t, await count(t)] as const,
+          ),
+        ),
+      ),
       states: stats.states,
       psDeleted: stats.deleted,
       bigElsm: { code: "ELSM 751", id: bigElsmId, aTraiter: stats.bigATraiter },
@@ -662,6 +751,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`\n${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -192,8 +192,20 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await dropAppendOnly(knex, "audit_events");
   for (const table of [
-    "sessions", "audit_events", "audit_purge_guard", "notifications", "attachments", "drafts", "messages",
-    "conversations", "patients", "agents", "practitioners", "structures", "caisses", "elsms",
+    "sessions",
+    "audit_events",
+    "audit_purge_guard",
+    "notifications",
+    "attachments",
+    "drafts",
+    "messages",
+    "conversations",
+    "patients",
+    "agents",
+    "practitioners",
+    "structures",
+    "caisses",
+    "elsms",
   ]) {
     await knex.schema.dropTableIfExists(table);
   }

@@ -13,8 +13,7 @@ export async function up(knex: Knex): Promise<void> {
     t.primary(["elsm_id", "state"]);
   });
   // The counts as of this migration (frozen here: src/conversations/counters.ts may later derive more columns).
-  const unread = (side: "ps" | "elsm") =>
-    knex.raw("(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL)", [side]);
+  const unread = (side: "ps" | "elsm") => knex.raw("(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL)", [side]);
   await knex("conversations").update({ ps_unread: unread("elsm"), elsm_unread: unread("ps") });
   await knex.raw("INSERT INTO tray_counts (elsm_id, state, n) SELECT elsm_id, state, COUNT(*) FROM conversations GROUP BY elsm_id, state");
 }

@@ -11,7 +11,8 @@ export async function up(knex: Knex): Promise<void> {
     t.string("patient_last_name_key", 80);
     t.index(["elsm_id", "patient_last_name_key", "last_message_at", "id"], "conversations_elsm_patient_name");
   });
-  await knex("conversations").whereNotNull("patient_id")
+  await knex("conversations")
+    .whereNotNull("patient_id")
     .update({ patient_last_name_key: knex("patients").select("last_name_key").where("patients.id", knex.ref("conversations.patient_id")) });
 }
 

@@ -39,7 +39,9 @@
     var live = document.getElementById("live");
     if (!live || !text) return;
     live.textContent = "";
-    window.setTimeout(function () { live.textContent = text; }, 50);
+    window.setTimeout(function () {
+      live.textContent = text;
+    }, 50);
   }
 
   // Focuses the first of these elements that can take the focus (one inside a closed <details> cannot).

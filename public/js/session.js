@@ -17,13 +17,19 @@
     return m ? m.getAttribute("content") : "";
   }
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
 
   function updateNote() {
     var note = document.getElementById("session-note");
     if (!note) return;
     var end = new Date(deadline);
-    note.textContent = "Sans activité de votre part, votre session se terminera à " + pad(end.getHours()) + ":" + pad(end.getMinutes()) +
+    note.textContent =
+      "Sans activité de votre part, votre session se terminera à " +
+      pad(end.getHours()) +
+      ":" +
+      pad(end.getMinutes()) +
       " ; un message en cours de saisie sera alors conservé en brouillon.";
   }
 
@@ -52,10 +58,7 @@
     timers.forEach(window.clearTimeout);
     deadline = Date.now() + idleMs;
     updateNote();
-    timers = [
-      window.setTimeout(warn, idleMs - warnBeforeMs),
-      window.setTimeout(autosave, idleMs - saveBeforeMs),
-    ];
+    timers = [window.setTimeout(warn, idleMs - warnBeforeMs), window.setTimeout(autosave, idleMs - saveBeforeMs)];
   }
 
   function close() {
@@ -69,17 +72,16 @@
   });
 
   document.getElementById("session-extend").addEventListener("click", function () {
-    fetch("/session/prolonger", { method: "POST", headers: { "X-CSRF-Token": token() }, credentials: "same-origin" })
-      .then(function (res) {
-        if (res.ok) {
-          schedule();
-          close();
-          var live = document.getElementById("live");
-          if (live) live.textContent = "Votre session a été prolongée.";
-        } else {
-          window.location.href = "/";
-        }
-      });
+    fetch("/session/prolonger", { method: "POST", headers: { "X-CSRF-Token": token() }, credentials: "same-origin" }).then(function (res) {
+      if (res.ok) {
+        schedule();
+        close();
+        var live = document.getElementById("live");
+        if (live) live.textContent = "Votre session a été prolongée.";
+      } else {
+        window.location.href = "/";
+      }
+    });
   });
   document.getElementById("session-dismiss").addEventListener("click", close);
   // Every htmx request reaches the server, which extends the session: restart the countdown.

@@ -28,6 +28,10 @@ export function knexConfig(config: Pick<Config, "databaseUrl" | "sqliteFile" | "
 
 export type Db = Knex;
 
+/** A row as Knex returns it from a join: columns named by the query, typed by the function that reads it. */
+// biome-ignore lint/suspicious/noExplicitAny: Knex rows are untyped; each reader maps one to a typed value at once.
+export type Row = Record<string, any>;
+
 export function connect(config: Pick<Config, "databaseUrl" | "sqliteFile" | "databaseSchema">): Db {
   return knexFactory(knexConfig(config));
 }

@@ -1,5 +1,11 @@
 const dateParts = new Intl.DateTimeFormat("fr-FR", {
-  timeZone: "Europe/Paris", weekday: "long", day: "numeric", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
+  timeZone: "Europe/Paris",
+  weekday: "long",
+  day: "numeric",
+  month: "2-digit",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
 });
 
 /** Lists show the same few minutes again and again: formatted once each (Intl's formatToParts is slow). */

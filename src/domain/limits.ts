@@ -11,7 +11,9 @@ export const LIMITS = {
   files: MAX_FILES_PER_MESSAGE,
   formats: ACCEPTED_FORMATS_LABEL,
   /** The file input's accept list: every extension of every accepted kind. */
-  accept: Object.values(KINDS).flatMap((k) => k.extensions.map((e) => `.${e}`)).join(","),
+  accept: Object.values(KINDS)
+    .flatMap((k) => k.extensions.map((e) => `.${e}`))
+    .join(","),
   recipient: RECIPIENT_MAX,
   search: SEARCH_MAX,
   /** NIR typed in the patient form: 13 characters, room for spaces. */

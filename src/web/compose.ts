@@ -21,18 +21,29 @@ import type { RenderWorkspace } from "./workspace.js";
 export type ComposeSide = { base: "/ps" | "/bo"; home: string; render: RenderWorkspace };
 
 /** What is being written. */
-export type ComposeWhere =
-  | { kind: "ps-new"; patient: PatientCard }
-  | { kind: "elsm-new"; state: QuestionState }
-  | { kind: "reply"; conversation: ConversationRow };
+export type ComposeWhere = { kind: "ps-new"; patient: PatientCard } | { kind: "elsm-new"; state: QuestionState } | { kind: "reply"; conversation: ConversationRow };
 
 export type ComposeFormView = {
-  heading: string; action: string; backHref: string; discardAction: string | null; base: string;
-  patient: PatientCardView | null; thread: string | null; showSubject: boolean; subject: string; body: string;
-  attachments: AttachmentView[]; errors: FieldErrors; fileErrors: string[]; errorItems: ErrorItem[];
-  ctxToken: string; submissionKey: string; draftId: number | null;
+  heading: string;
+  action: string;
+  backHref: string;
+  discardAction: string | null;
+  base: string;
+  patient: PatientCardView | null;
+  thread: string | null;
+  showSubject: boolean;
+  subject: string;
+  body: string;
+  attachments: AttachmentView[];
+  errors: FieldErrors;
+  fileErrors: string[];
+  errorItems: ErrorItem[];
+  ctxToken: string;
+  submissionKey: string;
+  draftId: number | null;
   /** The back office's question: the recipient part of the form, and a notice above it. */
-  recipientForm: QuestionState | null; notice: string | null;
+  recipientForm: QuestionState | null;
+  notice: string | null;
 };
 
 type Typed = { subject?: string; body?: string; submissionKey?: string; errors?: FieldErrors; fileErrors?: string[]; notice?: string | null };
@@ -55,8 +66,7 @@ function signedContext(secret: string, actor: Actor, where: ComposeWhere): strin
 async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where: ComposeWhere, draft: DraftRow | null, typed: Typed): Promise<ComposeFormView> {
   const { base } = side;
   const reply = where.kind === "reply";
-  const patient = where.kind === "ps-new" ? where.patient
-    : where.kind === "elsm-new" && where.state.patientId ? await patientById(deps.db, where.state.patientId) : null;
+  const patient = where.kind === "ps-new" ? where.patient : where.kind === "elsm-new" && where.state.patientId ? await patientById(deps.db, where.state.patientId) : null;
   const errors = typed.errors ?? {};
   const fileErrors = typed.fileErrors ?? [];
   const { attachments: _summaryOnly, ...fieldErrors } = errors;
@@ -72,7 +82,9 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     subject: typed.subject ?? draft?.subject ?? "",
     body: typed.body ?? draft?.body ?? "",
     attachments: draft ? await draftAttachments(deps.db, draft.id) : [],
-    errors, fileErrors, errorItems: errorItems(fieldErrors, fileErrors, ERROR_ORDER),
+    errors,
+    fileErrors,
+    errorItems: errorItems(fieldErrors, fileErrors, ERROR_ORDER),
     ctxToken: signedContext(deps.config.sessionSecret, actor, where),
     submissionKey: typed.submissionKey ?? newSubmissionKey(),
     draftId: draft?.id ?? null,
@@ -92,9 +104,7 @@ function draftHref(side: ComposeSide, where: ComposeWhere, draftId: number): str
 }
 
 /** The compose page: the form, in the workspace (the list beside it). */
-export async function composePage(
-  req: Request, res: Response, deps: AppDeps, side: ComposeSide, where: ComposeWhere, draft: DraftRow | null, typed: Typed = {}, status = 200,
-) {
+export async function composePage(req: Request, res: Response, deps: AppDeps, side: ComposeSide, where: ComposeWhere, draft: DraftRow | null, typed: Typed = {}, status = 200) {
   const form = await composeForm(deps, side, actorOf(res), where, draft, typed);
   const current = where.kind === "reply" ? { current: where.conversation.id } : draft ? { currentDraft: draft.id } : {};
   return side.render(req, res, "conversations/compose", { title: pageTitle(where, draft), form, ...current }, status);
@@ -102,8 +112,13 @@ export async function composePage(
 
 /** Answers a post of a compose form. */
 export async function answerCompose(
-  req: Request, res: Response, deps: AppDeps, side: ComposeSide, where: ComposeWhere,
-  outcome: ComposeOutcome | QuestionOutcome, typed: { subject: string; body: string; submissionKey: string },
+  req: Request,
+  res: Response,
+  deps: AppDeps,
+  side: ComposeSide,
+  where: ComposeWhere,
+  outcome: ComposeOutcome | QuestionOutcome,
+  typed: { subject: string; body: string; submissionKey: string },
 ) {
   if (outcome.status === "sent") {
     void deps.notifier.flush().catch(() => undefined);

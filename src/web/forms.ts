@@ -6,9 +6,14 @@ import type { DraftRow } from "../domain/conversations/scope.js";
 import { parseId } from "../domain/ids.js";
 import { uploadedFiles } from "./middleware/upload.js";
 
-const text = z.string().catch("").transform((s) => s.replace(/\r\n?/g, "\n"));
-const ids = z.union([z.string(), z.array(z.string())]).optional().transform((v) =>
-  (v === undefined ? [] : Array.isArray(v) ? v : [v]).map(parseId).filter((id) => id !== null));
+const text = z
+  .string()
+  .catch("")
+  .transform((s) => s.replace(/\r\n?/g, "\n"));
+const ids = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]).map(parseId).filter((id) => id !== null));
 
 /** The fields every compose form posts; anything else (elsm_id, state, author…) is ignored. */
 const composeFields = z.object({
@@ -16,7 +21,10 @@ const composeFields = z.object({
   action: z.enum(["send", "draft", "lookup"]).catch("draft"),
   subject: text,
   body: text,
-  submission_key: z.string().regex(/^[a-f0-9]{32}$/).catch(""),
+  submission_key: z
+    .string()
+    .regex(/^[a-f0-9]{32}$/)
+    .catch(""),
   remove_attachment: ids,
 });
 
@@ -28,8 +36,13 @@ export function readComposeForm(req: Request, draft: DraftRow | null): { intent:
   return {
     intent: f.action,
     input: {
-      action: f.action === "send" ? "send" : "draft", subject: f.subject, body: f.body, submissionKey: f.submission_key,
-      removeAttachmentIds: f.remove_attachment, draft, files: uploadedFiles(req),
+      action: f.action === "send" ? "send" : "draft",
+      subject: f.subject,
+      body: f.body,
+      submissionKey: f.submission_key,
+      removeAttachmentIds: f.remove_attachment,
+      draft,
+      files: uploadedFiles(req),
     },
   };
 }

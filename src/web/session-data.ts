@@ -26,5 +26,3 @@ declare module "express-session" {
     // csrf-sync adds its synchronizer token (`csrfToken`) through its own declaration.
   }
 }
-
-export {};

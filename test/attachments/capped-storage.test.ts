@@ -8,8 +8,12 @@ import { CappedDiskStorage } from "../../src/web/middleware/upload.js";
 import { MAX_FILE_BYTES } from "../../src/domain/attachments/rules.js";
 
 let dir: string;
-beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-capped-")); });
-afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-capped-"));
+});
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 /** Feeds a file part the way a fast network can: chunks keep coming while the disk is still writing earlier ones. */
 function receive(totalBytes: number) {

@@ -7,8 +7,12 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { bunyel, drGene, fixture, hiddenFields, selectPatient, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 const stored = (key: string) => fs.existsSync(path.join(app.config.storageDir, "objects", key.slice(0, 2), key));
 
@@ -16,8 +20,11 @@ async function draftWithTwoFiles() {
   const s = await signInPs(app, drGene);
   await selectPatient(s, bunyel);
   const form = await s.agent.get("/ps/conversations/new");
-  const res = await s.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject: "Brouillon à nettoyer", body: "", action: "draft" })
-    .attach("attachments", fixture("valid", "radio.png")).attach("attachments", fixture("valid", "photo.jpg"));
+  const res = await s.agent
+    .post("/ps/conversations")
+    .field({ ...hiddenFields(form.text), subject: "Brouillon à nettoyer", body: "", action: "draft" })
+    .attach("attachments", fixture("valid", "radio.png"))
+    .attach("attachments", fixture("valid", "photo.jpg"));
   const draftId = Number(res.headers.location.split("/").pop());
   const rows = await app.db("attachments").where({ draft_id: draftId }).orderBy("id");
   return { s, url: res.headers.location as string, draftId, rows };
@@ -39,7 +46,12 @@ it("discarding a draft deletes its attachments, rows and files", async () => {
   const res = await s.agent.post(`${url}/delete`).type("form").send({ _csrf: s.csrf });
   expect(res.status).toBe(303);
   expect(await app.db("drafts").where({ id: draftId }).first()).toBeUndefined();
-  expect(await app.db("attachments").whereIn("id", rows.map((r) => r.id))).toEqual([]);
+  expect(
+    await app.db("attachments").whereIn(
+      "id",
+      rows.map((r) => r.id),
+    ),
+  ).toEqual([]);
   expect(rows.some((r) => stored(r.storage_key))).toBe(false);
 });
 
@@ -60,8 +72,13 @@ it("npm run storage:sweep removes stored files no attachment points to, once old
   for (const r of rows) fs.utimesSync(file(r.storage_key), twoDaysAgo, twoDaysAgo);
 
   const env = {
-    ...process.env, NODE_ENV: "test", DATA_DIR: app.dir, SESSION_SECRET: "test-secret-0123456789",
-    DATABASE_URL: app.config.databaseUrl ?? "", DATABASE_SCHEMA: app.config.databaseSchema ?? "", LOG_LEVEL: "silent",
+    ...process.env,
+    NODE_ENV: "test",
+    DATA_DIR: app.dir,
+    SESSION_SECRET: "test-secret-0123456789",
+    DATABASE_URL: app.config.databaseUrl ?? "",
+    DATABASE_SCHEMA: app.config.databaseSchema ?? "",
+    LOG_LEVEL: "silent",
   };
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/sweep-storage.ts"], { env });
   expect(JSON.parse(stdout.trim().split("\n").pop()!)).toMatchObject({ event: "storage.swept", removed: 1 });

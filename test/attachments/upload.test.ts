@@ -9,7 +9,9 @@ beforeAll(async () => {
   app = await startTestApp();
   s = await signInPs(app, drGene);
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 const MB10 = 10 * 1024 * 1024;
 
@@ -77,8 +79,10 @@ describe("each accepted format", () => {
   });
 
   it("two files sent with a question travel with the message and download from the thread", async () => {
-    const res = await postForm(s, "/ps/conversations", { ...(await newForm()), subject: "Deux PJ envoyées", body: "Ci-joint", action: "send" },
-      [valid("compte-rendu.pdf"), valid("radio.png")]);
+    const res = await postForm(s, "/ps/conversations", { ...(await newForm()), subject: "Deux PJ envoyées", body: "Ci-joint", action: "send" }, [
+      valid("compte-rendu.pdf"),
+      valid("radio.png"),
+    ]);
     expect(res.status).toBe(303);
     const thread = $((await s.agent.get(res.headers.location)).text);
     const links = thread(".message .attachments a");
@@ -98,11 +102,12 @@ describe("each accepted format", () => {
 describe("each hostile file", () => {
   it.each(HOSTILE)("%s is refused with its French message; the typed text and the valid file sent with it are kept on a draft", async (name, message) => {
     const subject = `Objet gardé ${name}`;
-    const res = await postForm(s, "/ps/conversations", { ...(await newForm()), subject, body: "Texte gardé", action: "send" },
-      [hostile(name), valid("compte-rendu.pdf")]);
+    const res = await postForm(s, "/ps/conversations", { ...(await newForm()), subject, body: "Texte gardé", action: "send" }, [hostile(name), valid("compte-rendu.pdf")]);
     expect(res.status).toBe(422);
     const page = $(res.text);
-    const errors = page("#attachments-error li").toArray().map((li) => page(li).text());
+    const errors = page("#attachments-error li")
+      .toArray()
+      .map((li) => page(li).text());
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain(`« ${name} »`);
     expect(errors[0]).toContain(message);
@@ -111,7 +116,11 @@ describe("each hostile file", () => {
 
     expect(page("input#subject").val()).toBe(subject);
     expect(page("textarea#body").text()).toBe("Texte gardé");
-    expect(page(".attached a").toArray().map((a) => page(a).text())).toEqual(["compte-rendu.pdf"]);
+    expect(
+      page(".attached a")
+        .toArray()
+        .map((a) => page(a).text()),
+    ).toEqual(["compte-rendu.pdf"]);
 
     const { draft, files } = await draftBySubject(subject);
     expect(draft.body).toBe("Texte gardé");
@@ -138,8 +147,10 @@ describe("each hostile file", () => {
 
 describe("size and count limits", () => {
   it("a file of 10 MB + 1 byte is refused, the rest of the form kept", async () => {
-    const res = await postForm(s, "/ps/conversations", { ...(await newForm()), subject: "Trop gros", body: "Texte", action: "send" },
-      [{ buffer: pdfOfSize(MB10 + 1), name: "scanner.pdf" }, valid("photo.jpg")]);
+    const res = await postForm(s, "/ps/conversations", { ...(await newForm()), subject: "Trop gros", body: "Texte", action: "send" }, [
+      { buffer: pdfOfSize(MB10 + 1), name: "scanner.pdf" },
+      valid("photo.jpg"),
+    ]);
     expect(res.status).toBe(422);
     const page = $(res.text);
     expect(textOf(page, "#attachments-error")).toContain("« scanner.pdf » dépasse la taille maximale de 10 Mo");
@@ -165,7 +176,9 @@ describe("size and count limits", () => {
     const six = ["compte-rendu.pdf", "radio.png", "photo.jpg", "compte-rendu.doc", "releve.xls", "releve.xlsx"].map(valid);
     const { res, page } = await draftWith("Six d'un coup", six);
     expect(res.status).toBe(422);
-    const errors = page("#attachments-error li").toArray().map((li) => page(li).text());
+    const errors = page("#attachments-error li")
+      .toArray()
+      .map((li) => page(li).text());
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain("« releve.xlsx »");
     expect(errors[0]).toContain("5 pièces jointes au maximum");
@@ -178,11 +191,17 @@ describe("size and count limits", () => {
     const action = first.page("form.compose").attr("action")!;
     expect(action).toMatch(/^\/ps\/drafts\/\d+$/);
 
-    const second = await postForm(s, action, { ...hiddenFields(first.html), subject: "Trois puis trois", body: "Corps", action: "draft" },
-      ["compte-rendu.doc", "releve.xls", "releve.xlsx"].map(valid));
+    const second = await postForm(
+      s,
+      action,
+      { ...hiddenFields(first.html), subject: "Trois puis trois", body: "Corps", action: "draft" },
+      ["compte-rendu.doc", "releve.xls", "releve.xlsx"].map(valid),
+    );
     expect(second.status).toBe(422);
     const page = $(second.text);
-    const errors = page("#attachments-error li").toArray().map((li) => page(li).text());
+    const errors = page("#attachments-error li")
+      .toArray()
+      .map((li) => page(li).text());
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain("« releve.xlsx »");
     expect(page(".attached li")).toHaveLength(5);
@@ -201,7 +220,12 @@ describe("size and count limits", () => {
     const first = await draftWith("Retrait", ["compte-rendu.pdf", "radio.png", "photo.jpg", "compte-rendu.doc", "releve.xls"].map(valid));
     const page = first.page;
     const removeId = String(page("input[name=remove_attachment]").first().val());
-    const res = await postForm(s, page("form.compose").attr("action")!, { ...hiddenFields(first.html), subject: "Retrait", body: "Corps", action: "draft", remove_attachment: removeId }, [valid("releve.xlsx")]);
+    const res = await postForm(
+      s,
+      page("form.compose").attr("action")!,
+      { ...hiddenFields(first.html), subject: "Retrait", body: "Corps", action: "draft", remove_attachment: removeId },
+      [valid("releve.xlsx")],
+    );
     expect(res.status).toBe(303);
     const { files } = await draftBySubject("Retrait");
     expect(files.map((f) => f.original_name).sort()).toEqual(["compte-rendu.doc", "photo.jpg", "radio.png", "releve.xls", "releve.xlsx"]);
@@ -218,10 +242,11 @@ describe("file names", () => {
     expect(decodeURIComponent(encoded)).toBe("Compte rendu été – Hélène.pdf");
   });
 
-
   async function sendRaw(subject: string, rawFilename: string) {
     const hidden = await newForm();
-    const { body, contentType } = rawMultipart({ ...hidden, subject, body: "Corps", action: "draft" }, [{ rawFilename, content: fs.readFileSync(fixture("valid", "compte-rendu.pdf")) }]);
+    const { body, contentType } = rawMultipart({ ...hidden, subject, body: "Corps", action: "draft" }, [
+      { rawFilename, content: fs.readFileSync(fixture("valid", "compte-rendu.pdf")) },
+    ]);
     const res = await s.agent.post("/ps/conversations").set("Content-Type", contentType).send(body);
     const { files } = await draftBySubject(subject);
     return { res, files };

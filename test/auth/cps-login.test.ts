@@ -5,8 +5,12 @@ import { practitionerId, setCookie, sidOf, textOf } from "../helpers/ps.js";
 
 let app: TestApp;
 // Many failed logins come from the one test address: the per-address limit (tested on its own) is raised here.
-beforeAll(async () => { app = await startTestApp({ LOGIN_LIMIT_PER_ADDRESS: "1000" }); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp({ LOGIN_LIMIT_PER_ADDRESS: "1000" });
+});
+afterAll(async () => {
+  await app.close();
+});
 
 const COOKIE = "ems.sid";
 
@@ -18,7 +22,10 @@ async function loginPage() {
 
 async function tryPin(who: { nam: string }, pin: string) {
   const { agent, csrf } = await loginPage();
-  return agent.post("/ps/login").type("form").send({ _csrf: csrf, card: String(await practitionerId(app, who)), pin });
+  return agent
+    .post("/ps/login")
+    .type("form")
+    .send({ _csrf: csrf, card: String(await practitionerId(app, who)), pin });
 }
 
 describe("home page", () => {
@@ -124,14 +131,24 @@ describe("the session", () => {
     const { agent, page, csrf } = await loginPage();
     const before = setCookie(page, COOKIE);
     expect(before).toBeDefined();
-    const res = await agent.post("/ps/login").type("form").send({ _csrf: csrf, card: String(await practitionerId(app, drGene)), pin: "1234" });
+    const res = await agent
+      .post("/ps/login")
+      .type("form")
+      .send({ _csrf: csrf, card: String(await practitionerId(app, drGene)), pin: "1234" });
     const after = setCookie(res, COOKIE);
     expect(after).toBeDefined();
     expect(sidOf(after!)).not.toBe(sidOf(before!));
-    expect(await app.db("sessions").where({ sid: sidOf(before!) }).first()).toBeUndefined();
+    expect(
+      await app
+        .db("sessions")
+        .where({ sid: sidOf(before!) })
+        .first(),
+    ).toBeUndefined();
 
     // Someone who planted or kept the old cookie is not signed in.
-    const planted = await request(app.app).get("/ps/messages").set("Cookie", `${COOKIE}=${encodeURIComponent(before!)}`);
+    const planted = await request(app.app)
+      .get("/ps/messages")
+      .set("Cookie", `${COOKIE}=${encodeURIComponent(before!)}`);
     expect(planted.status).toBe(303);
     expect(planted.headers.location).toBe("/ps/login");
     expect((await agent.get("/ps/messages")).status).toBe(200);
@@ -145,11 +162,17 @@ describe("the session", () => {
     const agent = request.agent(app.app);
     const page = await agent.get("/ps/messages").set("Cookie", `${COOKIE}=${encodeURIComponent(cookie)}`);
     expect(page.status).toBe(200);
-    const out = await agent.post("/logout").set("Cookie", `${COOKIE}=${encodeURIComponent(cookie)}`).type("form").send({ _csrf: csrfFrom(page.text) });
+    const out = await agent
+      .post("/logout")
+      .set("Cookie", `${COOKIE}=${encodeURIComponent(cookie)}`)
+      .type("form")
+      .send({ _csrf: csrfFrom(page.text) });
     expect(out.status).toBe(303);
     expect(out.headers.location).toMatch(/^\/ps\/login/);
     expect(await app.db("sessions").where({ sid }).first()).toBeUndefined();
-    const replay = await request(app.app).get("/ps/messages").set("Cookie", `${COOKIE}=${encodeURIComponent(cookie)}`);
+    const replay = await request(app.app)
+      .get("/ps/messages")
+      .set("Cookie", `${COOKIE}=${encodeURIComponent(cookie)}`);
     expect(replay.status).toBe(303);
     expect(replay.headers.location).toBe("/ps/login");
   });
@@ -168,7 +191,16 @@ describe("after login", () => {
     const s = await signInPs(app, drGene);
     await selectPatient(s, bunyel);
     const id = (await app.db("conversations").where({ subject: "info ALD" }).first("id")).id;
-    for (const path of ["/ps", "/ps/messages", "/ps/patient", "/ps/conversations/new", `/ps/conversations/${id}`, `/ps/conversations/${id}/reply`, `/ps/conversations/${id}/delete`, "/ps/conversations/999999"]) {
+    for (const path of [
+      "/ps",
+      "/ps/messages",
+      "/ps/patient",
+      "/ps/conversations/new",
+      `/ps/conversations/${id}`,
+      `/ps/conversations/${id}/reply`,
+      `/ps/conversations/${id}/delete`,
+      "/ps/conversations/999999",
+    ]) {
       const page = $((await s.agent.get(path)).text);
       expect(page('form[action="/logout"][method=post] button').text().trim(), path).toBe("Se déconnecter");
     }

@@ -2,18 +2,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, annaAin, bunyel, drGene, hiddenFields, paulHerault, selectPatient, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 async function search(s: Session, fields: Record<string, string>) {
-  const posted = await s.agent.post("/bo/recherche").type("form").send({ _csrf: s.csrf, ...fields });
+  const posted = await s.agent
+    .post("/bo/recherche")
+    .type("form")
+    .send({ _csrf: s.csrf, ...fields });
   expect(posted.status).toBe(303);
   expect(posted.headers.location).toBe("/bo/recherche");
   const page = $((await s.agent.get("/bo/recherche")).text);
-  return page(".results .item").map((_, el) => ({
-    subject: page(el).find(".item-subject").text().trim(),
-    tray: page(el).find(".tray-tag").text().trim(),
-  })).get();
+  return page(".results .item")
+    .map((_, el) => ({
+      subject: page(el).find(".item-subject").text().trim(),
+      tray: page(el).find(".tray-tag").text().trim(),
+    }))
+    .get();
 }
 
 describe("back-office search", () => {
@@ -44,7 +53,9 @@ describe("back-office search", () => {
     const anna = await signInAgent(app, annaAin);
     const blank = await anna.agent.get("/bo/conversations/new");
     const shown = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), nir_od: bunyel.nir, action: "lookup" });
-    const written = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(shown.text), nir_od: bunyel.nir, subject: "Réponse du service", body: "Texte", action: "send" });
+    const written = await anna.agent
+      .post("/bo/conversations")
+      .field({ ...hiddenFields(shown.text), nir_od: bunyel.nir, subject: "Réponse du service", body: "Texte", action: "send" });
     expect(written.status).toBe(303);
 
     const byName = (await search(anna, { patient_nom: "buny" })).map((f) => f.subject);
@@ -77,7 +88,12 @@ describe("back-office search", () => {
     const anna = await signInAgent(app, annaAin);
     await search(anna, { patient_nir: "1700469387111" });
     const page = (await anna.agent.get("/bo/recherche")).text;
-    expect($(page)("a").map((_, a) => $(page)(a).attr("href")).get().join(" ")).not.toContain("1700469387111");
+    expect(
+      $(page)("a")
+        .map((_, a) => $(page)(a).attr("href"))
+        .get()
+        .join(" "),
+    ).not.toContain("1700469387111");
     expect($(page)("#s-patient-nir").val()).toBe("1700469387111");
     await anna.agent.post("/bo/recherche/reinitialiser").type("form").send({ _csrf: anna.csrf });
     const cleared = $((await anna.agent.get("/bo/recherche")).text);

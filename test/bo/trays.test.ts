@@ -1,24 +1,43 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  $, annaAin, bunyel, drGene, drRoux, fixture, hiddenFields, marcDubois, paulHerault, selectPatient, signInAgent, signInPs,
-  startTestApp, type Session, type TestApp,
+  $,
+  annaAin,
+  bunyel,
+  drGene,
+  drRoux,
+  fixture,
+  hiddenFields,
+  marcDubois,
+  paulHerault,
+  selectPatient,
+  signInAgent,
+  signInPs,
+  startTestApp,
+  type Session,
+  type TestApp,
 } from "../helpers/app.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
 
 async function trayItems(s: Session, slug: string) {
   const page = $((await s.agent.get(`/bo/bannettes/${slug}`)).text);
-  return page("#list .item").map((_, el) => ({
-    subject: page(el).find(".item-subject").text().trim(),
-    text: page(el).text().replace(/\s+/g, " ").trim(),
-    unread: page(el).hasClass("unread"),
-    badge: page(el).find(".badge").attr("class") ?? "",
-    href: page(el).find("a").attr("href") ?? "",
-  })).get();
+  return page("#list .item")
+    .map((_, el) => ({
+      subject: page(el).find(".item-subject").text().trim(),
+      text: page(el).text().replace(/\s+/g, " ").trim(),
+      unread: page(el).hasClass("unread"),
+      badge: page(el).find(".badge").attr("class") ?? "",
+      href: page(el).find("a").attr("href") ?? "",
+    }))
+    .get();
 }
 
 async function trayOf(s: Session, subject: string): Promise<string | null> {
@@ -48,7 +67,9 @@ describe("the three trays", () => {
     const anna = await signInAgent(app, annaAin);
     const page = await anna.agent.get("/bo/bannettes/a-traiter");
     expect(page.status).toBe(200);
-    const tabs = $(page.text)("nav .tabs a").map((_, a) => $(page.text)(a).text().replace(/\s+/g, " ").trim()).get();
+    const tabs = $(page.text)("nav .tabs a")
+      .map((_, a) => $(page.text)(a).text().replace(/\s+/g, " ").trim())
+      .get();
     expect(tabs).toEqual([expect.stringMatching(/^A TRAITER \(\d+\)$/), expect.stringMatching(/^EN COURS \(\d+\)$/), expect.stringMatching(/^CLOS \(\d+\)$/)]);
     const items = await trayItems(anna, "a-traiter");
     expect(items.map((i) => i.subject)).toContain("INFO ALD");
@@ -182,10 +203,7 @@ describe("the loop across both sides", () => {
     const id = await psSend(gene, "Double clic", "Bonjour");
     const form = await anna.agent.get(`/bo/conversations/${id}/reply`);
     const fields = { ...hiddenFields(form.text), body: "Une seule fois", action: "send" };
-    const [a, b] = await Promise.all([
-      anna.agent.post(`/bo/conversations/${id}/messages`).field(fields),
-      anna.agent.post(`/bo/conversations/${id}/messages`).field(fields),
-    ]);
+    const [a, b] = await Promise.all([anna.agent.post(`/bo/conversations/${id}/messages`).field(fields), anna.agent.post(`/bo/conversations/${id}/messages`).field(fields)]);
     expect([a.status, b.status]).toEqual([303, 303]);
     const rows = await app.db("messages").where({ conversation_id: id, side: "elsm" });
     expect(rows).toHaveLength(1);
@@ -241,7 +259,9 @@ describe("access history", () => {
     const id = await psSend(gene, "Historique", "Contenu confidentiel");
     await gene.agent.get(`/ps/conversations/${id}`);
     const page = await anna.agent.get(`/bo/conversations/${id}`);
-    const rows = $(page.text)(".history-table tbody tr").map((_, tr) => $(page.text)(tr).text().replace(/\s+/g, " ")).get();
+    const rows = $(page.text)(".history-table tbody tr")
+      .map((_, tr) => $(page.text)(tr).text().replace(/\s+/g, " "))
+      .get();
     expect(rows.some((r) => r.includes("Anna AIN") && r.includes("ELSM de l'AIN"))).toBe(true);
     expect(rows.some((r) => r.includes("Dr Alain GENE") && r.includes("Médecin libéral"))).toBe(true);
     const audit = await app.db("audit_events").where({ object_type: "conversation", object_id: id });

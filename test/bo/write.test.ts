@@ -1,9 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { $, annaAin, bunyel, drGene, drLeroy, drMartin, drRoux, fixture, hiddenFields, paulHerault, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import {
+  $,
+  annaAin,
+  bunyel,
+  drGene,
+  drLeroy,
+  drMartin,
+  drRoux,
+  fixture,
+  hiddenFields,
+  paulHerault,
+  signInAgent,
+  signInPs,
+  startTestApp,
+  type Session,
+  type TestApp,
+} from "../helpers/app.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
 
@@ -133,15 +153,21 @@ describe("bad input when writing", () => {
   it("keeps the valid attachment and the text in a draft when the recipient is refused, and sends once it is right", async () => {
     const anna = await signInAgent(app, annaAin);
     const blank = await anna.agent.get("/bo/conversations/new");
-    const res = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), destinataire: "123456789", subject: "Avec pièce", body: "Texte", action: "send" })
+    const res = await anna.agent
+      .post("/bo/conversations")
+      .field({ ...hiddenFields(blank.text), destinataire: "123456789", subject: "Avec pièce", body: "Texte", action: "send" })
       .attach("attachments", fixture("valid", "compte-rendu.pdf"));
     expect(res.status).toBe(422);
     const page = $(res.text);
     expect(page("#destinataire-error").text()).toContain("Aucun médecin");
     expect(page(".attached li a").text()).toBe("compte-rendu.pdf");
     expect(page("#subject").val()).toBe("Avec pièce");
-    const fixed = await anna.agent.post(page("form.compose").attr("action")!).field({ ...hiddenFields(res.text), destinataire: "991101197", subject: "Avec pièce", body: "Texte", action: "lookup" });
-    const sent = await anna.agent.post($(fixed.text)("form.compose").attr("action")!).field({ ...hiddenFields(fixed.text), destinataire: "991101197", subject: "Avec pièce", body: "Texte", action: "send" });
+    const fixed = await anna.agent
+      .post(page("form.compose").attr("action")!)
+      .field({ ...hiddenFields(res.text), destinataire: "991101197", subject: "Avec pièce", body: "Texte", action: "lookup" });
+    const sent = await anna.agent
+      .post($(fixed.text)("form.compose").attr("action")!)
+      .field({ ...hiddenFields(fixed.text), destinataire: "991101197", subject: "Avec pièce", body: "Texte", action: "send" });
     expect(sent.status).toBe(303);
     const thread = await anna.agent.get(sent.headers.location);
     expect($(thread.text)(".attachments a").text()).toBe("compte-rendu.pdf");

@@ -28,7 +28,9 @@ type Row = { js: boolean; page: string; state: string; violations: number };
 const rows: Row[] = [];
 
 let browser: Browser;
-beforeAll(async () => { browser = await launchBrowser(); });
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
 afterAll(async () => {
   await browser?.close();
   if (!rows.length) return;
@@ -37,14 +39,14 @@ afterAll(async () => {
   for (const r of rows) {
     const key = `${r.page} — ${r.state}`;
     const entry = states.get(key) ?? { page: r.page, state: r.state };
-    if (r.js) entry.on = r.violations; else entry.off = r.violations;
+    if (r.js) entry.on = r.violations;
+    else entry.off = r.violations;
     states.set(key, entry);
   }
   const table = [...states.values()];
   fs.mkdirSync(reportDir, { recursive: true });
   fs.writeFileSync(path.join(reportDir, "sweep.json"), JSON.stringify(table, null, 2));
-  console.log(["| page | state | axe (JS) | axe (no JS) |", "|---|---|---|---|",
-    ...table.map((t) => `| ${t.page} | ${t.state} | ${t.on ?? "—"} | ${t.off ?? "—"} |`)].join("\n"));
+  console.log(["| page | state | axe (JS) | axe (no JS) |", "|---|---|---|---|", ...table.map((t) => `| ${t.page} | ${t.state} | ${t.on ?? "—"} | ${t.off ?? "—"} |`)].join("\n"));
 });
 
 /** The unknown-but-well-formed NIR used for "no patient under this NIR": its key is right. */
@@ -59,7 +61,9 @@ for (const javaScriptEnabled of [true, false]) {
     /** Title → the page that uses it: two different pages must not share a title. */
     const titles = new Map<string, string>();
 
-    beforeAll(async () => { app = await startServer(); });
+    beforeAll(async () => {
+      app = await startServer();
+    });
     afterAll(async () => {
       for (const c of contexts) await c.close();
       await app?.close();
@@ -102,7 +106,8 @@ for (const javaScriptEnabled of [true, false]) {
 
       // 1. The error summary takes the focus (htmx: app.js; without JS: autofocus), before anything moves it.
       if (check.errors) {
-        const focused = () => page.evaluate(() => document.activeElement?.matches(".error-summary") ? "the error summary" : (document.activeElement?.outerHTML ?? "nothing").slice(0, 80));
+        const focused = () =>
+          page.evaluate(() => (document.activeElement?.matches(".error-summary") ? "the error summary" : (document.activeElement?.outerHTML ?? "nothing").slice(0, 80)));
         await expect.poll(focused, { message: `${where}: the error summary has the focus` }).toBe("the error summary");
       }
 
@@ -124,7 +129,12 @@ for (const javaScriptEnabled of [true, false]) {
       // 5. Status messages.
       if (check.status) {
         const statuses = await page.locator("#main [role=status], #main [role=alert]").allInnerTexts();
-        expect.soft(statuses.some((s) => matches(s, check.status!)), `${where}: a role=status/alert says ${check.status} (found ${JSON.stringify(statuses)})`).toBe(true);
+        expect
+          .soft(
+            statuses.some((s) => matches(s, check.status!)),
+            `${where}: a role=status/alert says ${check.status} (found ${JSON.stringify(statuses)})`,
+          )
+          .toBe(true);
         if (javaScriptEnabled) {
           const alert = await page.locator("#main [role=alert]").allInnerTexts();
           if (!alert.some((s) => matches(s, check.status!))) {
@@ -133,7 +143,7 @@ for (const javaScriptEnabled of [true, false]) {
               live = await page.locator("#live").innerText();
               if (!matches(live, check.status)) await page.waitForTimeout(100);
             }
-            expect.soft(live, `${where}: #live announces ${check.status}`).toMatch(typeof check.status === "string" ? new RegExp(escape(check.status)) : check.status);
+            expect.soft(live, `${where}: #live announces ${check.status}`).toMatch(typeof check.status === "string" ? new RegExp(escapeRegExp(check.status)) : check.status);
           }
         }
       }
@@ -156,22 +166,26 @@ for (const javaScriptEnabled of [true, false]) {
       const problems: string[] = [];
       const inDialog = await page.evaluate(() => Boolean(document.querySelector("dialog[open]")));
       if (!inDialog) await page.locator(".skip-link").focus();
-      await page.evaluate(() => { (window as unknown as { __seen: WeakSet<Element> }).__seen = new WeakSet(); });
-      let stops = 0;
-      const inspect = () => page.evaluate(() => {
-        const el = document.activeElement;
-        const seen = (window as unknown as { __seen: WeakSet<Element> }).__seen;
-        if (!el || el === document.body) return { done: true };
-        if (seen.has(el)) return { done: true };
-        seen.add(el);
-        const cs = getComputedStyle(el);
-        const outline = cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2;
-        const name = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""} « ${(el.textContent ?? "").trim().slice(0, 40)} »`;
-        return { done: false, name, focusVisible: el.matches(":focus-visible"), outline };
+      await page.evaluate(() => {
+        (window as unknown as { __seen: WeakSet<Element> }).__seen = new WeakSet();
       });
+      let stops = 0;
+      const inspect = () =>
+        page.evaluate(() => {
+          const el = document.activeElement;
+          const seen = (window as unknown as { __seen: WeakSet<Element> }).__seen;
+          if (!el || el === document.body) return { done: true };
+          if (seen.has(el)) return { done: true };
+          seen.add(el);
+          const cs = getComputedStyle(el);
+          const outline = cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2;
+          const name = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""} « ${(el.textContent ?? "").trim().slice(0, 40)} »`;
+          return { done: false, name, focusVisible: el.matches(":focus-visible"), outline };
+        });
       for (let i = 0; i < 150; i++) {
         // In the dialog, the control focused on opening counts too (it was focused for a keyboard user).
-        const stop = inDialog && i === 0 ? await inspect() : (await page.keyboard.press("Tab"), await inspect());
+        if (!(inDialog && i === 0)) await page.keyboard.press("Tab");
+        const stop = await inspect();
         if (stop.done) break;
         stops++;
         if (!stop.focusVisible || !stop.outline) problems.push(`no visible focus on ${stop.name}`);
@@ -211,7 +225,9 @@ for (const javaScriptEnabled of [true, false]) {
 
       // A form posted with a stale CSRF token (an expired form): 403 "Action refusée".
       await page.goto("/ps/login");
-      await page.locator("input[name=_csrf]").evaluate((el) => { (el as HTMLInputElement).value = "perime"; });
+      await page.locator("input[name=_csrf]").evaluate((el) => {
+        (el as HTMLInputElement).value = "perime";
+      });
       await page.getByLabel("Carte CPS").selectOption({ label: "Dr Alain GENE (N°AM 991101197)" });
       await page.getByLabel("Code PIN").fill("1234");
       const [refused] = await Promise.all([page.waitForResponse((r) => r.request().method() === "POST"), page.getByRole("button", { name: "Se connecter" }).click()]);
@@ -279,7 +295,10 @@ for (const javaScriptEnabled of [true, false]) {
         for (const [state, nir, key, message] of cases) {
           await nirForm().getByLabel("NIR", { exact: true }).fill(nir);
           await nirForm().getByLabel("Clé").fill(key);
-          await page.locator("#error-summary").evaluate((el) => el.remove()).catch(() => undefined);
+          await page
+            .locator("#error-summary")
+            .evaluate((el) => el.remove())
+            .catch(() => undefined);
           await act(page, () => nirForm().getByRole("button", { name: "Sélectionner le patient" }).click(), page.locator("#error-summary"));
           expect(await page.locator("#error-summary").innerText()).toMatch(message);
           await audit(page, "Sélection du patient", state, { errors: true, status: message });
@@ -290,8 +309,15 @@ for (const javaScriptEnabled of [true, false]) {
         await act(page, () => nirForm().getByRole("button", { name: "Sélectionner le patient" }).click(), detail().getByRole("group", { name: /Plusieurs bénéficiaires/ }));
         await audit(page, "Sélection du patient", "beneficiary choice");
 
-        await detail().getByRole("group", { name: /Plusieurs bénéficiaires/ }).getByLabel(/Guillaume BUNYEL/).check();
-        await act(page, () => detail().locator('form[action="/ps/patient/choose"]').getByRole("button", { name: "Sélectionner le patient" }).click(), page.locator(".notice", { hasText: "Patient sélectionné" }));
+        await detail()
+          .getByRole("group", { name: /Plusieurs bénéficiaires/ })
+          .getByLabel(/Guillaume BUNYEL/)
+          .check();
+        await act(
+          page,
+          () => detail().locator('form[action="/ps/patient/choose"]').getByRole("button", { name: "Sélectionner le patient" }).click(),
+          page.locator(".notice", { hasText: "Patient sélectionné" }),
+        );
         await audit(page, "Liste du médecin", "empty, patient selected", { status: "Patient sélectionné : Guillaume BUNYEL." });
       });
 
@@ -302,7 +328,10 @@ for (const javaScriptEnabled of [true, false]) {
         const send = () => page.getByRole("button", { name: "ENVOYER" });
         const draft = () => page.getByRole("button", { name: "ENREGISTRER COMME BROUILLON" });
         const summary = () => page.locator("#error-summary");
-        const dropSummary = () => summary().evaluate((el) => el.remove()).catch(() => undefined);
+        const dropSummary = () =>
+          summary()
+            .evaluate((el) => el.remove())
+            .catch(() => undefined);
 
         await act(page, () => page.getByRole("link", { name: "+ POSER UNE QUESTION" }).click(), detail().getByRole("heading", { name: "POSER UNE QUESTION MÉDICALE" }));
         await audit(page, "Rédaction (médecin)", "empty form");
@@ -442,7 +471,15 @@ for (const javaScriptEnabled of [true, false]) {
 
       async function tray(name: "A TRAITER" | "EN COURS" | "CLOS") {
         await page.locator("#list").evaluate((el) => el.setAttribute("data-stale", ""));
-        await act(page, () => page.locator("nav[aria-label='Bannettes']").getByRole("link", { name: new RegExp(`^${name}`) }).click(), page.locator("#list:not([data-stale]) h2", { hasText: name }));
+        await act(
+          page,
+          () =>
+            page
+              .locator("nav[aria-label='Bannettes']")
+              .getByRole("link", { name: new RegExp(`^${name}`) })
+              .click(),
+          page.locator("#list:not([data-stale]) h2", { hasText: name }),
+        );
       }
 
       beforeAll(async () => {
@@ -485,7 +522,9 @@ for (const javaScriptEnabled of [true, false]) {
         for (const [state, nir, dest, message] of cases) {
           await nirOd().fill(nir);
           await recipient().fill(dest);
-          await summary().evaluate((el) => el.remove()).catch(() => undefined);
+          await summary()
+            .evaluate((el) => el.remove())
+            .catch(() => undefined);
           await act(page, () => lookup().click(), summary());
           expect(await summary().innerText()).toMatch(message);
           await audit(page, "Rédaction (échelon)", `recipient error: ${state}`, { errors: true, status: message });
@@ -516,7 +555,14 @@ for (const javaScriptEnabled of [true, false]) {
         await page.locator(".history-table").waitFor();
         await audit(page, "Conversation (échelon)", "Historique des accès open");
 
-        await act(page, () => detail().getByRole("link", { name: /^RÉPONDRE/ }).click(), detail().getByRole("heading", { name: "RÉPONDRE" }));
+        await act(
+          page,
+          () =>
+            detail()
+              .getByRole("link", { name: /^RÉPONDRE/ })
+              .click(),
+          detail().getByRole("heading", { name: "RÉPONDRE" }),
+        );
         await audit(page, "Réponse (échelon)", "form");
         await act(page, () => page.getByRole("button", { name: "ENVOYER" }).click(), page.locator("#error-summary"));
         await audit(page, "Réponse (échelon)", "sent empty", { errors: true, status: /une erreur/ });
@@ -571,7 +617,10 @@ for (const javaScriptEnabled of [true, false]) {
           ["médecin traitant without mailbox", "278052A012034", /pas de boîte mail/],
         ] as const) {
           await other.getByLabel("Patient : NIR OD").fill(nir);
-          await other.locator("#error-summary").evaluate((el) => el.remove()).catch(() => undefined);
+          await other
+            .locator("#error-summary")
+            .evaluate((el) => el.remove())
+            .catch(() => undefined);
           await act(other, () => other.getByRole("button", { name: "Afficher le destinataire" }).click(), other.locator("#error-summary"));
           expect(await other.locator("#error-summary").innerText()).toMatch(message);
           await audit(other, "Rédaction (échelon)", `recipient error: ${state}`, { errors: true, status: message });
@@ -590,7 +639,7 @@ function matches(text: string, expected: string | RegExp): boolean {
   return typeof expected === "string" ? text.includes(expected) : expected.test(text);
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
@@ -602,9 +651,13 @@ function structureProblems(options: { errors: boolean }): string[] {
   const problems: string[] = [];
   const shown = (el: Element) => el.getClientRects().length > 0 && el.checkVisibility({ visibilityProperty: true } as CheckVisibilityOptions);
   const text = (el: Element | null | undefined) => (el?.textContent ?? "").replace(/\s+/g, " ").trim();
-  const describe = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.getAttribute("name") ? `[name=${el.getAttribute("name")}]` : ""} « ${text(el).slice(0, 40)} »`;
+  const describe = (el: Element) =>
+    `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.getAttribute("name") ? `[name=${el.getAttribute("name")}]` : ""} « ${text(el).slice(0, 40)} »`;
   const ids = (el: Element, attr: string) => (el.getAttribute(attr) ?? "").split(/\s+/).filter(Boolean);
-  const described = (el: Element) => ids(el, "aria-describedby").map((id) => text(document.getElementById(id))).join(" ");
+  const described = (el: Element) =>
+    ids(el, "aria-describedby")
+      .map((id) => text(document.getElementById(id)))
+      .join(" ");
 
   // Language, title, headings.
   if (document.documentElement.lang !== "fr") problems.push(`lang="${document.documentElement.lang}"`);
@@ -626,7 +679,8 @@ function structureProblems(options: { errors: boolean }): string[] {
   if (document.querySelectorAll("main").length !== 1) problems.push("not exactly one <main>");
   if (document.querySelectorAll("body > footer").length !== 1) problems.push("not exactly one top-level <footer> (contentinfo)");
   const skip = document.querySelector<HTMLAnchorElement>("body > a.skip-link");
-  const focusables = "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
+  const focusables =
+    "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
   if (!skip || document.querySelector(focusables) !== skip) problems.push("the skip link is not the first focusable element");
   else if (skip.getAttribute("href") !== "#main" || !document.getElementById("main")) problems.push("the skip link does not point to #main");
 
@@ -639,9 +693,17 @@ function structureProblems(options: { errors: boolean }): string[] {
 
   // Fields: a visible label; required and format said before submission.
   const formats: Record<string, RegExp> = {
-    pin: /4 chiffres/, nir: /13 caractères/, key: /2 chiffres/, "search-nir": /13 caractères/, "s-patient-nir": /13 caractères/,
-    "s-ps-nam": /9 (chiffres|caractères)/, "s-ps-cp": /5 chiffres/, nir_od: /13 caractères/, destinataire: /9 (chiffres|caractères)/,
-    subject: /200 caractères/, attachments: /PDF.*10 Mo/,
+    pin: /4 chiffres/,
+    nir: /13 caractères/,
+    key: /2 chiffres/,
+    "search-nir": /13 caractères/,
+    "s-patient-nir": /13 caractères/,
+    "s-ps-nam": /9 (chiffres|caractères)/,
+    "s-ps-cp": /5 chiffres/,
+    nir_od: /13 caractères/,
+    destinataire: /9 (chiffres|caractères)/,
+    subject: /200 caractères/,
+    attachments: /PDF.*10 Mo/,
   };
   for (const field of document.querySelectorAll<HTMLInputElement>("input:not([type=hidden]), select, textarea")) {
     const labels = [...(field.labels ?? [])];
@@ -663,7 +725,9 @@ function structureProblems(options: { errors: boolean }): string[] {
   // Errors: each invalid field points to its message; a summary with working links.
   const invalid = [...document.querySelectorAll("[aria-invalid=true]")];
   for (const field of invalid) {
-    const messages = ids(field, "aria-describedby").map((id) => document.getElementById(id)).filter((e): e is HTMLElement => Boolean(e));
+    const messages = ids(field, "aria-describedby")
+      .map((id) => document.getElementById(id))
+      .filter((e): e is HTMLElement => Boolean(e));
     if (!messages.some((m) => m.classList.contains("field-error") || m.closest(".error-summary"))) problems.push(`invalid ${describe(field)} is not linked to its error message`);
   }
   for (const message of document.querySelectorAll(".field-error[id$='-error']")) {

@@ -38,8 +38,7 @@ export async function startServer() {
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROME_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
 }
 
@@ -86,24 +85,34 @@ export async function axe(page: Page): Promise<Result[]> {
     if (!(await hasAxe())) {
       await page.evaluate(() => {
         const w = window as unknown as Record<string, unknown>;
-        w.setTimeout = (fn: () => void) => { void Promise.resolve().then(fn); return 0; };
+        w.setTimeout = (fn: () => void) => {
+          void Promise.resolve().then(fn);
+          return 0;
+        };
         w.clearTimeout = () => undefined;
-        w.requestAnimationFrame = (fn: (t: number) => void) => { void Promise.resolve().then(() => fn(performance.now())); return 0; };
+        w.requestAnimationFrame = (fn: (t: number) => void) => {
+          void Promise.resolve().then(() => fn(performance.now()));
+          return 0;
+        };
       });
       await page.evaluate(`${axeSource}\n;0`);
     }
   }
-  const results = await page.evaluate(async (tags) => {
+  const results = (await page.evaluate(async (tags) => {
     const axeApi = (window as unknown as { axe: typeof import("axe-core") }).axe;
     return axeApi.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-  }, TAGS) as AxeResults;
+  }, TAGS)) as AxeResults;
   return results.violations;
 }
 
 /** Violations as a reader wants them in a failed test: rule, impact, help, and each offending node. */
 export function formatViolations(violations: Result[]): string {
-  return violations.map((v) => [
-    `[${v.impact ?? "?"}] ${v.id}: ${v.help} (${v.helpUrl})`,
-    ...v.nodes.map((n) => `    ${n.target.join(" ")}\n      ${n.html.slice(0, 200)}\n      ${n.failureSummary?.replace(/\n/g, "\n      ") ?? ""}`),
-  ].join("\n")).join("\n\n");
+  return violations
+    .map((v) =>
+      [
+        `[${v.impact ?? "?"}] ${v.id}: ${v.help} (${v.helpUrl})`,
+        ...v.nodes.map((n) => `    ${n.target.join(" ")}\n      ${n.html.slice(0, 200)}\n      ${n.failureSummary?.replace(/\n/g, "\n      ") ?? ""}`),
+      ].join("\n"),
+    )
+    .join("\n\n");
 }

@@ -15,8 +15,12 @@ import { launchBrowser, newContext, startServer, watchErrors, type RunningApp } 
 const pdf = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "attachments", "valid", "compte-rendu.pdf");
 
 let browser: Browser;
-beforeAll(async () => { browser = await launchBrowser(); });
-afterAll(async () => { await browser?.close(); });
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
 /** What a Tab search looks for: a CSS selector, and optionally the element's text. */
 type Target = string | { css: string; text: string | RegExp };
@@ -29,7 +33,9 @@ for (const javaScriptEnabled of [true, false]) {
     const subject = `Question au clavier ${javaScriptEnabled ? "avec JS" : "sans JS"}`;
     const agentSubject = `Question de l'échelon au clavier ${javaScriptEnabled ? "avec JS" : "sans JS"}`;
 
-    beforeAll(async () => { app = await startServer(); });
+    beforeAll(async () => {
+      app = await startServer();
+    });
     afterAll(async () => {
       for (const c of contexts) await c.close();
       await app?.close();
@@ -48,22 +54,32 @@ for (const javaScriptEnabled of [true, false]) {
     }
 
     /** A compact description of the focused element, for messages. */
-    const focused = (page: Page) => page.evaluate(() => {
-      const el = document.activeElement;
-      if (!el || el === document.body) return "body";
-      return `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""} « ${(el.textContent ?? "").replace(/\s+/g, " ").trim().slice(0, 50)} »`;
-    });
+    const focused = (page: Page) =>
+      page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return "body";
+        return `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""} « ${(el.textContent ?? "").replace(/\s+/g, " ").trim().slice(0, 50)} »`;
+      });
 
-    const isFocused = (page: Page, target: Target) => page.evaluate(({ css, source, flags, exact }) => {
-      const el = document.activeElement;
-      if (!el || el === document.body || !el.matches(css)) return false;
-      const text = (el.textContent ?? "").replace(/\s+/g, " ").trim();
-      if (exact !== null) return text === exact;
-      if (source !== null) return new RegExp(source, flags).test(text);
-      return true;
-    }, typeof target === "string"
-      ? { css: target, source: null, flags: "", exact: null }
-      : { css: target.css, source: target.text instanceof RegExp ? target.text.source : null, flags: target.text instanceof RegExp ? target.text.flags : "", exact: typeof target.text === "string" ? target.text : null });
+    const isFocused = (page: Page, target: Target) =>
+      page.evaluate(
+        ({ css, source, flags, exact }) => {
+          const el = document.activeElement;
+          if (!el || el === document.body || !el.matches(css)) return false;
+          const text = (el.textContent ?? "").replace(/\s+/g, " ").trim();
+          if (exact !== null) return text === exact;
+          if (source !== null) return new RegExp(source, flags).test(text);
+          return true;
+        },
+        typeof target === "string"
+          ? { css: target, source: null, flags: "", exact: null }
+          : {
+              css: target.css,
+              source: target.text instanceof RegExp ? target.text.source : null,
+              flags: target.text instanceof RegExp ? target.text.flags : "",
+              exact: typeof target.text === "string" ? target.text : null,
+            },
+      );
 
     /** Presses Tab (or Shift+Tab) until the target has the focus. */
     async function tabTo(page: Page, target: Target, options: { back?: boolean; max?: number } = {}) {
@@ -84,7 +100,12 @@ for (const javaScriptEnabled of [true, false]) {
       const wanted = labels.indexOf(label);
       expect(wanted, `option « ${label} » among ${JSON.stringify(labels)}`).toBeGreaterThan(-1);
       for (let i = 0; i < Math.abs(wanted - index); i++) await page.keyboard.press(wanted > index ? "ArrowDown" : "ArrowUp");
-      expect(await page.evaluate(() => { const s = document.activeElement as HTMLSelectElement; return s.options[s.selectedIndex]?.label; })).toBe(label);
+      expect(
+        await page.evaluate(() => {
+          const s = document.activeElement as HTMLSelectElement;
+          return s.options[s.selectedIndex]?.label;
+        }),
+      ).toBe(label);
     }
 
     async function expectFocus(page: Page, target: Target, what: string) {
@@ -93,7 +114,9 @@ for (const javaScriptEnabled of [true, false]) {
 
     /** From here on, htmx should update in place (with JS), or the browser load a page (without). */
     async function mark(page: Page, navigations: string[]) {
-      await page.evaluate(() => { (window as unknown as { __marker?: number }).__marker = 1; });
+      await page.evaluate(() => {
+        (window as unknown as { __marker?: number }).__marker = 1;
+      });
       navigations.length = 0;
     }
 
@@ -102,7 +125,10 @@ for (const javaScriptEnabled of [true, false]) {
      * without JS, a new page was loaded (and an error summary, if any, has the focus).
      */
     async function arrived(page: Page, navigations: string[], ready: Target, focus: Target, what: string) {
-      await page.locator(typeof ready === "string" ? ready : ready.css, typeof ready === "string" ? {} : { hasText: ready.text }).first().waitFor();
+      await page
+        .locator(typeof ready === "string" ? ready : ready.css, typeof ready === "string" ? {} : { hasText: ready.text })
+        .first()
+        .waitFor();
       const marker = await page.evaluate(() => (window as unknown as { __marker?: number }).__marker);
       if (javaScriptEnabled) {
         expect(marker, `${what}: no page load, htmx updated the page in place`).toBe(1);
@@ -122,12 +148,19 @@ for (const javaScriptEnabled of [true, false]) {
       let navigations: string[];
       let broken: string | null = null;
 
-      beforeAll(async () => { ({ page, context, navigations } = await open()); });
+      beforeAll(async () => {
+        ({ page, context, navigations } = await open());
+      });
 
       function step(name: string, fn: () => Promise<void>) {
         it(name, async () => {
           if (broken) throw new Error(`not run: an earlier step failed (${broken})`);
-          try { await fn(); } catch (err) { broken = name; throw err; }
+          try {
+            await fn();
+          } catch (err) {
+            broken = name;
+            throw err;
+          }
         });
       }
 
@@ -321,7 +354,7 @@ for (const javaScriptEnabled of [true, false]) {
         await tabTo(page, { css: "button", text: "Se déconnecter" }, { back: true });
         await page.keyboard.press("Enter");
         await page.waitForURL((u) => u.pathname === "/ps/login");
-        expect(await page.locator(".notice").count() + await page.locator("h1", { hasText: "Connexion" }).count()).toBeGreaterThan(0);
+        expect((await page.locator(".notice").count()) + (await page.locator("h1", { hasText: "Connexion" }).count())).toBeGreaterThan(0);
       });
     });
 
@@ -330,12 +363,19 @@ for (const javaScriptEnabled of [true, false]) {
       let navigations: string[];
       let broken: string | null = null;
 
-      beforeAll(async () => { ({ page, navigations } = await open()); });
+      beforeAll(async () => {
+        ({ page, navigations } = await open());
+      });
 
       function step(name: string, fn: () => Promise<void>) {
         it(name, async () => {
           if (broken) throw new Error(`not run: an earlier step failed (${broken})`);
-          try { await fn(); } catch (err) { broken = name; throw err; }
+          try {
+            await fn();
+          } catch (err) {
+            broken = name;
+            throw err;
+          }
         });
       }
 

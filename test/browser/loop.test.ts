@@ -13,8 +13,12 @@ import { axe, formatViolations, launchBrowser, newContext, startServer, watchErr
 const pdf = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "attachments", "valid", "compte-rendu.pdf");
 
 let browser: Browser;
-beforeAll(async () => { browser = await launchBrowser(); });
-afterAll(async () => { await browser?.close(); });
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
 for (const javaScriptEnabled of [true, false]) {
   describe(`the loop across both sides ${javaScriptEnabled ? "with JavaScript" : "without JavaScript"}`, () => {
@@ -44,7 +48,10 @@ for (const javaScriptEnabled of [true, false]) {
     /** Opens a tray from its tab and waits for the new list (not the one already on screen). */
     async function trayItem(page: Page, tray: "A TRAITER" | "EN COURS" | "CLOS") {
       await page.locator("#list").evaluate((el) => el.setAttribute("data-stale", ""));
-      await page.locator("nav[aria-label='Bannettes']").getByRole("link", { name: new RegExp(`^${tray}`) }).click();
+      await page
+        .locator("nav[aria-label='Bannettes']")
+        .getByRole("link", { name: new RegExp(`^${tray}`) })
+        .click();
       await page.locator("#list:not([data-stale]) h2", { hasText: tray }).waitFor();
       return page.locator("#list .item", { hasText: SUBJECT });
     }
@@ -86,7 +93,10 @@ for (const javaScriptEnabled of [true, false]) {
       await agent.getByLabel("Agent").selectOption({ label: "Anna AIN — ELSM de l'AIN" });
       await agent.getByRole("button", { name: "Se connecter" }).click();
       await agent.waitForURL((u) => u.pathname === "/bo/bannettes/a-traiter");
-      if (javaScriptEnabled) await agent.evaluate(() => { (window as unknown as { __marker?: number }).__marker = 1; });
+      if (javaScriptEnabled)
+        await agent.evaluate(() => {
+          (window as unknown as { __marker?: number }).__marker = 1;
+        });
       const item = await trayItem(agent, "A TRAITER");
       await item.waitFor();
       expect(await item.getAttribute("class")).toContain("unread");

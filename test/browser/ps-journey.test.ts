@@ -9,8 +9,12 @@ const drGeneCard = "Dr Alain GENE (N°AM 991101197)";
 const subject = "Arrêt de travail après lombalgie aiguë";
 
 let browser: Browser;
-beforeAll(async () => { browser = await launchBrowser(); });
-afterAll(async () => { await browser?.close(); });
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
 /**
  * The doctor's journey of issue 2, once with JavaScript (htmx swaps #main in place) and once without
@@ -47,7 +51,10 @@ for (const javaScriptEnabled of [true, false]) {
         try {
           await fn();
           // A failed send answers 422 on purpose; anything else the page logs as an error is a bug.
-          expect(errors.filter((e) => !/status of 422/.test(e)), "errors reported by the page").toEqual([]);
+          expect(
+            errors.filter((e) => !/status of 422/.test(e)),
+            "errors reported by the page",
+          ).toEqual([]);
         } catch (err) {
           broken = name;
           throw err;
@@ -68,7 +75,9 @@ for (const javaScriptEnabled of [true, false]) {
 
     /** From here on, every action should swap #main in place (with JS) or load a whole page (without). */
     async function markPage() {
-      await page.evaluate(() => { (window as unknown as { __marker?: number }).__marker = 1; });
+      await page.evaluate(() => {
+        (window as unknown as { __marker?: number }).__marker = 1;
+      });
       navigations.length = 0;
     }
 
@@ -187,7 +196,11 @@ for (const javaScriptEnabled of [true, false]) {
       expect(await detail().locator("h1").innerText()).toBe(subject.toUpperCase());
       const attachments = detail().getByRole("list", { name: "Pièces jointes" });
       expect(await attachments.getByRole("link").allInnerTexts()).toEqual(["compte-rendu.pdf", "radio.png"]);
-      expect(await list().getByRole("link", { name: /\[Brouillon\]/ }).allInnerTexts()).not.toContainEqual(expect.stringContaining(subject));
+      expect(
+        await list()
+          .getByRole("link", { name: /\[Brouillon\]/ })
+          .allInnerTexts(),
+      ).not.toContainEqual(expect.stringContaining(subject));
       await expectAccessible("the sent conversation");
 
       const [download] = await Promise.all([page.waitForEvent("download"), attachments.getByRole("link", { name: "radio.png" }).click()]);
@@ -257,7 +270,9 @@ for (const javaScriptEnabled of [true, false]) {
 
     step("deletes a conversation after confirming", async () => {
       const gone = "RV pour échange confraternel";
-      await list().getByRole("link", { name: new RegExp(gone) }).click();
+      await list()
+        .getByRole("link", { name: new RegExp(gone) })
+        .click();
       await page.waitForURL((u) => /^\/ps\/conversations\/\d+$/.test(u.pathname));
       await expect.poll(() => detail().locator("h1").innerText()).toBe(gone.toUpperCase());
       await expectArrived();
@@ -268,21 +283,33 @@ for (const javaScriptEnabled of [true, false]) {
       await page.waitForURL((u) => u.pathname === `${threadPath}/delete`);
       await expect.poll(() => detail().locator("h1").innerText()).toContain(`Supprimer la conversation « ${gone} »`);
       await expectArrived();
-      expect(await list().getByRole("link", { name: new RegExp(gone) }).count(), "still listed until confirmed").toBe(1);
+      expect(
+        await list()
+          .getByRole("link", { name: new RegExp(gone) })
+          .count(),
+        "still listed until confirmed",
+      ).toBe(1);
       await expectAccessible("the delete confirmation");
 
       await detail().getByRole("button", { name: "Confirmer la suppression" }).click();
       await page.waitForURL((u) => u.pathname === "/ps/messages");
       await expect.poll(() => notice().innerText()).toContain("La conversation a été supprimée de votre liste.");
       await expectArrived();
-      expect(await list().getByRole("link", { name: new RegExp(gone) }).count()).toBe(0);
+      expect(
+        await list()
+          .getByRole("link", { name: new RegExp(gone) })
+          .count(),
+      ).toBe(0);
       await expectAccessible("the list after the deletion");
 
       const response = await page.goto(threadPath);
       expect(response?.status(), "a deleted conversation cannot be opened again").toBe(404);
       expect(await page.locator("h1").innerText()).toBe("Page introuvable");
       await expectAccessible("the not-found page");
-      errors.splice(errors.findIndex((e) => /status of 404/.test(e)), 1);
+      errors.splice(
+        errors.findIndex((e) => /status of 404/.test(e)),
+        1,
+      );
     });
   });
 }
@@ -290,8 +317,12 @@ for (const javaScriptEnabled of [true, false]) {
 /** htmx depends on the page's own scripts being allowed by the strict CSP (script-src/style-src 'self'). */
 describe("under the strict Content-Security-Policy", () => {
   let app: RunningApp;
-  beforeAll(async () => { app = await startServer(); });
-  afterAll(async () => { await app?.close(); });
+  beforeAll(async () => {
+    app = await startServer();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it("runs htmx and app.js without a CSP refusal or a script error", async () => {
     const context = await newContext(browser, app, { javaScriptEnabled: true, bypassCSP: false });
@@ -312,7 +343,10 @@ describe("under the strict Content-Security-Policy", () => {
       await page.waitForURL((u) => u.pathname === "/ps");
       await page.getByRole("link", { name: /Contacter/ }).click();
       await page.waitForURL((u) => u.pathname === "/ps/messages");
-      await page.locator("#list").getByRole("link", { name: /info ALD/ }).click();
+      await page
+        .locator("#list")
+        .getByRole("link", { name: /info ALD/ })
+        .click();
       await expect.poll(() => page.locator("#detail h1").innerText()).toBe("INFO ALD");
       expect(await page.evaluate(() => typeof (window as unknown as { htmx?: unknown }).htmx)).toBe("object");
       expect(await page.locator("#main[data-htmx-powered], #main a[data-htmx-powered]").count()).toBeGreaterThan(0);

@@ -18,13 +18,17 @@ beforeAll(async () => {
   fs.writeFileSync(signature, execFileSync("sigtool", ["--md5", eicarFile]));
   app = await startTestApp({ CLAMAV_COMMAND: "clamscan", CLAMAV_DATABASE: signature });
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 it("refuses an infected file with a clear message, keeps the text and the clean attachment sent with it", async () => {
   const s = await signInPs(app, drGene);
   await selectPatient(s, bunyel);
   const form = await s.agent.get("/ps/conversations/new");
-  const res = await s.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject: "Résultats", body: "Ci-joint", action: "send" })
+  const res = await s.agent
+    .post("/ps/conversations")
+    .field({ ...hiddenFields(form.text), subject: "Résultats", body: "Ci-joint", action: "send" })
     .attach("attachments", eicarFile)
     .attach("attachments", fixture("valid", "compte-rendu.pdf"));
   expect(res.status).toBe(422);
@@ -41,7 +45,9 @@ it("refuses the file when the antivirus cannot run (fails closed)", async () => 
     const s = await signInPs(broken, drGene);
     await selectPatient(s, bunyel);
     const form = await s.agent.get("/ps/conversations/new");
-    const res = await s.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject: "x", body: "y", action: "send" })
+    const res = await s.agent
+      .post("/ps/conversations")
+      .field({ ...hiddenFields(form.text), subject: "x", body: "y", action: "send" })
       .attach("attachments", fixture("valid", "radio.png"));
     expect(res.status).toBe(422);
     expect($(res.text)("#attachments-error").text()).toContain("n'a pas pu être analysé par l'antivirus");

@@ -16,14 +16,22 @@ export type TestApp = Awaited<ReturnType<typeof startTestApp>>;
 export async function startTestApp(env: Record<string, string> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-test-"));
   const databaseUrl = env.DATABASE_URL ?? process.env.DATABASE_URL;
-  const schema = databaseUrl ? `test_${path.basename(dir).replace(/[^a-z0-9]/gi, "").toLowerCase()}` : undefined;
+  const schema = databaseUrl
+    ? `test_${path
+        .basename(dir)
+        .replace(/[^a-z0-9]/gi, "")
+        .toLowerCase()}`
+    : undefined;
   if (databaseUrl && schema) {
     const admin = knexFactory({ client: "pg", connection: databaseUrl });
     await admin.raw(`CREATE SCHEMA ${schema}`);
     await admin.destroy();
   }
   const config = loadConfig({
-    NODE_ENV: "test", DATA_DIR: dir, SESSION_SECRET: "test-secret-0123456789", PUBLIC_URL: "https://ems.example",
+    NODE_ENV: "test",
+    DATA_DIR: dir,
+    SESSION_SECRET: "test-secret-0123456789",
+    PUBLIC_URL: "https://ems.example",
     ...(databaseUrl && schema ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {}),
     ...env,
   });
@@ -76,7 +84,10 @@ export type Session = { agent: ReturnType<typeof request.agent>; csrf: string; r
 async function session(app: TestApp, loginPath: string, fields: Record<string, string>, home: string): Promise<Session> {
   const agent = request.agent(app.app);
   const loginPage = await agent.get(loginPath);
-  const res = await agent.post(loginPath).type("form").send({ ...fields, _csrf: csrfFrom(loginPage.text) });
+  const res = await agent
+    .post(loginPath)
+    .type("form")
+    .send({ ...fields, _csrf: csrfFrom(loginPage.text) });
   if (res.status !== 303) throw new Error(`login failed: ${res.status} ${res.text.slice(0, 300)}`);
   const s: Session = {
     agent,

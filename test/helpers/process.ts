@@ -45,12 +45,20 @@ export async function sharedData(): Promise<SharedData> {
     await admin.destroy();
   }
   const env: Record<string, string> = {
-    DATA_DIR: dir, STORAGE_DIR: storageDir, OUTBOX_DIR: path.join(dir, "outbox"), SQLITE_FILE: sqliteFile,
-    DATABASE_URL: databaseUrl ?? "", DATABASE_SCHEMA: schema ?? "",
+    DATA_DIR: dir,
+    STORAGE_DIR: storageDir,
+    OUTBOX_DIR: path.join(dir, "outbox"),
+    SQLITE_FILE: sqliteFile,
+    DATABASE_URL: databaseUrl ?? "",
+    DATABASE_SCHEMA: schema ?? "",
   };
   const db = connect({ databaseUrl, databaseSchema: schema, sqliteFile });
   return {
-    dir, storageDir, env, db, kind: databaseUrl ? "postgres" : "sqlite",
+    dir,
+    storageDir,
+    env,
+    db,
+    kind: databaseUrl ? "postgres" : "sqlite",
     async dispose() {
       if (schema) await db.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await db.destroy();
@@ -125,9 +133,14 @@ async function launch(port: number, data: Pick<SharedData, "env">, options: Star
   const name = options.name ?? `app:${port}`;
   const env: Record<string, string | undefined> = {
     ...process.env,
-    NODE_ENV: "test", LOG_LEVEL: "info", SESSION_SECRET: "scale-test-secret-0123456789", PUBLIC_URL: "https://ems.example",
+    NODE_ENV: "test",
+    LOG_LEVEL: "info",
+    SESSION_SECRET: "scale-test-secret-0123456789",
+    PUBLIC_URL: "https://ems.example",
     WEB_CONCURRENCY: "1",
-    ...data.env, ...options.env, PORT: String(port),
+    ...data.env,
+    ...options.env,
+    PORT: String(port),
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -141,9 +154,16 @@ async function launch(port: number, data: Pick<SharedData, "env">, options: Star
   child.stderr!.on("data", keep);
   const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   let ended: Exit | null = null;
-  void exited.then((e) => { ended = e; });
+  void exited.then((e) => {
+    ended = e;
+  });
   const proc: ServerProcess = {
-    name, port, baseUrl: `http://127.0.0.1:${port}`, child, pid: child.pid!, exited,
+    name,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    child,
+    pid: child.pid!,
+    exited,
     output: () => output,
     async waitExit(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
@@ -236,7 +256,12 @@ export class Client {
   }
 
   /** A multipart form post, as the compose form sends it. */
-  async postMultipart(pathname: string, fields: Record<string, string>, files: { name: string; content: Buffer; type?: string }[] = [], signal?: AbortSignal): Promise<{ status: number; location: string | null; text: string }> {
+  async postMultipart(
+    pathname: string,
+    fields: Record<string, string>,
+    files: { name: string; content: Buffer; type?: string }[] = [],
+    signal?: AbortSignal,
+  ): Promise<{ status: number; location: string | null; text: string }> {
     const form = new FormData();
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
     for (const f of files) form.append("attachments", new Blob([new Uint8Array(f.content)], { type: f.type ?? "application/octet-stream" }), f.name);
@@ -317,7 +342,13 @@ export function uniquePdf(label: string, padding = 0): Buffer {
   const xref = body.length;
   body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
   body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  const pad = padding > 0 ? `%${crypto.randomBytes(Math.ceil(padding / 2)).toString("hex").slice(0, padding)}\n` : "";
+  const pad =
+    padding > 0
+      ? `%${crypto
+          .randomBytes(Math.ceil(padding / 2))
+          .toString("hex")
+          .slice(0, padding)}\n`
+      : "";
   return Buffer.concat([Buffer.from(body, "latin1"), Buffer.from(pad, "latin1")]);
 }
 
@@ -354,15 +385,22 @@ export function slowPost(baseUrl: string, pathname: string, headers: Record<stri
     resolveResponse = resolve;
     rejectResponse = reject;
   });
-  const req = http.request({
-    host: url.hostname, port: url.port, path: url.pathname, method: "POST", agent,
-    headers: { ...headers, "content-length": String(body.length) },
-  }, (res) => {
-    const chunks: Buffer[] = [];
-    res.on("data", (c: Buffer) => chunks.push(c));
-    res.on("end", () => resolveResponse({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-    res.on("error", rejectResponse);
-  });
+  const req = http.request(
+    {
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: "POST",
+      agent,
+      headers: { ...headers, "content-length": String(body.length) },
+    },
+    (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolveResponse({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", rejectResponse);
+    },
+  );
   req.on("error", (err) => rejectResponse(err));
   req.flushHeaders();
   return {
@@ -389,7 +427,9 @@ export function freshGet(url: string, cookie = ""): Promise<{ status: number; lo
     const req = http.get(url, { agent: false, headers: { cookie, connection: "close" }, timeout: 5_000 }, (res) => {
       let body = "";
       res.setEncoding("utf8");
-      res.on("data", (c: string) => { body += c; });
+      res.on("data", (c: string) => {
+        body += c;
+      });
       res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
       res.on("error", (err: NodeJS.ErrnoException) => resolve({ status: 0, body, error: err.code ?? err.message }));
     });

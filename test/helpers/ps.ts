@@ -15,7 +15,10 @@ export function binary(res: NodeJS.ReadableStream, done: (err: Error | null, bod
 }
 
 export async function download(s: Session, href: string): Promise<Response> {
-  return s.agent.get(href).buffer(true).parse(binary as never);
+  return s.agent
+    .get(href)
+    .buffer(true)
+    .parse(binary as never);
 }
 
 /** Text of the first match, whitespace collapsed. */
@@ -28,19 +31,24 @@ export type Row = { href: string; subject: string; badge: string; lines: string[
 /** The rows of the PS list column, as a reader sees them. */
 export function listRows(html: string): Row[] {
   const page = $(html);
-  return page("#list li.item").toArray().map((li) => {
-    const row = page(li);
-    const clean = (s: string) => s.replace(/\s+/g, " ").trim();
-    return {
-      href: row.find("a.item-link").attr("href") ?? "",
-      subject: clean(row.find(".item-subject").text()),
-      badge: clean(row.find(".badge [aria-hidden=true]").text()),
-      lines: row.find(".item-line").toArray().map((l) => clean(page(l).text())),
-      date: clean(row.find(".item-date").text()),
-      unread: row.hasClass("unread"),
-      draft: row.hasClass("draft"),
-    };
-  });
+  return page("#list li.item")
+    .toArray()
+    .map((li) => {
+      const row = page(li);
+      const clean = (s: string) => s.replace(/\s+/g, " ").trim();
+      return {
+        href: row.find("a.item-link").attr("href") ?? "",
+        subject: clean(row.find(".item-subject").text()),
+        badge: clean(row.find(".badge [aria-hidden=true]").text()),
+        lines: row
+          .find(".item-line")
+          .toArray()
+          .map((l) => clean(page(l).text())),
+        date: clean(row.find(".item-date").text()),
+        unread: row.hasClass("unread"),
+        draft: row.hasClass("draft"),
+      };
+    });
 }
 
 /** The patient card as label → value ("NIR" → "1700469387111 72"). */
@@ -79,7 +87,9 @@ export function rawMultipart(fields: Record<string, string>, files: { rawFilenam
     parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`, "utf8"));
   }
   for (const f of files) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="${f.rawFilename}"\r\nContent-Type: application/octet-stream\r\n\r\n`, "utf8"));
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="${f.rawFilename}"\r\nContent-Type: application/octet-stream\r\n\r\n`, "utf8"),
+    );
     parts.push(f.content, Buffer.from("\r\n"));
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
@@ -103,9 +113,20 @@ export async function agentActor(app: TestApp, lastName: string): Promise<AgentA
 export async function elsmWrites(app: TestApp, agentLastName: string, conversationId: number, body: string) {
   const actor = await agentActor(app, agentLastName);
   const conversation = await loadConversation(app.db, actor, String(conversationId));
-  const outcome = await submitCompose({ db: app.db, storage: app.storage }, { actor, ip: "127.0.0.1" }, { kind: "reply", conversation }, {
-    action: "send", subject: "", body, submissionKey: crypto.randomBytes(16).toString("hex"), draft: null, removeAttachmentIds: [], files: [],
-  });
+  const outcome = await submitCompose(
+    { db: app.db, storage: app.storage },
+    { actor, ip: "127.0.0.1" },
+    { kind: "reply", conversation },
+    {
+      action: "send",
+      subject: "",
+      body,
+      submissionKey: crypto.randomBytes(16).toString("hex"),
+      draft: null,
+      removeAttachmentIds: [],
+      files: [],
+    },
+  );
   if (outcome.status !== "sent") throw new Error(`ELSM message not sent: ${JSON.stringify(outcome)}`);
   return outcome;
 }
@@ -127,7 +148,10 @@ export async function signInAgentRaw(app: TestApp, lastName: string) {
   const agent = request.agent(app.app);
   const page = await agent.get("/bo/login");
   const id = (await app.db("agents").where({ last_name: lastName }).first("id")).id;
-  const res = await agent.post("/bo/login").type("form").send({ agent: String(id), _csrf: csrfFrom(page.text) });
+  const res = await agent
+    .post("/bo/login")
+    .type("form")
+    .send({ agent: String(id), _csrf: csrfFrom(page.text) });
   if (res.status !== 303) throw new Error(`agent login failed: ${res.status}`);
   return agent;
 }

@@ -5,6 +5,7 @@ export type RouteEntry = { method: "get" | "post"; path: string };
 /** Every route the app serves, read from Express's own router stack (so new routes are included). */
 export function routeTable(app: Express): RouteEntry[] {
   const out: RouteEntry[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: Express does not type its router stack.
   const walk = (stack: any[]) => {
     for (const layer of stack) {
       if (layer.route) {
@@ -14,6 +15,7 @@ export function routeTable(app: Express): RouteEntry[] {
       }
     }
   };
+  // biome-ignore lint/suspicious/noExplicitAny: idem.
   walk((app as any).router.stack);
   return out;
 }

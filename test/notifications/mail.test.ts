@@ -37,12 +37,23 @@ async function startSmtp() {
 function readable(raw: string): string {
   const [head, ...rest] = raw.split(/\r?\n\r?\n/);
   const body = rest.join("\n\n");
-  const headers = head!.replace(/\r?\n[ \t]+/g, " ").replace(/\?=\s+=\?/g, "?==?").replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_, enc: string, text: string) =>
-    enc.toLowerCase() === "b" ? Buffer.from(text, "base64").toString("utf8")
-      : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8"));
+  const headers = head!
+    .replace(/\r?\n[ \t]+/g, " ")
+    .replace(/\?=\s+=\?/g, "?==?")
+    .replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_, enc: string, text: string) =>
+      enc.toLowerCase() === "b"
+        ? Buffer.from(text, "base64").toString("utf8")
+        : Buffer.from(
+            text.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+            "latin1",
+          ).toString("utf8"),
+    );
   let text = body;
   if (/content-transfer-encoding:\s*quoted-printable/i.test(head!)) {
-    text = Buffer.from(body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8");
+    text = Buffer.from(
+      body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+      "latin1",
+    ).toString("utf8");
   } else if (/content-transfer-encoding:\s*base64/i.test(head!)) {
     text = Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
   }
@@ -64,7 +75,9 @@ afterAll(async () => {
   await app.close();
   await smtp.close();
 });
-afterEach(() => { smtp.received.length = 0; });
+afterEach(() => {
+  smtp.received.length = 0;
+});
 
 describe("with SMTP configured", () => {
   it("a doctor's question notifies the mailbox of the patient's ELSM, with no medical content", async () => {
@@ -124,10 +137,21 @@ describe("with SMTP configured", () => {
     const martin = (await app.db("practitioners").where({ nam: drMartin.nam }).first("id")).id;
     const ain = await app.db("elsms").where({ code: "ELSM 011" }).first("id");
     const now = new Date().toISOString();
-    const [row] = await app.db("conversations").insert({
-      subject: "Sans boîte", patient_id: null, ps_practitioner_id: martin, elsm_id: ain.id, started_by: "ps", started_by_practitioner_id: martin,
-      state: "a_traiter", last_message_at: now, last_message_side: "ps", created_at: now,
-    }).returning("id");
+    const [row] = await app
+      .db("conversations")
+      .insert({
+        subject: "Sans boîte",
+        patient_id: null,
+        ps_practitioner_id: martin,
+        elsm_id: ain.id,
+        started_by: "ps",
+        started_by_practitioner_id: martin,
+        state: "a_traiter",
+        last_message_at: now,
+        last_message_side: "ps",
+        created_at: now,
+      })
+      .returning("id");
     const id = typeof row === "object" ? row.id : row;
     await app.db("messages").insert({ conversation_id: id, side: "ps", author_practitioner_id: martin, body: "Question", sent_at: now });
     await elsmWrites(app, "AIN", id, "Réponse");
@@ -147,8 +171,12 @@ describe("with SMTP configured", () => {
 
 describe("without SMTP", () => {
   let local: TestApp;
-  beforeAll(async () => { local = await startTestApp(); });
-  afterAll(async () => { await local.close(); });
+  beforeAll(async () => {
+    local = await startTestApp();
+  });
+  afterAll(async () => {
+    await local.close();
+  });
 
   it("the mail lands as an .eml file in the outbox folder, with no medical content", async () => {
     const s = await signInPs(local, drGene);

@@ -3,8 +3,12 @@ import { $, bunyel, drGene, drMezin, fixture, hiddenFields, petitNoDoctor, signI
 import { conversationBySubject, listRows, openCompose, postForm, practitionerId, textOf } from "../helpers/ps.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 describe("sending a question", () => {
   it("creates a conversation at the ELSM of the patient's caisse, with the doctor as party and author", async () => {
@@ -14,8 +18,8 @@ describe("sending a question", () => {
     expect(textOf(page, "#detail h1")).toBe("POSER UNE QUESTION MÉDICALE");
     for (const label of ["Objet", "Message", "Pièce(s) jointe(s)"]) expect(page(`form.compose label:contains("${label}")`).length, label).toBe(1);
     expect(page('form.compose a:contains("RETOUR")').attr("href")).toBe("/ps/messages");
-    expect(page('form.compose button[name=action][value=draft]').text().trim()).toBe("ENREGISTRER COMME BROUILLON");
-    expect(page('form.compose button[name=action][value=send]').text().trim()).toBe("ENVOYER");
+    expect(page("form.compose button[name=action][value=draft]").text().trim()).toBe("ENREGISTRER COMME BROUILLON");
+    expect(page("form.compose button[name=action][value=send]").text().trim()).toBe("ENVOYER");
 
     const res = await postForm(s, "/ps/conversations", { ...hidden, subject: "Durée d'arrêt", body: "Bonjour,\nquelle durée ?", action: "send" });
     expect(res.status).toBe(303);
@@ -159,7 +163,7 @@ describe("drafts", () => {
     const page = $((await s.agent.get(saved.headers.location)).text);
     const attachment = page(".attached a").attr("href")!;
     expect((await s.agent.get(attachment)).status).toBe(200);
-    const discard = page('form.discard');
+    const discard = page("form.discard");
     expect(discard.find("button").text().trim()).toBe("Supprimer ce brouillon");
     const res = await s.agent.post(discard.attr("action")!).type("form").send({ _csrf: s.csrf });
     expect(res.status).toBe(303);
@@ -186,7 +190,11 @@ describe("hostile text", () => {
     const thread = $((await s.agent.get(res.headers.location)).text);
     expect(thread(".message-body").last().text()).toBe(body);
     expect(thread("#detail script, #detail img, #list script, #list img, .message-body b").length).toBe(0);
-    expect(thread("script").toArray().every((el) => thread(el).attr("src"))).toBe(true);
+    expect(
+      thread("script")
+        .toArray()
+        .every((el) => thread(el).attr("src")),
+    ).toBe(true);
     const row = listRows((await s.agent.get("/ps/messages")).text).find((r) => r.href === res.headers.location);
     expect(row!.subject).toBe(subject);
   });
@@ -198,7 +206,11 @@ describe("hostile text", () => {
     const res = await postForm(s, "/ps/conversations", { ...hidden, subject, body: "", action: "send" });
     const page = $(res.text);
     expect(page("input#subject").val()).toBe(subject);
-    expect(page("script").toArray().every((el) => page(el).attr("src"))).toBe(true);
+    expect(
+      page("script")
+        .toArray()
+        .every((el) => page(el).attr("src")),
+    ).toBe(true);
   });
 });
 
@@ -255,9 +267,19 @@ describe("forged fields", () => {
     const mezin = await practitionerId(app, drMezin);
     const otherPatient = (await app.db("patients").where({ nir: solana.nir }).first("id")).id;
     const forged = {
-      elsm_id: String(herault), state: "clos", author: String(mezin), author_practitioner_id: String(mezin), ps_practitioner_id: String(mezin),
-      ps_structure_id: "1", started_by: "elsm", side: "elsm", patient_id: String(otherPatient), patient: String(otherPatient),
-      read_at: "2019-01-01T00:00:00.000Z", sent_at: "2000-01-01T00:00:00.000Z", conversation_id: "1",
+      elsm_id: String(herault),
+      state: "clos",
+      author: String(mezin),
+      author_practitioner_id: String(mezin),
+      ps_practitioner_id: String(mezin),
+      ps_structure_id: "1",
+      started_by: "elsm",
+      side: "elsm",
+      patient_id: String(otherPatient),
+      patient: String(otherPatient),
+      read_at: "2019-01-01T00:00:00.000Z",
+      sent_at: "2000-01-01T00:00:00.000Z",
+      conversation_id: "1",
     };
     const res = await postForm(s, "/ps/conversations", { ...hidden, ...forged, subject: "Champs forgés", body: "Bonjour", action: "send" });
     expect(res.status).toBe(303);
@@ -275,7 +297,14 @@ describe("forged fields", () => {
     const s = await signInPs(app, drGene);
     const id = (await conversationBySubject(app, "info ALD")).id;
     const form = await s.agent.get(`/ps/conversations/${id}/reply`);
-    const res = await postForm(s, `/ps/conversations/${id}/messages`, { ...hiddenFields(form.text), subject: "Renommée", elsm_id: "2", state: "clos", body: "Complément", action: "send" });
+    const res = await postForm(s, `/ps/conversations/${id}/messages`, {
+      ...hiddenFields(form.text),
+      subject: "Renommée",
+      elsm_id: "2",
+      state: "clos",
+      body: "Complément",
+      action: "send",
+    });
     expect(res.status).toBe(303);
     expect(await app.db("conversations").where({ id }).first()).toMatchObject({ subject: "info ALD", state: "a_traiter" });
   });

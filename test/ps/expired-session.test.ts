@@ -4,13 +4,20 @@ import { $, bunyel, csrfFrom, drGene, drMezin, hiddenFields, signInPs, startTest
 import { openCompose, postForm, practitionerId, textOf } from "../helpers/ps.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 /** Signs in through the login form on an existing browser; returns the login response. */
 async function logIn(browser: ReturnType<typeof request.agent>, who: { nam: string }) {
   const page = await browser.get("/ps/login");
-  return browser.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: String(await practitionerId(app, who)), pin: "1234" });
+  return browser
+    .post("/ps/login")
+    .type("form")
+    .send({ _csrf: csrfFrom(page.text), card: String(await practitionerId(app, who)), pin: "1234" });
 }
 
 async function expireEverySession(how: "deleted" | "timed out") {
@@ -106,7 +113,10 @@ describe("what the expired-session rescue refuses", () => {
     const s = await signInPs(app, drGene);
     const { hidden } = await openCompose(s, bunyel);
     await expireEverySession("deleted");
-    const res = await s.agent.post("/ps/conversations").set("Sec-Fetch-Site", "cross-site").set("Origin", "https://evil.example")
+    const res = await s.agent
+      .post("/ps/conversations")
+      .set("Sec-Fetch-Site", "cross-site")
+      .set("Origin", "https://evil.example")
       .field({ ...hidden, subject: "Planté depuis un autre site", body: "x", action: "send" });
     expect(res.headers.location).toBe("/ps/login");
     const back = await logIn(s.agent, drGene);

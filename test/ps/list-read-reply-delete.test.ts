@@ -1,12 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { $, bunyel, drBenali, drGene, drLeroy, drLuanikazuzi, drMezin, drRoux, hiddenFields, moreauMsa, selectPatient, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import {
+  $,
+  bunyel,
+  drBenali,
+  drGene,
+  drLeroy,
+  drLuanikazuzi,
+  drMezin,
+  drRoux,
+  hiddenFields,
+  moreauMsa,
+  selectPatient,
+  signInPs,
+  startTestApp,
+  type Session,
+  type TestApp,
+} from "../helpers/app.js";
 import { conversationBySubject, elsmWrites, listRows, openCompose, postForm, textOf } from "../helpers/ps.js";
 
 /** Each block gets its own app: reading, replying and deleting change what the next block would see. */
 function freshApp() {
   const ref = {} as { app: TestApp };
-  beforeAll(async () => { ref.app = await startTestApp(); });
-  afterAll(async () => { await ref.app.close(); });
+  beforeAll(async () => {
+    ref.app = await startTestApp();
+  });
+  afterAll(async () => {
+    await ref.app.close();
+  });
   return ref;
 }
 
@@ -15,7 +35,9 @@ const idOf = async (app: TestApp, subject: string) => (await conversationBySubje
 describe("the list", () => {
   const ctx = freshApp();
   let s: Session;
-  beforeAll(async () => { s = await signInPs(ctx.app, drGene); });
+  beforeAll(async () => {
+    s = await signInPs(ctx.app, drGene);
+  });
 
   it("shows the doctor's conversations newest first, after their drafts, as in the manual", async () => {
     const rows = listRows((await s.agent.get("/ps/messages")).text);
@@ -162,9 +184,11 @@ describe("replying", () => {
     expect(sent.status).toBe(303);
     expect(sent.headers.location).toBe(`/ps/conversations/${id}`);
     const thread = $((await s.agent.get(sent.headers.location)).text);
-    expect(thread(".messages > li").toArray().map((li) => thread(li).find(".message-body").text())).toEqual([
-      expect.stringContaining("lombalgie commune"), "Réponse en cours, complétée.",
-    ]);
+    expect(
+      thread(".messages > li")
+        .toArray()
+        .map((li) => thread(li).find(".message-body").text()),
+    ).toEqual([expect.stringContaining("lombalgie commune"), "Réponse en cours, complétée."]);
     expect(await ctx.app.db("drafts").where({ conversation_id: id })).toHaveLength(0);
     expect(await ctx.app.db("conversations").where({ id }).first()).toMatchObject({ state: "a_traiter", last_message_side: "ps" });
     expect(listRows((await s.agent.get("/ps/messages")).text).filter((r) => !r.draft)[0]!.subject).toBe("Durée arrêt de travail Lombalgie");
@@ -179,7 +203,11 @@ describe("replying", () => {
     const page = $(res.text);
     expect(textOf(page, "#body-error")).toContain("Saisissez le texte du message");
     // The reply form has no Objet: the summary must not send the doctor looking for one.
-    expect(page(".error-summary li").toArray().map((li) => page(li).find("a").attr("href"))).toEqual(["#body"]);
+    expect(
+      page(".error-summary li")
+        .toArray()
+        .map((li) => page(li).find("a").attr("href")),
+    ).toEqual(["#body"]);
     expect(page(".error-summary").text()).not.toContain("objet");
   });
 
@@ -190,7 +218,9 @@ describe("replying", () => {
     const res = await postForm(s, `/ps/conversations/${id}/messages`, { ...hiddenFields(form.text), body: "", action: "draft" });
     expect(res.status).toBe(422);
     const page = $(res.text);
-    const links = page(".error-summary li a").toArray().map((a) => page(a).attr("href"));
+    const links = page(".error-summary li a")
+      .toArray()
+      .map((a) => page(a).attr("href"));
     expect(links).toHaveLength(1);
     // Every summary entry must point at a field that exists on this form.
     expect(page(links[0]!).length).toBe(1);
@@ -277,7 +307,9 @@ describe("deleting a conversation", () => {
 describe("search", () => {
   const ctx = freshApp();
   let s: Session;
-  beforeAll(async () => { s = await signInPs(ctx.app, drGene); });
+  beforeAll(async () => {
+    s = await signInPs(ctx.app, drGene);
+  });
 
   const subjects = async (who = s) => listRows((await who.agent.get("/ps/messages")).text).map((r) => r.subject);
   const BUNYEL = ["info ALD", "ALD - demande d'info critères HAS", "Arrêt de travail durée maxi"];
@@ -392,4 +424,3 @@ describe("with htmx", () => {
     expect($(full.text)("header.banner").length).toBe(1);
   });
 });
-

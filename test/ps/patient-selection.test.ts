@@ -3,8 +3,12 @@ import { $, bunyel, casanova2A, drGene, hiddenFields, moreauMsa, selectPatient, 
 import { patientCard, postForm, textOf } from "../helpers/ps.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 /** The NIR key computed here, independently of the app: 97 − (NIR mod 97), 2A → 19, 2B → 18. */
 function key(nir: string): string {
@@ -17,7 +21,9 @@ async function typeNir(s: Session, nir: string, k: string) {
 
 describe("the NIR form refuses bad input, each case with its own message", () => {
   let s: Session;
-  beforeAll(async () => { s = await signInPs(app, drGene); });
+  beforeAll(async () => {
+    s = await signInPs(app, drGene);
+  });
 
   async function refusal(nir: string, k: string) {
     const res = await typeNir(s, nir, k);
@@ -91,7 +97,7 @@ describe("selecting a patient", () => {
     expect(res.status).toBe(303);
     const card = patientCard($((await s.agent.get(res.headers.location)).text), "#patient-panel");
     expect(card["Patient(e)"]).toBe("Marie-Ange CASANOVA");
-    expect(card["NIR"]).toBe(`${casanova2A.nir} ${casanova2A.key}`);
+    expect(card.NIR).toBe(`${casanova2A.nir} ${casanova2A.key}`);
     expect(card["Service médical"]).toBe("ELSM de l'HÉRAULT");
   });
 
@@ -101,29 +107,34 @@ describe("selecting a patient", () => {
     expect(res.status).toBe(200);
     const page = $(res.text);
     expect(textOf(page, 'form[action="/ps/patient/choose"] legend')).toContain("date de naissance et le rang");
-    const labels = page('form[action="/ps/patient/choose"] input[type=radio][name=patient]').toArray()
+    const labels = page('form[action="/ps/patient/choose"] input[type=radio][name=patient]')
+      .toArray()
       .map((el) => textOf(page, `label[for="${page(el).attr("id")}"]`));
-    expect(labels).toEqual([
-      "Guillaume BUNYEL — né(e) le 17/04/1970, rang 1",
-      "Léa BUNYEL — né(e) le 02/06/2008, rang 1",
-      "Hugo BUNYEL — né(e) le 02/06/2008, rang 2",
-    ]);
+    expect(labels).toEqual(["Guillaume BUNYEL — né(e) le 17/04/1970, rang 1", "Léa BUNYEL — né(e) le 02/06/2008, rang 1", "Hugo BUNYEL — né(e) le 02/06/2008, rang 2"]);
 
     // The twins share a birth date: the rang tells them apart.
-    const hugo = page('input[type=radio][name=patient]').toArray().find((el) => textOf(page, `label[for="${page(el).attr("id")}"]`).startsWith("Hugo"))!;
-    const chosen = await s.agent.post("/ps/patient/choose").type("form").send({ _csrf: s.csrf, patient: String(page(hugo).val()) });
+    const hugo = page("input[type=radio][name=patient]")
+      .toArray()
+      .find((el) => textOf(page, `label[for="${page(el).attr("id")}"]`).startsWith("Hugo"))!;
+    const chosen = await s.agent
+      .post("/ps/patient/choose")
+      .type("form")
+      .send({ _csrf: s.csrf, patient: String(page(hugo).val()) });
     expect(chosen.status).toBe(303);
     const card = patientCard($((await s.agent.get("/ps/messages")).text), "#patient-panel");
     expect(card["Patient(e)"]).toBe("Hugo BUNYEL");
     expect(card["Né(e) le"]).toBe("02/06/2008");
-    expect(card["Rang"]).toBe("2");
+    expect(card.Rang).toBe("2");
   });
 
   it("refuses a choice that was not among the beneficiaries offered", async () => {
     const s = await signInPs(app, drGene);
     await typeNir(s, bunyel.nir, bunyel.key);
     const other = (await app.db("patients").where({ nir: solana.nir }).first("id")).id;
-    const res = await s.agent.post("/ps/patient/choose").type("form").send({ _csrf: s.csrf, patient: String(other) });
+    const res = await s.agent
+      .post("/ps/patient/choose")
+      .type("form")
+      .send({ _csrf: s.csrf, patient: String(other) });
     expect(res.status).toBe(422);
     expect($((await s.agent.get("/ps/messages")).text)("#patient-panel dl.patient-card").length).toBe(0);
     // The same three beneficiaries are offered again, the error on their radio group, linked from the summary.
@@ -150,12 +161,17 @@ describe("selecting a patient", () => {
     const s = await signInPs(app, drGene);
     const page = $((await s.agent.get("/ps/patient")).text);
     expect(textOf(page, 'form[action="/ps/patient/vitale"] button')).toBe("Lire la carte Vitale");
-    const option = page('form[action="/ps/patient/vitale"] select[name=patient] option').toArray().find((o) => page(o).text().includes("SOLANA"))!;
-    const res = await s.agent.post("/ps/patient/vitale").type("form").send({ _csrf: s.csrf, patient: String(page(option).val()) });
+    const option = page('form[action="/ps/patient/vitale"] select[name=patient] option')
+      .toArray()
+      .find((o) => page(o).text().includes("SOLANA"))!;
+    const res = await s.agent
+      .post("/ps/patient/vitale")
+      .type("form")
+      .send({ _csrf: s.csrf, patient: String(page(option).val()) });
     expect(res.status).toBe(303);
     const card = patientCard($((await s.agent.get("/ps/messages")).text), "#patient-panel");
     expect(card["Patient(e)"]).toBe("Inès SOLANA Y FUENTES");
-    expect(card["NIR"]).toBe(`${solana.nir} ${solana.key}`);
+    expect(card.NIR).toBe(`${solana.nir} ${solana.key}`);
   });
 
   it("reading no Vitale card is refused with a message", async () => {
@@ -169,8 +185,13 @@ describe("selecting a patient", () => {
     const s = await signInPs(app, drGene);
     await selectPatient(s, bunyel);
     const expected = {
-      "Patient(e)": "Guillaume BUNYEL", "NIR": "1700469387111 72", "Né(e) le": "17/04/1970", "Rang": "1",
-      "Régime": "Régime Général", "Service médical": "ELSM de l'AIN", "Centre de gestion": "1211",
+      "Patient(e)": "Guillaume BUNYEL",
+      NIR: "1700469387111 72",
+      "Né(e) le": "17/04/1970",
+      Rang: "1",
+      Régime: "Régime Général",
+      "Service médical": "ELSM de l'AIN",
+      "Centre de gestion": "1211",
     };
     expect(patientCard($((await s.agent.get("/ps/messages")).text), "#patient-panel")).toEqual(expected);
     expect(patientCard($((await s.agent.get("/ps/conversations/new")).text), "#detail")).toEqual(expected);
@@ -181,7 +202,7 @@ describe("selecting a patient", () => {
     await selectPatient(s, moreauMsa);
     const form = await s.agent.get("/ps/conversations/new");
     const card = patientCard($(form.text), "#detail");
-    expect(card["Régime"]).toBe("Régime Agricole");
+    expect(card.Régime).toBe("Régime Agricole");
     expect(card["Service médical"]).toBe("Échelon médical MSA Ain-Rhône");
     expect(card["Centre de gestion"]).toBe("0691");
 

@@ -5,8 +5,20 @@ import { afterAll, expect, it } from "vitest";
 import { sweepOrphans } from "../../src/domain/attachments/orphans.js";
 import { localStorage } from "../../src/domain/attachments/storage.js";
 import {
-  Client, composeFields, killAll, selectPatientOver, sha256, sharedData, signInPsOver, sleep, startServer, storedPath,
-  submissionKey, uniquePdf, type ServerProcess, type SharedData,
+  Client,
+  composeFields,
+  killAll,
+  selectPatientOver,
+  sha256,
+  sharedData,
+  signInPsOver,
+  sleep,
+  startServer,
+  storedPath,
+  submissionKey,
+  uniquePdf,
+  type ServerProcess,
+  type SharedData,
 } from "../helpers/process.js";
 
 /**
@@ -46,28 +58,37 @@ function load(clients: { client: Client; fields: Record<string, string> }[], rou
   const cut: Send[] = []; // no answer: in flight when the server died, or sent to a dead server
   const refused: string[] = [];
   let stopped = false;
-  const senders = clients.flatMap(({ client, fields }, s) => Array.from({ length: SENDERS_PER_SESSION }, async (_, k) => {
-    for (let n = 0; !stopped; n += 1) {
-      const subject = `Charge r${round} s${s}.${k} n${n}`;
-      const send: Send = {
-        subject, body: `Question ${subject} ${"x".repeat(200)}`, key: submissionKey(),
-        file: uniquePdf(`${subject} ${submissionKey()}`, 1_000 + ((n * 977) % 6_000)), fileName: `piece-${round}-${s}-${k}-${n}.pdf`,
-      };
-      try {
-        const res = await client.postMultipart("/ps/conversations", { ...fields, submission_key: send.key, subject, body: send.body, action: "send" }, [{ name: send.fileName, content: send.file, type: "application/pdf" }]);
-        if (res.status === 303 && /^\/ps\/conversations\/\d+$/.test(res.location ?? "")) {
-          send.conversationId = Number(res.location!.split("/").pop());
-          acked.push(send);
-        } else {
-          refused.push(`${subject}: ${res.status} ${res.text.slice(0, 200)}`);
+  const senders = clients.flatMap(({ client, fields }, s) =>
+    Array.from({ length: SENDERS_PER_SESSION }, async (_, k) => {
+      for (let n = 0; !stopped; n += 1) {
+        const subject = `Charge r${round} s${s}.${k} n${n}`;
+        const send: Send = {
+          subject,
+          body: `Question ${subject} ${"x".repeat(200)}`,
+          key: submissionKey(),
+          file: uniquePdf(`${subject} ${submissionKey()}`, 1_000 + ((n * 977) % 6_000)),
+          fileName: `piece-${round}-${s}-${k}-${n}.pdf`,
+        };
+        try {
+          const res = await client.postMultipart("/ps/conversations", { ...fields, submission_key: send.key, subject, body: send.body, action: "send" }, [
+            { name: send.fileName, content: send.file, type: "application/pdf" },
+          ]);
+          if (res.status === 303 && /^\/ps\/conversations\/\d+$/.test(res.location ?? "")) {
+            send.conversationId = Number(res.location!.split("/").pop());
+            acked.push(send);
+          } else {
+            refused.push(`${subject}: ${res.status} ${res.text.slice(0, 200)}`);
+          }
+        } catch {
+          cut.push(send);
         }
-      } catch {
-        cut.push(send);
       }
-    }
-  }));
+    }),
+  );
   return {
-    acked, cut, refused,
+    acked,
+    cut,
+    refused,
     /** No new send starts; those in flight go on. */
     halt() {
       stopped = true;
@@ -143,12 +164,14 @@ async function unreferencedFiles(storageDir: string): Promise<number> {
 }
 
 async function doctors(server: ServerProcess) {
-  return Promise.all(Array.from({ length: SESSIONS }, async () => {
-    const client = new Client(server.baseUrl);
-    await signInPsOver(client, data!.db, gene.nam);
-    await selectPatientOver(client, solana);
-    return { client, fields: await composeFields(client) };
-  }));
+  return Promise.all(
+    Array.from({ length: SESSIONS }, async () => {
+      const client = new Client(server.baseUrl);
+      await signInPsOver(client, data!.db, gene.nam);
+      await selectPatientOver(client, solana);
+      return { client, fields: await composeFields(client) };
+    }),
+  );
 }
 
 it(`every send answered 303 survives a SIGKILL in the middle of the load, whole; nothing half written is visible (${process.env.DATABASE_URL ? "PostgreSQL" : "SQLite"})`, async () => {
@@ -213,12 +236,18 @@ it(`every send answered 303 survives a SIGKILL in the middle of the load, whole;
       expect(download.status).toBe(200);
       expect(download.body.equals(send.file), `${send.subject}: downloaded bytes differ`).toBe(true);
     }
-    report.push(`round ${round}: ${run.acked.length} acknowledged, ${run.cut.length} cut by the crash (${cutButCommitted} committed whole, ${run.cut.length - cutButCommitted} absent)`);
+    report.push(
+      `round ${round}: ${run.acked.length} acknowledged, ${run.cut.length} cut by the crash (${cutButCommitted} committed whole, ${run.cut.length - cutButCommitted} absent)`,
+    );
   }
 
   // The server takes new work after the crashes.
   const [fresh] = await doctors(server);
-  const res = await fresh!.client.postMultipart("/ps/conversations", { ...fresh!.fields, submission_key: submissionKey(), subject: "Après le crash", body: "Toujours là", action: "send" }, [{ name: "apres.pdf", content: uniquePdf("apres"), type: "application/pdf" }]);
+  const res = await fresh!.client.postMultipart(
+    "/ps/conversations",
+    { ...fresh!.fields, submission_key: submissionKey(), subject: "Après le crash", body: "Toujours là", action: "send" },
+    [{ name: "apres.pdf", content: uniquePdf("apres"), type: "application/pdf" }],
+  );
   expect(res.status).toBe(303);
 
   const orphans = await unreferencedFiles(storageDir);

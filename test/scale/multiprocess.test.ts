@@ -5,8 +5,25 @@ import path from "node:path";
 import * as cheerio from "cheerio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  Client, composeFields, freshGet, hasOpen, killAll, multipartBody, selectPatientOver, sharedData, signInPsOver, sleep, slowPost, startServer,
-  storedPath, submissionKey, tail, uniquePdf, until, type ServerProcess, type SharedData,
+  Client,
+  composeFields,
+  freshGet,
+  hasOpen,
+  killAll,
+  multipartBody,
+  selectPatientOver,
+  sharedData,
+  signInPsOver,
+  sleep,
+  slowPost,
+  startServer,
+  storedPath,
+  submissionKey,
+  tail,
+  uniquePdf,
+  until,
+  type ServerProcess,
+  type SharedData,
 } from "../helpers/process.js";
 
 /**
@@ -48,7 +65,9 @@ async function doctorOn(through: ServerProcess) {
 
 const attachmentLinks = (html: string) => {
   const page = cheerio.load(html);
-  return page('a[href^="/ps/attachments/"]').toArray().map((el) => ({ href: page(el).attr("href")!, name: page(el).text().trim() }));
+  return page('a[href^="/ps/attachments/"]')
+    .toArray()
+    .map((el) => ({ href: page(el).attr("href")!, name: page(el).text().trim() }));
 };
 
 const conversationId = (location: string | null) => {
@@ -83,7 +102,13 @@ describe("two app processes on one database and one storage folder", () => {
 
     // A draft saved through B (with the form A rendered: its CSRF token and signed context) opens on A.
     const tag = submissionKey().slice(0, 8);
-    const draft = await client.postMultipart("/ps/conversations", { ...fields, submission_key: submissionKey(), subject: `Brouillon via B ${tag}`, body: "À finir", action: "draft" });
+    const draft = await client.postMultipart("/ps/conversations", {
+      ...fields,
+      submission_key: submissionKey(),
+      subject: `Brouillon via B ${tag}`,
+      body: "À finir",
+      action: "draft",
+    });
     expect(draft.status, draft.text.slice(0, 500)).toBe(303);
     expect(draft.location).toMatch(/^\/ps\/drafts\/\d+$/);
     client.baseUrl = a.baseUrl;
@@ -93,12 +118,23 @@ describe("two app processes on one database and one storage folder", () => {
 
     // A send through B lands in the doctor's list, served by A.
     client.baseUrl = b.baseUrl;
-    const sent = await client.postMultipart("/ps/conversations", { ...fields, submission_key: submissionKey(), subject: `Envoyé via B ${tag}`, body: "Question posée sur B", action: "send" });
+    const sent = await client.postMultipart("/ps/conversations", {
+      ...fields,
+      submission_key: submissionKey(),
+      subject: `Envoyé via B ${tag}`,
+      body: "Question posée sur B",
+      action: "send",
+    });
     expect(sent.status, sent.text.slice(0, 500)).toBe(303);
     const id = conversationId(sent.location);
     client.baseUrl = a.baseUrl;
     const listOnA = await client.get("/ps/messages");
-    expect(cheerio.load(listOnA.text)("#list .item-subject").toArray().map((el) => cheerio.load(listOnA.text)(el).text().trim())).toContain(`Envoyé via B ${tag}`);
+    expect(
+      cheerio
+        .load(listOnA.text)("#list .item-subject")
+        .toArray()
+        .map((el) => cheerio.load(listOnA.text)(el).text().trim()),
+    ).toContain(`Envoyé via B ${tag}`);
     const thread = await client.get(`/ps/conversations/${id}`);
     expect(thread.status).toBe(200);
     expect(thread.text).toContain("Question posée sur B");
@@ -121,7 +157,11 @@ describe("two app processes on one database and one storage folder", () => {
       { name: "compte-rendu-A.pdf", content: uniquePdf(`A-1-${submissionKey()}`, 300_000) },
       { name: "bilan-A.pdf", content: uniquePdf(`A-2-${submissionKey()}`, 20_000) },
     ];
-    const sent = await client.postMultipart("/ps/conversations", { ...fields, submission_key: submissionKey(), subject: "Pièces jointes A→B", body: "Deux fichiers", action: "send" }, files.map((f) => ({ ...f, type: "application/pdf" })));
+    const sent = await client.postMultipart(
+      "/ps/conversations",
+      { ...fields, submission_key: submissionKey(), subject: "Pièces jointes A→B", body: "Deux fichiers", action: "send" },
+      files.map((f) => ({ ...f, type: "application/pdf" })),
+    );
     expect(sent.status, sent.text.slice(0, 500)).toBe(303);
     const id = conversationId(sent.location);
 
@@ -172,10 +212,14 @@ describe("two app processes on one database and one storage folder", () => {
     }
     const results = await Promise.all(sends);
     expect(results.map((r) => r.status)).toEqual(results.map(() => 303));
-    await until("every notification marked sent", async () => {
-      const [row] = await data.db("notifications").whereNull("sent_at").count<{ n: number | string }[]>({ n: "*" });
-      return Number(row!.n) === 0;
-    }, 15_000);
+    await until(
+      "every notification marked sent",
+      async () => {
+        const [row] = await data.db("notifications").whereNull("sent_at").count<{ n: number | string }[]>({ n: "*" });
+        return Number(row!.n) === 0;
+      },
+      15_000,
+    );
     await sleep(500);
     const [sentRows] = await data.db("notifications").whereNotNull("sent_at").count<{ n: number | string }[]>({ n: "*" });
     const mails = fs.readdirSync(path.join(data.dir, "outbox")).filter((f) => f.endsWith(".eml"));
@@ -185,7 +229,9 @@ describe("two app processes on one database and one storage folder", () => {
   it("SIGTERM on A: the in-flight upload finishes (303, stored), A stops accepting and exits 0, B carries on", async () => {
     const { client, fields } = await doctorOn(a);
     const file = uniquePdf(`inflight-${submissionKey()}`, 2_000_000);
-    const { body, contentType } = multipartBody({ ...fields, submission_key: submissionKey(), subject: "En vol pendant l'arrêt", body: "Envoyé pendant SIGTERM", action: "send" }, [{ name: "en-vol.pdf", content: file }]);
+    const { body, contentType } = multipartBody({ ...fields, submission_key: submissionKey(), subject: "En vol pendant l'arrêt", body: "Envoyé pendant SIGTERM", action: "send" }, [
+      { name: "en-vol.pdf", content: file },
+    ]);
     const tmp = path.join(data.storageDir, "tmp");
     const before = new Set(fs.readdirSync(tmp));
     const post = slowPost(a.baseUrl, "/ps/conversations", { cookie: client.cookieHeader(), "content-type": contentType }, body, body.length - 200_000);
@@ -196,11 +242,15 @@ describe("two app processes on one database and one storage folder", () => {
     a.child.kill("SIGTERM");
     // A stops accepting new connections (a load balancer's next connection goes to B)...
     const probes: string[] = [];
-    await until("A to refuse new connections", async () => {
-      const probe = await freshGet(`${a.baseUrl}/healthz`);
-      probes.push(probe.error ?? String(probe.status));
-      return probe.error === "ECONNREFUSED";
-    }, 5_000).catch((err: Error) => {
+    await until(
+      "A to refuse new connections",
+      async () => {
+        const probe = await freshGet(`${a.baseUrl}/healthz`);
+        probes.push(probe.error ?? String(probe.status));
+        return probe.error === "ECONNREFUSED";
+      },
+      5_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}: ${probes.join(", ")}\n${tail(a.output())}`);
     });
     // ...and still finishes the request it had started.
@@ -248,11 +298,15 @@ describe("processes started together", () => {
         await empty.db.raw("BEGIN IMMEDIATE");
         const file = empty.env.SQLITE_FILE!;
         let firstOpen = 0;
-        await until("both processes to open the database", () => {
-          const open = children.filter((c) => hasOpen(c.pid!, file)).length;
-          if (open > 0 && !firstOpen) firstOpen = Date.now();
-          return open >= 2 || (firstOpen > 0 && Date.now() - firstOpen > 2_600);
-        }, 20_000).catch(() => undefined);
+        await until(
+          "both processes to open the database",
+          () => {
+            const open = children.filter((c) => hasOpen(c.pid!, file)).length;
+            if (open > 0 && !firstOpen) firstOpen = Date.now();
+            return open >= 2 || (firstOpen > 0 && Date.now() - firstOpen > 2_600);
+          },
+          20_000,
+        ).catch(() => undefined);
         await sleep(Math.max(0, Math.min(400, firstOpen + 3_000 - Date.now())));
         await empty.db.raw("COMMIT");
       } else {
@@ -262,21 +316,45 @@ describe("processes started together", () => {
         const trx = await empty.db.transaction();
         try {
           await trx.raw(`DROP SCHEMA ${schema}`);
-          await until("both processes to wait on the schema", async () => {
-            const rows = await empty.db.raw(
-              "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'create table%' AND pid <> pg_backend_pid()",
-            );
-            return Number(rows.rows[0].n) >= 2;
-          }, 20_000).catch(() => undefined);
+          await until(
+            "both processes to wait on the schema",
+            async () => {
+              const rows = await empty.db.raw(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'create table%' AND pid <> pg_backend_pid()",
+              );
+              return Number(rows.rows[0].n) >= 2;
+            },
+            20_000,
+          ).catch(() => undefined);
         } finally {
           await trx.rollback();
         }
       }
       started = await starting;
-      const failures = started.flatMap((r) => (r.status === "rejected" ? [String((r.reason as Error).message).split("\n").slice(0, 3).join(" ")] : []));
+      const failures = started.flatMap((r) =>
+        r.status === "rejected"
+          ? [
+              String((r.reason as Error).message)
+                .split("\n")
+                .slice(0, 3)
+                .join(" "),
+            ]
+          : [],
+      );
       expect(failures, "processes that did not start").toEqual([]);
-      expect(await empty.db("elsms").count<{ n: number | string }[]>({ n: "*" }).then((r) => Number(r[0]!.n))).toBe(3);
-      expect(await empty.db("practitioners").where({ nam: gene.nam }).count<{ n: number | string }[]>({ n: "*" }).then((r) => Number(r[0]!.n))).toBe(1);
+      expect(
+        await empty
+          .db("elsms")
+          .count<{ n: number | string }[]>({ n: "*" })
+          .then((r) => Number(r[0]!.n)),
+      ).toBe(3);
+      expect(
+        await empty
+          .db("practitioners")
+          .where({ nam: gene.nam })
+          .count<{ n: number | string }[]>({ n: "*" })
+          .then((r) => Number(r[0]!.n)),
+      ).toBe(1);
       for (const r of started) if (r.status === "fulfilled") expect(await r.value.stop("SIGTERM", 9_000)).toEqual({ code: 0, signal: null });
     } finally {
       for (const r of started) if (r.status === "fulfilled") await r.value.stop("SIGKILL", 5_000).catch(() => undefined);
@@ -291,7 +369,9 @@ describe("graceful shutdown under keep-alive traffic", () => {
     const { client, fields } = await doctorOn(c);
     // A load balancer (or a browser) keeps its connection to the process open and sends the next request on it.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const { body, contentType } = multipartBody({ ...fields, submission_key: submissionKey(), subject: "Keep-alive pendant l'arrêt", body: "x", action: "send" }, [{ name: "ka.pdf", content: uniquePdf(`ka-${submissionKey()}`, 1_000_000) }]);
+    const { body, contentType } = multipartBody({ ...fields, submission_key: submissionKey(), subject: "Keep-alive pendant l'arrêt", body: "x", action: "send" }, [
+      { name: "ka.pdf", content: uniquePdf(`ka-${submissionKey()}`, 1_000_000) },
+    ]);
     const tmp = path.join(data.storageDir, "tmp");
     const before = new Set(fs.readdirSync(tmp));
     const post = slowPost(c.baseUrl, "/ps/conversations", { cookie: client.cookieHeader(), "content-type": contentType }, body, body.length - 100_000, agent);
@@ -309,24 +389,31 @@ describe("graceful shutdown under keep-alive traffic", () => {
 
       // The client goes on with its next requests, on the same connection while the server keeps it open.
       let ended = false;
-      void c.exited.then(() => { ended = true; });
+      void c.exited.then(() => {
+        ended = true;
+      });
       while (!ended && Date.now() - signalled < 9_500) {
-        answers.push(await new Promise<string>((resolve) => {
-          const req = http.get(`${c.baseUrl}/healthz`, { agent }, (r) => {
-            r.resume();
-            r.on("end", () => resolve(`+${Date.now() - signalled} ms ${r.statusCode}`));
-          });
-          req.on("error", (err: NodeJS.ErrnoException) => resolve(`+${Date.now() - signalled} ms ${err.code ?? err.message}`));
-        }));
+        answers.push(
+          await new Promise<string>((resolve) => {
+            const req = http.get(`${c.baseUrl}/healthz`, { agent }, (r) => {
+              r.resume();
+              r.on("end", () => resolve(`+${Date.now() - signalled} ms ${r.statusCode}`));
+            });
+            req.on("error", (err: NodeJS.ErrnoException) => resolve(`+${Date.now() - signalled} ms ${err.code ?? err.message}`));
+          }),
+        );
         await sleep(50);
       }
       // The server's own deadline is 10 s after the signal (then exit code 1, cutting whatever is running).
       const exit = await c.waitExit(Math.max(500, 9_800 - (Date.now() - signalled))).catch((err: Error) => ({ error: err.message.split("\n")[0] }));
       const served = answers.filter((x) => / 200$/.test(x)).length;
-      expect(exit, [
-        `${Date.now() - signalled} ms after SIGTERM, ${served} requests served on the kept connection; answers: ${answers.slice(0, 3).join(", ")} … ${answers.slice(-3).join(", ")}`,
-        tail(c.output(), 5),
-      ].join("\n")).toEqual({ code: 0, signal: null });
+      expect(
+        exit,
+        [
+          `${Date.now() - signalled} ms after SIGTERM, ${served} requests served on the kept connection; answers: ${answers.slice(0, 3).join(", ")} … ${answers.slice(-3).join(", ")}`,
+          tail(c.output(), 5),
+        ].join("\n"),
+      ).toEqual({ code: 0, signal: null });
     } finally {
       agent.destroy();
       await c.stop("SIGKILL", 5_000).catch(() => undefined);

@@ -33,15 +33,28 @@ beforeAll(async () => {
   await anna.agent.get("/bo/bannettes/a-traiter?avant=2019-04-15T13:14:00.000Z~5");
   await anna.agent.get(`/bo/conversations/${id}`);
   for (const criteria of [
-    { patient_nom: "BUNYEL" }, { patient_prenom: "GUILLAUME" }, { patient_nir: bunyel.nir }, { ps_nam: "991101197" }, { ps_nam: "010012345" },
-    { ps_cp: "34170" }, { ps_ville: "CASTELNAU" }, { ps_nom: "GENE" }, { agent_nom: "AIN" }, { agent_prenom: "ANNA" },
+    { patient_nom: "BUNYEL" },
+    { patient_prenom: "GUILLAUME" },
+    { patient_nir: bunyel.nir },
+    { ps_nam: "991101197" },
+    { ps_nam: "010012345" },
+    { ps_cp: "34170" },
+    { ps_ville: "CASTELNAU" },
+    { ps_nom: "GENE" },
+    { agent_nom: "AIN" },
+    { agent_prenom: "ANNA" },
   ]) {
-    await anna.agent.post("/bo/recherche").type("form").send({ _csrf: anna.csrf, ...criteria });
+    await anna.agent
+      .post("/bo/recherche")
+      .type("form")
+      .send({ _csrf: anna.csrf, ...criteria });
     await anna.agent.get("/bo/recherche");
   }
   app.db.removeAllListeners("query");
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 async function fullScans(sql: string, bindings: unknown[]): Promise<string[]> {
   if (isPostgres(app.db)) {
@@ -54,10 +67,12 @@ async function fullScans(sql: string, bindings: unknown[]): Promise<string[]> {
   const plan = (await app.db.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as never)) as { detail: string }[];
   const aliases = new Set(["conversations", "messages"]);
   for (const m of sql.matchAll(/`?(conversations|messages)`?\s+as\s+`?(\w+)`?/gi)) aliases.add(m[2]!);
-  return plan.map((p) => p.detail).filter((d) => {
-    const scanned = /^SCAN (\w+)/.exec(d)?.[1];
-    return scanned !== undefined && aliases.has(scanned);
-  });
+  return plan
+    .map((p) => p.detail)
+    .filter((d) => {
+      const scanned = /^SCAN (\w+)/.exec(d)?.[1];
+      return scanned !== undefined && aliases.has(scanned);
+    });
 }
 
 it("captured the queries of the main pages", () => {

@@ -3,8 +3,12 @@ import { purgeAudit } from "../../src/domain/audit/retention.js";
 import { annaAin, bunyel, drGene, fixture, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 const actions = async () => (await app.db("audit_events").orderBy("id").select("action")).map((r) => r.action);
 
@@ -15,14 +19,21 @@ describe("audit trail", () => {
     const browser = agent(app.app);
     const login = await browser.get("/ps/login");
     const token = (await import("../helpers/app.js")).csrfFrom(login.text);
-    await browser.post("/ps/login").type("form").send({ _csrf: token, card: String(card.id), pin: "0000" });
+    await browser
+      .post("/ps/login")
+      .type("form")
+      .send({ _csrf: token, card: String(card.id), pin: "0000" });
 
     const gene = await signInPs(app, drGene);
     await selectPatient(gene, bunyel);
     const form = await gene.agent.get("/ps/conversations/new");
-    const draft = await gene.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject: "Sujet à ne pas tracer", body: "Corps à ne pas tracer", action: "draft" });
+    const draft = await gene.agent
+      .post("/ps/conversations")
+      .field({ ...hiddenFields(form.text), subject: "Sujet à ne pas tracer", body: "Corps à ne pas tracer", action: "draft" });
     const reopened = await gene.agent.get(draft.headers.location);
-    const sent = await gene.agent.post(draft.headers.location).field({ ...hiddenFields(reopened.text), subject: "Sujet à ne pas tracer", body: "Corps à ne pas tracer", action: "send" })
+    const sent = await gene.agent
+      .post(draft.headers.location)
+      .field({ ...hiddenFields(reopened.text), subject: "Sujet à ne pas tracer", body: "Corps à ne pas tracer", action: "send" })
       .attach("attachments", fixture("valid", "photo.jpg"));
     const id = Number(sent.headers.location.split("/").pop());
     await gene.agent.get(`/ps/conversations/${id}`);
@@ -38,7 +49,19 @@ describe("audit trail", () => {
     await gene.agent.post("/logout").type("form").send({ _csrf: gene.csrf });
 
     const seen = await actions();
-    for (const action of ["login.failed_pin", "login", "draft.saved", "message.sent", "conversation.opened", "attachment.downloaded", "search", "conversation.closed", "conversation.reopened", "conversation.deleted", "logout"]) {
+    for (const action of [
+      "login.failed_pin",
+      "login",
+      "draft.saved",
+      "message.sent",
+      "conversation.opened",
+      "attachment.downloaded",
+      "search",
+      "conversation.closed",
+      "conversation.reopened",
+      "conversation.deleted",
+      "logout",
+    ]) {
       expect(seen, action).toContain(action);
     }
     const rows = await app.db("audit_events").select();

@@ -1,7 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  annaAin, bunyel, drBenali, drGene, drLeroy, drMezin, fixture, hiddenFields, marieRhone, paulHerault, selectPatient,
-  signInAgent, signInPs, startTestApp, type Session, type TestApp,
+  annaAin,
+  bunyel,
+  drBenali,
+  drGene,
+  drLeroy,
+  drMezin,
+  fixture,
+  hiddenFields,
+  marieRhone,
+  paulHerault,
+  selectPatient,
+  signInAgent,
+  signInPs,
+  startTestApp,
+  type Session,
+  type TestApp,
 } from "../helpers/app.js";
 import { routeTable, type RouteEntry } from "../helpers/routes.js";
 
@@ -20,21 +34,28 @@ beforeAll(async () => {
   const gene = await signInPs(app, drGene);
   await selectPatient(gene, bunyel);
   const form = await gene.agent.get("/ps/conversations/new");
-  const sent = await gene.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject: SUBJECT, body: "Corps confidentiel", action: "send" })
+  const sent = await gene.agent
+    .post("/ps/conversations")
+    .field({ ...hiddenFields(form.text), subject: SUBJECT, body: "Corps confidentiel", action: "send" })
     .attach("attachments", fixture("valid", "compte-rendu.pdf"));
   const conversation = Number(sent.headers.location.split("/").pop());
   const draftForm = await gene.agent.get("/ps/conversations/new");
-  const drafted = await gene.agent.post("/ps/conversations").field({ ...hiddenFields(draftForm.text), subject: `${SUBJECT} (brouillon)`, body: "", action: "draft" })
+  const drafted = await gene.agent
+    .post("/ps/conversations")
+    .field({ ...hiddenFields(draftForm.text), subject: `${SUBJECT} (brouillon)`, body: "", action: "draft" })
     .attach("attachments", fixture("valid", "radio.png"));
   const psDraft = Number(drafted.headers.location.split("/").pop());
-  const attachment = (await app.db("attachments").join("messages", "messages.id", "attachments.message_id").where("messages.conversation_id", conversation).first("attachments.id")).id;
+  const attachment = (await app.db("attachments").join("messages", "messages.id", "attachments.message_id").where("messages.conversation_id", conversation).first("attachments.id"))
+    .id;
   const anna = await signInAgent(app, annaAin);
   const boDraft = (await app.db("drafts").where({ side: "elsm", subject: "TEST ELSM INIT QUESTION" }).first("id")).id;
   ids.ps = { conversation, draft: psDraft, attachment };
   ids.bo = { conversation, draft: boDraft, attachment };
   owner = { ps: gene, bo: anna };
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 function objectFor(route: RouteEntry): { side: "ps" | "bo"; url: string } | null {
   const params = route.path.match(/:(\w+)/g);
@@ -69,7 +90,12 @@ const outsiders = {
 
 async function call(s: Session | null, route: RouteEntry, url: string, agentless: ReturnType<typeof import("supertest").agent>) {
   const client = s ? s.agent : agentless;
-  return route.method === "get" ? client.get(url) : client.post(url).type("form").send(s ? { _csrf: s.csrf, body: "x", subject: "x", action: "send" } : { body: "x" });
+  return route.method === "get"
+    ? client.get(url)
+    : client
+        .post(url)
+        .type("form")
+        .send(s ? { _csrf: s.csrf, body: "x", subject: "x", action: "send" } : { body: "x" });
 }
 
 describe("authorization matrix", () => {
@@ -96,7 +122,8 @@ describe("authorization matrix", () => {
           const target = objectFor(route);
           if (!target || target.side !== side) continue;
           const res = await call(s, route, target.url, s.agent);
-          if (res.status !== 404 || res.text.includes(SUBJECT) || res.text.includes("Corps confidentiel")) failures.push(`${route.method.toUpperCase()} ${route.path} → ${res.status}`);
+          if (res.status !== 404 || res.text.includes(SUBJECT) || res.text.includes("Corps confidentiel"))
+            failures.push(`${route.method.toUpperCase()} ${route.path} → ${res.status}`);
         }
         expect(failures).toEqual([]);
       });
@@ -109,7 +136,8 @@ describe("authorization matrix", () => {
         const target = objectFor(route);
         if (!target || target.side !== side) continue;
         const res = await call(null, route, target.url, anonymous);
-        if (res.status !== 303 || res.headers.location !== `/${side}/login` || res.text.includes(SUBJECT)) failures.push(`${route.method.toUpperCase()} ${route.path} → ${res.status} ${res.headers.location}`);
+        if (res.status !== 303 || res.headers.location !== `/${side}/login` || res.text.includes(SUBJECT))
+          failures.push(`${route.method.toUpperCase()} ${route.path} → ${res.status} ${res.headers.location}`);
       }
       expect(failures).toEqual([]);
     });
@@ -131,9 +159,19 @@ describe("mass assignment", () => {
     const form = await gene.agent.get("/ps/conversations/new");
     const paul = await app.db("agents").where({ last_name: "HERAULT" }).first();
     const res = await gene.agent.post("/ps/conversations").field({
-      ...hiddenFields(form.text), subject: "Champs en trop", body: "Bonjour", action: "send",
-      elsm_id: String(paul.elsm_id), state: "clos", author_practitioner_id: "2", author_agent_id: String(paul.id), patient_id: "4",
-      ps_practitioner_id: "2", started_by: "elsm", read_at: "2020-01-01T00:00:00.000Z", side: "elsm",
+      ...hiddenFields(form.text),
+      subject: "Champs en trop",
+      body: "Bonjour",
+      action: "send",
+      elsm_id: String(paul.elsm_id),
+      state: "clos",
+      author_practitioner_id: "2",
+      author_agent_id: String(paul.id),
+      patient_id: "4",
+      ps_practitioner_id: "2",
+      started_by: "elsm",
+      read_at: "2020-01-01T00:00:00.000Z",
+      side: "elsm",
     });
     expect(res.status).toBe(303);
     const id = Number(res.headers.location.split("/").pop());

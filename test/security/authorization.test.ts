@@ -14,11 +14,13 @@ beforeAll(async () => {
   gene = await signInPs(app, drGene);
   mezin = await signInPs(app, drMezin);
 
-  const sent = await postForm(gene, "/ps/conversations", { ...(await openCompose(gene, bunyel)).hidden, subject: "Privé Gene", body: "Confidentiel", action: "send" },
-    [{ path: fixture("valid", "compte-rendu.pdf") }]);
+  const sent = await postForm(gene, "/ps/conversations", { ...(await openCompose(gene, bunyel)).hidden, subject: "Privé Gene", body: "Confidentiel", action: "send" }, [
+    { path: fixture("valid", "compte-rendu.pdf") },
+  ]);
   const conversation = Number(sent.headers.location.split("/").pop());
-  const draftRes = await postForm(gene, "/ps/conversations", { ...(await openCompose(gene, bunyel)).hidden, subject: "Brouillon privé", body: "Secret", action: "draft" },
-    [{ path: fixture("valid", "radio.png") }]);
+  const draftRes = await postForm(gene, "/ps/conversations", { ...(await openCompose(gene, bunyel)).hidden, subject: "Brouillon privé", body: "Secret", action: "draft" }, [
+    { path: fixture("valid", "radio.png") },
+  ]);
   const draft = Number(draftRes.headers.location.split("/").pop());
   const replyForm = await gene.agent.get(`/ps/conversations/${conversation}/reply`);
   await postForm(gene, `/ps/conversations/${conversation}/messages`, { ...hiddenFields(replyForm.text), body: "Réponse en brouillon", action: "draft" });
@@ -31,7 +33,9 @@ beforeAll(async () => {
     replyDraft: (await app.db("drafts").where({ conversation_id: conversation }).first("id")).id,
   };
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 describe("another doctor's records are not found (404), never hinted at", () => {
   it("a conversation: read, reply form, delete page", async () => {
@@ -106,7 +110,12 @@ describe("another doctor's records are not found (404), never hinted at", () => 
 
   it("a structure's conversation, for a doctor of another structure and for a liberal doctor", async () => {
     const roux = await signInPs(app, drRoux);
-    const sent = await postForm(roux, "/ps/conversations", { ...(await openCompose(roux, { nir: "2450201053456", key: "19" })).hidden, subject: "Privé Tilleuls", body: "x", action: "send" });
+    const sent = await postForm(roux, "/ps/conversations", {
+      ...(await openCompose(roux, { nir: "2450201053456", key: "19" })).hidden,
+      subject: "Privé Tilleuls",
+      body: "x",
+      action: "send",
+    });
     const id = Number(sent.headers.location.split("/").pop());
     const leroy = await signInPs(app, drLeroy);
     expect((await leroy.agent.get(`/ps/conversations/${id}`)).status).toBe(404);
@@ -121,7 +130,10 @@ describe("sessions of the other side", () => {
       expect((await agent.get(path)).status, path).toBe(404);
     }
     const page = await agent.get("/ps/messages");
-    const res = await agent.post(`/ps/conversations/${own.conversation}/messages`).type("form").send({ _csrf: csrfFrom(page.text), body: "Depuis le BO", action: "send" });
+    const res = await agent
+      .post(`/ps/conversations/${own.conversation}/messages`)
+      .type("form")
+      .send({ _csrf: csrfFrom(page.text), body: "Depuis le BO", action: "send" });
     expect(res.status).toBe(404);
     expect(await app.db("messages").where({ body: "Depuis le BO" })).toHaveLength(0);
   });
@@ -135,7 +147,15 @@ describe("sessions of the other side", () => {
 
 describe("without a session", () => {
   it("every doctor page redirects to the CPS login", async () => {
-    for (const path of ["/ps", "/ps/messages", "/ps/patient", "/ps/conversations/new", `/ps/conversations/${own.conversation}`, `/ps/drafts/${own.draft}`, `/ps/attachments/${own.messageAttachment}`]) {
+    for (const path of [
+      "/ps",
+      "/ps/messages",
+      "/ps/patient",
+      "/ps/conversations/new",
+      `/ps/conversations/${own.conversation}`,
+      `/ps/drafts/${own.draft}`,
+      `/ps/attachments/${own.messageAttachment}`,
+    ]) {
       const res = await request(app.app).get(path);
       expect(res.status, path).toBe(303);
       expect(res.headers.location, path).toBe("/ps/login");
@@ -167,7 +187,10 @@ describe("without a session", () => {
     await agent.get(`/ps/conversations/${own.conversation}`);
     const page = await agent.get("/ps/login");
     const card = (await app.db("practitioners").where({ nam: drGene.nam }).first("id")).id;
-    const res = await agent.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: String(card), pin: "1234" });
+    const res = await agent
+      .post("/ps/login")
+      .type("form")
+      .send({ _csrf: csrfFrom(page.text), card: String(card), pin: "1234" });
     expect(res.headers.location).toBe(`/ps/conversations/${own.conversation}`);
   });
 });
@@ -208,7 +231,10 @@ describe("CSRF", () => {
 
   it("the login form needs its token", async () => {
     const card = (await app.db("practitioners").where({ nam: drGene.nam }).first("id")).id;
-    const res = await request(app.app).post("/ps/login").type("form").send({ card: String(card), pin: "1234" });
+    const res = await request(app.app)
+      .post("/ps/login")
+      .type("form")
+      .send({ card: String(card), pin: "1234" });
     expect(res.status).toBe(403);
   });
 });
@@ -218,8 +244,14 @@ describe("GET never changes state", () => {
     await selectPatient(gene, bunyel);
     const before = await snapshot(app);
     const gets = [
-      `/ps/conversations/${own.conversation}/delete`, `/ps/drafts/${own.draft}/delete`, "/ps/patient/clear", "/ps/search?nom=ZZZ",
-      "/ps/search/reset", "/logout", "/ps/patient/nir?nir=1700469387111&key=72", `/ps/conversations/${own.conversation}/messages?body=x&action=send`,
+      `/ps/conversations/${own.conversation}/delete`,
+      `/ps/drafts/${own.draft}/delete`,
+      "/ps/patient/clear",
+      "/ps/search?nom=ZZZ",
+      "/ps/search/reset",
+      "/logout",
+      "/ps/patient/nir?nir=1700469387111&key=72",
+      `/ps/conversations/${own.conversation}/messages?body=x&action=send`,
     ];
     for (const path of gets) expect((await gene.agent.get(path)).status, path).not.toBe(500);
     expect(await snapshot(app)).toEqual(before);
@@ -240,7 +272,9 @@ describe("GET never changes state", () => {
       const res = await gene.agent.get(path);
       if (!(res.headers["content-type"] ?? "").startsWith("text/html")) continue;
       const page = $(res.text);
-      page("a[href^='/ps']").each((_, a) => { queue.push(page(a).attr("href")!); });
+      page("a[href^='/ps']").each((_, a) => {
+        queue.push(page(a).attr("href")!);
+      });
     }
     expect(seen.size).toBeGreaterThan(10);
     expect(await snapshot(app)).toEqual(before);

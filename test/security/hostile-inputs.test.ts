@@ -17,10 +17,12 @@ beforeAll(async () => {
   await selectPatient(gene, bunyel);
   tmp = fs.mkdtempSync(path.join(app.dir, "hostile-"));
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 function file(name: string, content: Buffer | string): string {
-  const p = path.join(tmp, name.replace(/[\/\\]/g, "_").slice(0, 200) || "x");
+  const p = path.join(tmp, name.replace(/[/\\]/g, "_").slice(0, 200) || "x");
   fs.writeFileSync(p, content);
   return p;
 }
@@ -32,15 +34,29 @@ function zipBomb(): Buffer {
   const name = Buffer.from("word/document.xml");
   const crc = zlib.crc32 ? zlib.crc32(raw) : 0;
   const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc >>> 0, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(raw.length, 22); local.writeUInt16LE(name.length, 26);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc >>> 0, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(raw.length, 22);
+  local.writeUInt16LE(name.length, 26);
   const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc >>> 0, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(raw.length, 24); central.writeUInt16LE(name.length, 28);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc >>> 0, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(raw.length, 24);
+  central.writeUInt16LE(name.length, 28);
   const end = Buffer.alloc(22);
   const cdOffset = local.length + name.length + data.length;
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12); end.writeUInt32LE(cdOffset, 16);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + name.length, 12);
+  end.writeUInt32LE(cdOffset, 16);
   return Buffer.concat([local, name, data, central, name, end]);
 }
 
@@ -66,8 +82,20 @@ describe("hostile uploads: refused by content, with the typed text and the valid
     ["an Excel file named .docx", () => fixture("hostile", "releve-xlsx.docx"), "ne correspond pas au contenu réel"],
     ["an SVG with a script named .png", () => fixture("hostile", "page.png"), "n'est pas dans un format accepté"],
     ["a zip bomb named .docx", () => file("bombe.docx", zipBomb()), "archive qui n'est pas un document Word ou Excel"],
-    ["a file of 10 MB + 1 byte", () => file("gros.pdf", Buffer.concat([fs.readFileSync(fixture("valid", "compte-rendu.pdf")), Buffer.alloc(10 * 1024 * 1024 + 1 - fs.statSync(fixture("valid", "compte-rendu.pdf")).size)])), "dépasse la taille maximale de 10 Mo"],
-    ["an OLE file that is neither Word nor Excel", () => file("inconnu.doc", Buffer.concat([fs.readFileSync(fixture("valid", "compte-rendu.doc")).subarray(0, 512), Buffer.alloc(4096)])), "n'est ni un document Word ni un classeur Excel"],
+    [
+      "a file of 10 MB + 1 byte",
+      () =>
+        file(
+          "gros.pdf",
+          Buffer.concat([fs.readFileSync(fixture("valid", "compte-rendu.pdf")), Buffer.alloc(10 * 1024 * 1024 + 1 - fs.statSync(fixture("valid", "compte-rendu.pdf")).size)]),
+        ),
+      "dépasse la taille maximale de 10 Mo",
+    ],
+    [
+      "an OLE file that is neither Word nor Excel",
+      () => file("inconnu.doc", Buffer.concat([fs.readFileSync(fixture("valid", "compte-rendu.doc")).subarray(0, 512), Buffer.alloc(4096)])),
+      "n'est ni un document Word ni un classeur Excel",
+    ],
   ];
   for (const [label, make, message] of refused) {
     it(`${label}`, async () => {
@@ -79,17 +107,28 @@ describe("hostile uploads: refused by content, with the typed text and the valid
       expect(page(".error-summary").text()).toContain(message);
       expect(page("#subject").val()).toBe("Objet saisi");
       expect(page("#body").text()).toBe("Message saisi");
-      expect(page(".attached li a").map((_, a) => page(a).text()).get()).toEqual(["photo.jpg"]);
+      expect(
+        page(".attached li a")
+          .map((_, a) => page(a).text())
+          .get(),
+      ).toEqual(["photo.jpg"]);
       expect(await counts()).toEqual(before);
     });
   }
 
   it("a 6th attachment is refused, counting those already on the draft", async () => {
-    const first = await composeWith([1, 2, 3].map(() => fixture("valid", "radio.png")), { action: "draft" });
+    const first = await composeWith(
+      [1, 2, 3].map(() => fixture("valid", "radio.png")),
+      { action: "draft" },
+    );
     const draftUrl = first.headers.location;
     const draft = await gene.agent.get(draftUrl);
-    const res = await gene.agent.post(draftUrl).field({ ...hiddenFields(draft.text), subject: "Objet saisi", body: "Message saisi", action: "send" })
-      .attach("attachments", fixture("valid", "photo.jpg")).attach("attachments", fixture("valid", "releve.xls")).attach("attachments", fixture("valid", "compte-rendu.docx"));
+    const res = await gene.agent
+      .post(draftUrl)
+      .field({ ...hiddenFields(draft.text), subject: "Objet saisi", body: "Message saisi", action: "send" })
+      .attach("attachments", fixture("valid", "photo.jpg"))
+      .attach("attachments", fixture("valid", "releve.xls"))
+      .attach("attachments", fixture("valid", "compte-rendu.docx"));
     expect(res.status).toBe(422);
     const page = $(res.text);
     expect(page("#attachments-error").text()).toContain("« compte-rendu.docx » n'a pas été jointe : 5 pièces jointes au maximum");
@@ -99,12 +138,21 @@ describe("hostile uploads: refused by content, with the typed text and the valid
   const names: [string, string, (stored: string) => void][] = [
     ["a name with ../", "../../etc/passwd.pdf", (n) => expect(n).toBe("passwd.pdf")],
     ["a name with quotes and HTML", "<img src=x onerror=alert(1)>\"'.pdf", (n) => expect(n).not.toMatch(/[<>"']/)],
-    ["a name of 300 characters", `${"a".repeat(296)}.pdf`, (n) => { expect(n.length).toBeLessThanOrEqual(120); expect(n.endsWith(".pdf")).toBe(true); }],
+    [
+      "a name of 300 characters",
+      `${"a".repeat(296)}.pdf`,
+      (n) => {
+        expect(n.length).toBeLessThanOrEqual(120);
+        expect(n.endsWith(".pdf")).toBe(true);
+      },
+    ],
     ["a name with a right-to-left override", "facture\u202Efdp.exe.pdf", (n) => expect(n).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/)],
   ];
   for (const [label, name, check] of names) {
     it(`${label} is sanitised, stored and served safely`, async () => {
-      const res = await gene.agent.post("/ps/conversations").field({ ...hiddenFields((await gene.agent.get("/ps/conversations/new")).text), subject: "Nom piégé", body: "x", action: "send" })
+      const res = await gene.agent
+        .post("/ps/conversations")
+        .field({ ...hiddenFields((await gene.agent.get("/ps/conversations/new")).text), subject: "Nom piégé", body: "x", action: "send" })
         .attach("attachments", fs.readFileSync(fixture("valid", "compte-rendu.pdf")), { filename: name, contentType: "application/pdf" });
       expect(res.status).toBe(303);
       const id = Number(res.headers.location.split("/").pop());
@@ -118,7 +166,9 @@ describe("hostile uploads: refused by content, with the typed text and the valid
 
   it("a raw NUL byte in a file name is a malformed request: a French 400 page, nothing created", async () => {
     const before = await counts();
-    const res = await gene.agent.post("/ps/conversations").field({ ...hiddenFields((await gene.agent.get("/ps/conversations/new")).text), subject: "NUL", body: "x", action: "send" })
+    const res = await gene.agent
+      .post("/ps/conversations")
+      .field({ ...hiddenFields((await gene.agent.get("/ps/conversations/new")).text), subject: "NUL", body: "x", action: "send" })
       .attach("attachments", fs.readFileSync(fixture("valid", "compte-rendu.pdf")), { filename: "rapport\u0000.exe.pdf", contentType: "application/pdf" });
     expect(res.status).toBe(400);
     expect($(res.text)("h1").text()).toBe("Requête invalide");
@@ -217,13 +267,19 @@ describe("oversized and malformed requests", () => {
   });
 
   it("an oversized form body gets a French 413 page", async () => {
-    const res = await gene.agent.post("/ps/search").type("form").send({ _csrf: gene.csrf, nom: "x".repeat(300_000) });
+    const res = await gene.agent
+      .post("/ps/search")
+      .type("form")
+      .send({ _csrf: gene.csrf, nom: "x".repeat(300_000) });
     expect(res.status).toBe(413);
     expect($(res.text)("h1").text()).toBe("Envoi trop volumineux");
   });
 
   it("a malformed multipart body gets a French 400 page, and the app keeps serving", async () => {
-    const res = await gene.agent.post("/ps/conversations").set("Content-Type", "multipart/form-data; boundary=XYZ").send("--XYZ\r\nContent-Disposition: form-data; name=\"subject\"\r\n\r\nabc");
+    const res = await gene.agent
+      .post("/ps/conversations")
+      .set("Content-Type", "multipart/form-data; boundary=XYZ")
+      .send('--XYZ\r\nContent-Disposition: form-data; name="subject"\r\n\r\nabc');
     expect(res.status).toBe(400);
     expect($(res.text)("h1").text()).toBe("Requête invalide");
     expect((await gene.agent.get("/ps/messages")).status).toBe(200);
@@ -261,7 +317,10 @@ describe("wrong methods, forged ids and tokens, double submits", () => {
 
   it("a forged CSRF token is refused (403) and changes nothing", async () => {
     const id = (await app.db("conversations").where({ subject: "info ALD" }).first("id")).id;
-    const res = await gene.agent.post(`/ps/conversations/${id}/delete`).type("form").send({ _csrf: "a".repeat(128) });
+    const res = await gene.agent
+      .post(`/ps/conversations/${id}/delete`)
+      .type("form")
+      .send({ _csrf: "a".repeat(128) });
     expect(res.status).toBe(403);
     expect($(res.text)("h1").text()).toBe("Action refusée");
     expect((await app.db("conversations").where({ id }).first()).ps_deleted_at).toBeNull();

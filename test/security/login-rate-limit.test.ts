@@ -3,13 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, csrfFrom, drGene, drMezin, startTestApp, type TestApp } from "../helpers/app.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp({ LOGIN_LIMIT_PER_ADDRESS: "4", LOGIN_LIMIT_PER_CARD: "2" }); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp({ LOGIN_LIMIT_PER_ADDRESS: "4", LOGIN_LIMIT_PER_CARD: "2" });
+});
+afterAll(async () => {
+  await app.close();
+});
 
 async function attempt(browser: ReturnType<typeof request.agent>, nam: string, pin: string) {
   const card = await app.db("practitioners").where({ nam }).first("id");
   const page = await browser.get("/ps/login");
-  return browser.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: String(card.id), pin });
+  return browser
+    .post("/ps/login")
+    .type("form")
+    .send({ _csrf: csrfFrom(page.text), card: String(card.id), pin });
 }
 
 describe("login rate limits (shared through the database)", () => {
@@ -33,7 +40,10 @@ describe("login rate limits (shared through the database)", () => {
     expect(Number(rows[0].hits)).toBeGreaterThanOrEqual(4);
     const card = await app.db("practitioners").where({ nam: "971609219" }).first("id");
     const page = await browser.get("/ps/login");
-    const blocked = await browser.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: String(card.id), pin: "1234" });
+    const blocked = await browser
+      .post("/ps/login")
+      .type("form")
+      .send({ _csrf: csrfFrom(page.text), card: String(card.id), pin: "1234" });
     expect(blocked.status).toBe(429);
   });
 });
@@ -47,7 +57,14 @@ describe("the per-card limit cannot be sidestepped", () => {
       const statuses: number[] = [];
       for (const written of [String(card), `0${card}`, `00${card}`]) {
         const page = await browser.get("/ps/login");
-        statuses.push((await browser.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: written, pin: "9999" })).status);
+        statuses.push(
+          (
+            await browser
+              .post("/ps/login")
+              .type("form")
+              .send({ _csrf: csrfFrom(page.text), card: written, pin: "9999" })
+          ).status,
+        );
       }
       expect(statuses).toEqual([422, 422, 429]);
     } finally {

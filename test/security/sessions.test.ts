@@ -3,8 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, csrfFrom, drGene, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 function sessionCookie(res: request.Response): string {
   const cookies = ([] as string[]).concat(res.headers["set-cookie"] ?? []);
@@ -16,7 +20,10 @@ describe("sessions", () => {
     const browser = request.agent(app.app);
     const page = await browser.get("/ps/login");
     const card = await app.db("practitioners").where({ nam: drGene.nam }).first("id");
-    const res = await browser.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: String(card.id), pin: "1234" });
+    const res = await browser
+      .post("/ps/login")
+      .type("form")
+      .send({ _csrf: csrfFrom(page.text), card: String(card.id), pin: "1234" });
     const cookie = sessionCookie(res);
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
@@ -44,7 +51,10 @@ describe("sessions", () => {
     const page = await browser.get("/ps/login");
     const before = sessionCookie(page).split(";")[0];
     const card = await app.db("practitioners").where({ nam: drGene.nam }).first("id");
-    const res = await browser.post("/ps/login").type("form").send({ _csrf: csrfFrom(page.text), card: String(card.id), pin: "1234" });
+    const res = await browser
+      .post("/ps/login")
+      .type("form")
+      .send({ _csrf: csrfFrom(page.text), card: String(card.id), pin: "1234" });
     const after = sessionCookie(res).split(";")[0];
     expect(after).toBeTruthy();
     expect(after).not.toBe(before);
@@ -57,9 +67,12 @@ describe("sessions", () => {
     const page = await s.agent.get("/ps/messages");
     expect(page.status).toBe(200);
     const cookie = (s.agent as unknown as { jar: { getCookie(name: string, opts: unknown): { toValueString(): string } } }).jar
-      .getCookie("ems.sid", { domain: "127.0.0.1", path: "/", secure: false, script: false })?.toValueString();
+      .getCookie("ems.sid", { domain: "127.0.0.1", path: "/", secure: false, script: false })
+      ?.toValueString();
     await s.agent.post("/logout").type("form").send({ _csrf: s.csrf });
-    const replay = await request(app.app).get("/ps/messages").set("Cookie", cookie ?? "");
+    const replay = await request(app.app)
+      .get("/ps/messages")
+      .set("Cookie", cookie ?? "");
     expect(replay.status).toBe(303);
     expect(replay.headers.location).toBe("/ps/login");
   });
@@ -68,7 +81,13 @@ describe("sessions", () => {
     const s = await signInPs(app, drGene);
     const practitioner = await app.db("practitioners").where({ nam: drGene.nam }).first("id");
     const rows = (await app.db("sessions").select()).filter((r) => JSON.parse(r.data).user?.practitionerId === practitioner.id);
-    await app.db("sessions").whereIn("sid", rows.map((r) => r.sid)).update({ expires_at: Date.now() - 1000 });
+    await app
+      .db("sessions")
+      .whereIn(
+        "sid",
+        rows.map((r) => r.sid),
+      )
+      .update({ expires_at: Date.now() - 1000 });
     const res = await s.agent.get("/ps/messages");
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe("/ps/login");
@@ -79,7 +98,11 @@ describe("sessions", () => {
     const rows = await app.db("sessions").select();
     for (const r of rows) {
       const data = JSON.parse(r.data);
-      if (data.user) await app.db("sessions").where({ sid: r.sid }).update({ data: JSON.stringify({ ...data, startedAt: Date.now() - 13 * 3_600_000 }) });
+      if (data.user)
+        await app
+          .db("sessions")
+          .where({ sid: r.sid })
+          .update({ data: JSON.stringify({ ...data, startedAt: Date.now() - 13 * 3_600_000 }) });
     }
     const res = await s.agent.get("/ps/messages");
     expect(res.status).toBe(303);

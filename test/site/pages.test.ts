@@ -3,14 +3,24 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { $, startTestApp, type TestApp } from "../helpers/app.js";
 
 let app: TestApp;
-beforeAll(async () => { app = await startTestApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 it("the home page offers both spaces and every footer link leads to a page with its own title", async () => {
   const home = $((await request(app.app).get("/")).text);
-  expect(home("main a").map((_, a) => home(a).text()).get()).toEqual(["Espace professionnel de santé", "Espace échelon médical"]);
+  expect(
+    home("main a")
+      .map((_, a) => home(a).text())
+      .get(),
+  ).toEqual(["Espace professionnel de santé", "Espace échelon médical"]);
   const titles = new Set<string>();
-  for (const href of home("footer a[href^='/']").map((_, a) => home(a).attr("href")).get()) {
+  for (const href of home("footer a[href^='/']")
+    .map((_, a) => home(a).attr("href"))
+    .get()) {
     const res = await request(app.app).get(href);
     expect(res.status, href).toBe(200);
     const page = $(res.text);

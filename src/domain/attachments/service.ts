@@ -16,12 +16,18 @@ export type UploadedFile = {
 export type StoredFile = { storageKey: string; originalName: string; kind: Kind; size: number; sha256: string };
 
 // Path separators, quotes, markup and control characters, including bidirectional overrides (RTL tricks).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is what this pattern is for.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069"'`<>:\\/|?*]/g;
 
 /** A display and download name that is plain text: no path, no markup, no control characters, ≤ 120 characters. */
 export function safeFileName(raw: string, fallbackExtension = ""): string {
   const base = raw.split(/[\\/]/).pop() ?? "";
-  let name = base.normalize("NFC").replace(UNSAFE, "_").replace(/\s+/g, " ").replace(/^[.\s_]+/, "").trim();
+  let name = base
+    .normalize("NFC")
+    .replace(UNSAFE, "_")
+    .replace(/\s+/g, " ")
+    .replace(/^[.\s_]+/, "")
+    .trim();
   if (name.length > 120) {
     const dot = name.lastIndexOf(".");
     const ext = dot > 0 && name.length - dot <= 6 ? name.slice(dot) : "";
@@ -32,15 +38,24 @@ export function safeFileName(raw: string, fallbackExtension = ""): string {
 
 function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mismatch" | "large" | "count" | "virus" | "unscanned"): string {
   switch (reason) {
-    case "virus": return `« ${name} » contient un virus détecté par l'antivirus : il n'a pas été joint.`;
-    case "unscanned": return `« ${name} » n'a pas pu être analysé par l'antivirus : il n'a pas été joint. Réessayez dans quelques instants.`;
-    case "large": return `« ${name} » dépasse la taille maximale de ${MAX_FILE_LABEL} : elle n'a pas été jointe.`;
-    case "empty": return `« ${name} » est un fichier vide (0 octet) : il n'a pas été joint.`;
-    case "zip": return `« ${name} » est une archive qui n'est pas un document Word ou Excel : format non accepté.`;
-    case "ole": return `« ${name} » n'est ni un document Word ni un classeur Excel : format non accepté.`;
-    case "mismatch": return `« ${name} » : l'extension du nom ne correspond pas au contenu réel du fichier ; il n'a pas été joint.`;
-    case "count": return `« ${name} » n'a pas été jointe : ${MAX_FILES_PER_MESSAGE} pièces jointes au maximum par message.`;
-    default: return `« ${name} » n'est pas dans un format accepté (${ACCEPTED_FORMATS_LABEL}) : il n'a pas été joint.`;
+    case "virus":
+      return `« ${name} » contient un virus détecté par l'antivirus : il n'a pas été joint.`;
+    case "unscanned":
+      return `« ${name} » n'a pas pu être analysé par l'antivirus : il n'a pas été joint. Réessayez dans quelques instants.`;
+    case "large":
+      return `« ${name} » dépasse la taille maximale de ${MAX_FILE_LABEL} : elle n'a pas été jointe.`;
+    case "empty":
+      return `« ${name} » est un fichier vide (0 octet) : il n'a pas été joint.`;
+    case "zip":
+      return `« ${name} » est une archive qui n'est pas un document Word ou Excel : format non accepté.`;
+    case "ole":
+      return `« ${name} » n'est ni un document Word ni un classeur Excel : format non accepté.`;
+    case "mismatch":
+      return `« ${name} » : l'extension du nom ne correspond pas au contenu réel du fichier ; il n'a pas été joint.`;
+    case "count":
+      return `« ${name} » n'a pas été jointe : ${MAX_FILES_PER_MESSAGE} pièces jointes au maximum par message.`;
+    default:
+      return `« ${name} » n'est pas dans un format accepté (${ACCEPTED_FORMATS_LABEL}) : il n'a pas été joint.`;
   }
 }
 
@@ -82,10 +97,18 @@ export async function acceptUploads(files: UploadedFile[], alreadyAttached: numb
 export async function attachToDraft(trx: Knex, draftId: number, files: StoredFile[]): Promise<void> {
   if (files.length === 0) return;
   const now = new Date().toISOString();
-  await trx("attachments").insert(files.map((f) => ({
-    draft_id: draftId, storage_key: f.storageKey, original_name: f.originalName, mime_type: KINDS[f.kind].mime,
-    extension: f.kind, size_bytes: f.size, sha256: f.sha256, created_at: now,
-  })));
+  await trx("attachments").insert(
+    files.map((f) => ({
+      draft_id: draftId,
+      storage_key: f.storageKey,
+      original_name: f.originalName,
+      mime_type: KINDS[f.kind].mime,
+      extension: f.kind,
+      size_bytes: f.size,
+      sha256: f.sha256,
+      created_at: now,
+    })),
+  );
 }
 
 export type AttachmentView = { id: number; name: string; size: string };
@@ -103,6 +126,10 @@ export async function draftAttachments(db: Knex, draftId: number): Promise<Attac
 
 /** RFC 6266 Content-Disposition: an ASCII fallback and the exact UTF-8 name. */
 export function contentDisposition(name: string): string {
-  const ascii = name.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^\x20-\x7e]/g, "_").replace(/["\\%]/g, "_");
+  const ascii = name
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^\x20-\x7e]/g, "_")
+    .replace(/["\\%]/g, "_");
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }

@@ -3,23 +3,35 @@ import type { Actor, RequestContext } from "../actor.js";
 
 /** Every traced action. Objects are named by id only: never a subject, a text, a NIR or search terms. */
 export type AuditAction =
-  | "login" | "logout" | "login.failed_pin" | "login.card_blocked"
-  | "conversation.opened" | "conversation.deleted" | "conversation.closed" | "conversation.reopened"
-  | "message.sent" | "draft.saved" | "draft.deleted" | "attachment.downloaded" | "search";
+  | "login"
+  | "logout"
+  | "login.failed_pin"
+  | "login.card_blocked"
+  | "conversation.opened"
+  | "conversation.deleted"
+  | "conversation.closed"
+  | "conversation.reopened"
+  | "message.sent"
+  | "draft.saved"
+  | "draft.deleted"
+  | "attachment.downloaded"
+  | "search";
 
 export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent"; id: number };
 
 function organisation(actor: Actor): { org_type: string; org_id: number } {
   if (actor.kind === "agent") return { org_type: "elsm", org_id: actor.elsmId };
-  return actor.structureId
-    ? { org_type: "structure", org_id: actor.structureId }
-    : { org_type: "practitioner", org_id: actor.practitionerId };
+  return actor.structureId ? { org_type: "structure", org_id: actor.structureId } : { org_type: "practitioner", org_id: actor.practitionerId };
 }
 
 /** Appends one row to the audit trail, inside the caller's transaction when it has one. */
 export async function audit(db: Knex, ctx: { actor: Actor | null; ip: string }, action: AuditAction, object?: AuditObject): Promise<void> {
   const who = ctx.actor
-    ? { actor_type: ctx.actor.kind === "ps" ? "practitioner" : "agent", actor_id: ctx.actor.kind === "ps" ? ctx.actor.practitionerId : ctx.actor.agentId, ...organisation(ctx.actor) }
+    ? {
+        actor_type: ctx.actor.kind === "ps" ? "practitioner" : "agent",
+        actor_id: ctx.actor.kind === "ps" ? ctx.actor.practitionerId : ctx.actor.agentId,
+        ...organisation(ctx.actor),
+      }
     : { actor_type: "anonymous", actor_id: null, org_type: null, org_id: null };
   await db("audit_events").insert({
     at: new Date().toISOString(),

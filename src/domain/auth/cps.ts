@@ -12,13 +12,18 @@ export type LoginResult<A> = { ok: true; actor: A } | { ok: false; field: "card"
 /** Simulated CPS card login: the card's PIN, three wrong PINs block the card (as a real CPS does). */
 export async function cpsLogin(db: Db, rawCardId: unknown, pin: string, ip: string): Promise<LoginResult<PsActor>> {
   const cardId = parseId(rawCardId);
-  const card = cardId ? await db("practitioners as p").leftJoin("structures as s", "s.id", "p.structure_id").where("p.id", cardId)
-    .first("p.*", "s.raison_sociale", "s.finess") : null;
+  const card = cardId
+    ? await db("practitioners as p").leftJoin("structures as s", "s.id", "p.structure_id").where("p.id", cardId).first("p.*", "s.raison_sociale", "s.finess")
+    : null;
   if (!card) return { ok: false, field: "card", message: "Sélectionnez votre carte CPS dans la liste." };
   const anonymous = { actor: null, ip };
   if (card.card_blocked_at) {
     await audit(db, anonymous, "login.card_blocked", { type: "practitioner", id: card.id });
-    return { ok: false, field: "card", message: "Cette carte CPS est bloquée après 3 codes PIN erronés. Contactez votre gestionnaire de cartes (démonstration : npm run demo:reset)." };
+    return {
+      ok: false,
+      field: "card",
+      message: "Cette carte CPS est bloquée après 3 codes PIN erronés. Contactez votre gestionnaire de cartes (démonstration : npm run demo:reset).",
+    };
   }
   if (!/^\d{4,8}$/.test(pin) || !pinMatches(pin, card.pin_hash)) {
     // Counted in the database in one statement, so that wrong PINs sent in parallel still add up.

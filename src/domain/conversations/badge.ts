@@ -16,7 +16,12 @@ export type BadgeSource = {
 };
 
 function initial(name: string | null): string {
-  return (name ?? "").normalize("NFD").replace(/\p{M}/gu, "").replace(/[^A-Za-z]/g, "").charAt(0).toUpperCase();
+  return (name ?? "")
+    .normalize("NFD")
+    .replace(/\p{M}/gu, "")
+    .replace(/[^A-Za-z]/g, "")
+    .charAt(0)
+    .toUpperCase();
 }
 
 /** `viewer` decides the tone: on the ELSM side, dark (incoming) when the PS started it, light when the ELSM did. */
@@ -25,7 +30,11 @@ export function badgeFor(row: BadgeSource, viewer: Side): Badge {
   const tone = incoming ? "incoming" : "outgoing";
   if (row.started_by === "elsm") return { text: row.elsm_code, label: `Conversation ouverte par l'échelon ${row.elsm_code}`, tone };
   if (row.structure_raison_sociale && row.structure_finess) {
-    const letters = row.structure_raison_sociale.normalize("NFD").replace(/[^A-Za-z]/g, "").slice(0, 2).toUpperCase();
+    const letters = row.structure_raison_sociale
+      .normalize("NFD")
+      .replace(/[^A-Za-z]/g, "")
+      .slice(0, 2)
+      .toUpperCase();
     return { text: `${letters}${row.structure_finess.slice(0, 2)}`, label: `Conversation ouverte par ${row.structure_raison_sociale}`, tone };
   }
   const text = `${initial(row.starter_first_name)}${initial(row.starter_last_name)}`;

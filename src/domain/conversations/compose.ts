@@ -56,8 +56,7 @@ function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarge
 
 async function existingSend(db: Knex, actor: Actor, submissionKey: string): Promise<number | null> {
   if (!submissionKey) return null;
-  const row = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id")
-    .where("m.submission_key", submissionKey).first("c.id");
+  const row = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id").where("m.submission_key", submissionKey).first("c.id");
   return row ? Number(row.id) : null;
 }
 
@@ -83,9 +82,8 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const errors = fieldErrors(input, sending, target, side);
   if (errors.conversation) return { status: "invalid", draftId: input.draft?.id ?? null, errors, fileErrors: [] };
 
-  let draft = input.draft ?? (input.submissionKey
-    ? ((await draftsOf(db, ctx.actor).where({ submission_key: input.submissionKey }).first()) as DraftRow | undefined) ?? null
-    : null);
+  let draft =
+    input.draft ?? (input.submissionKey ? (((await draftsOf(db, ctx.actor).where({ submission_key: input.submissionKey }).first()) as DraftRow | undefined) ?? null) : null);
   if (!draft && target.kind === "reply") draft = await replyDraft(db, ctx.actor, target.conversation.id);
 
   const kept = draft ? await db("attachments").where({ draft_id: draft.id }).whereNotIn("id", input.removeAttachmentIds).count<{ n: number }[]>({ n: "*" }) : [{ n: 0 }];
@@ -129,18 +127,31 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   }
 }
 
-async function saveDraft(trx: Knex, ctx: RequestContext, target: ComposeTarget, draft: DraftRow | null, input: ComposeInput, stored: Awaited<ReturnType<typeof acceptUploads>>["stored"], removedKeys: string[]): Promise<number> {
+async function saveDraft(
+  trx: Knex,
+  ctx: RequestContext,
+  target: ComposeTarget,
+  draft: DraftRow | null,
+  input: ComposeInput,
+  stored: Awaited<ReturnType<typeof acceptUploads>>["stored"],
+  removedKeys: string[],
+): Promise<number> {
   const now = new Date().toISOString();
   const fields = { subject: input.subject.slice(0, SUBJECT_MAX), body: input.body.slice(0, BODY_MAX), updated_at: now };
   let draftId: number;
   if (draft) {
     draftId = draft.id;
-    const recipient = target.kind === "elsm-new" ? {
-      patient_id: target.patientId,
-      recipient_practitioner_id: target.recipient && "practitionerId" in target.recipient ? target.recipient.practitionerId : null,
-      recipient_structure_id: target.recipient && "structureId" in target.recipient ? target.recipient.structureId : null,
-    } : {};
-    await trx("drafts").where({ id: draftId }).update({ ...fields, ...recipient });
+    const recipient =
+      target.kind === "elsm-new"
+        ? {
+            patient_id: target.patientId,
+            recipient_practitioner_id: target.recipient && "practitionerId" in target.recipient ? target.recipient.practitionerId : null,
+            recipient_structure_id: target.recipient && "structureId" in target.recipient ? target.recipient.structureId : null,
+          }
+        : {};
+    await trx("drafts")
+      .where({ id: draftId })
+      .update({ ...fields, ...recipient });
     if (input.removeAttachmentIds.length) {
       const removed = trx("attachments").where({ draft_id: draftId }).whereIn("id", input.removeAttachmentIds);
       removedKeys.push(...((await removed.clone().pluck("storage_key")) as string[]));
@@ -149,7 +160,10 @@ async function saveDraft(trx: Knex, ctx: RequestContext, target: ComposeTarget, 
   } else {
     const actor = ctx.actor;
     const row: Record<string, unknown> = {
-      ...fields, side: sideOf(actor), created_at: now, submission_key: input.submissionKey || null,
+      ...fields,
+      side: sideOf(actor),
+      created_at: now,
+      submission_key: input.submissionKey || null,
       author_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,
       author_agent_id: actor.kind === "agent" ? actor.agentId : null,
       elsm_id: actor.kind === "agent" ? actor.elsmId : target.kind === "ps-new" ? target.patient.elsmId : null,
@@ -195,13 +209,16 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     elsmId = c.elsm_id;
     const before = await lockedState(trx, c.id);
     const after = stateAfterMessage(side);
-    const moved = side === "ps"
-      ? { state: after, closed_at: null, last_message_at: now, last_message_side: "ps" }
-      // An ELSM message relaunches a thread the PS side had deleted (manual §4).
-      : { state: after, last_message_at: now, last_message_side: "elsm", redacteur_agent_id: (actor as { agentId: number }).agentId, ps_deleted_at: null };
+    const moved =
+      side === "ps"
+        ? { state: after, closed_at: null, last_message_at: now, last_message_side: "ps" }
+        : // An ELSM message relaunches a thread the PS side had deleted (manual §4).
+          { state: after, last_message_at: now, last_message_side: "elsm", redacteur_agent_id: (actor as { agentId: number }).agentId, ps_deleted_at: null };
     const changed = await trx("conversations").where({ id: c.id }).where("last_message_at", "<=", now).update(moved);
     if (changed) await moveTray(trx, c.elsm_id, before, after);
-    await trx("conversations").where({ id: c.id }).increment(side === "ps" ? "elsm_unread" : "ps_unread", 1);
+    await trx("conversations")
+      .where({ id: c.id })
+      .increment(side === "ps" ? "elsm_unread" : "ps_unread", 1);
     if (side === "ps" && isClosed(before)) await audit(trx, ctx, "conversation.reopened", { type: "conversation", id: c.id });
   } else {
     if (actor.kind === "ps" && target.kind === "ps-new") {
@@ -216,35 +233,52 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
       throw new Error("compose target does not match the actor");
     }
     const patientId = target.kind === "ps-new" ? target.patient.id : target.patientId;
-    const [row] = await trx("conversations").insert({
-      subject: input.subject.trim(),
-      patient_id: patientId, patient_last_name_key: patientNameKey(trx, patientId),
-      ps_practitioner_id: psPractitionerId, ps_structure_id: psStructureId, elsm_id: elsmId,
-      started_by: side,
-      started_by_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,
-      started_by_agent_id: actor.kind === "agent" ? actor.agentId : null,
-      state: stateAfterMessage(side),
-      redacteur_agent_id: actor.kind === "agent" ? actor.agentId : null,
-      last_message_at: now, last_message_side: side, created_at: now,
-      ps_unread: side === "elsm" ? 1 : 0, elsm_unread: side === "ps" ? 1 : 0,
-    }).returning("id");
+    const [row] = await trx("conversations")
+      .insert({
+        subject: input.subject.trim(),
+        patient_id: patientId,
+        patient_last_name_key: patientNameKey(trx, patientId),
+        ps_practitioner_id: psPractitionerId,
+        ps_structure_id: psStructureId,
+        elsm_id: elsmId,
+        started_by: side,
+        started_by_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,
+        started_by_agent_id: actor.kind === "agent" ? actor.agentId : null,
+        state: stateAfterMessage(side),
+        redacteur_agent_id: actor.kind === "agent" ? actor.agentId : null,
+        last_message_at: now,
+        last_message_side: side,
+        created_at: now,
+        ps_unread: side === "elsm" ? 1 : 0,
+        elsm_unread: side === "ps" ? 1 : 0,
+      })
+      .returning("id");
     conversationId = insertedId(row);
     await moveTray(trx, elsmId, null, stateAfterMessage(side));
   }
 
-  const [msg] = await trx("messages").insert({
-    conversation_id: conversationId, side, body: input.body,
-    author_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,
-    author_agent_id: actor.kind === "agent" ? actor.agentId : null,
-    sent_at: now, submission_key: input.submissionKey || null,
-  }).returning("id");
+  const [msg] = await trx("messages")
+    .insert({
+      conversation_id: conversationId,
+      side,
+      body: input.body,
+      author_practitioner_id: actor.kind === "ps" ? actor.practitionerId : null,
+      author_agent_id: actor.kind === "agent" ? actor.agentId : null,
+      sent_at: now,
+      submission_key: input.submissionKey || null,
+    })
+    .returning("id");
   const messageId = insertedId(msg);
   await trx("attachments").where({ draft_id: draftId }).update({ message_id: messageId, draft_id: null });
   await trx("drafts").where({ id: draftId }).del();
 
-  const notify = side === "ps"
-    ? await trx("elsms").where({ id: elsmId }).first("mailbox").then((e) => (e?.mailbox ? { elsmId, email: e.mailbox as string } : null))
-    : await psPartyMailbox(trx, psPractitionerId, psStructureId);
+  const notify =
+    side === "ps"
+      ? await trx("elsms")
+          .where({ id: elsmId })
+          .first("mailbox")
+          .then((e) => (e?.mailbox ? { elsmId, email: e.mailbox as string } : null))
+      : await psPartyMailbox(trx, psPractitionerId, psStructureId);
   if (notify) await queueNotification(trx, conversationId, notify);
   await audit(trx, ctx, "message.sent", { type: "message", id: messageId });
   return conversationId;

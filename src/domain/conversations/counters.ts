@@ -11,7 +11,10 @@ import type { ConversationState, Side } from "./states.js";
 export async function moveTray(trx: Knex, elsmId: number, from: ConversationState | null, to: ConversationState): Promise<void> {
   if (from === to) return;
   if (from) await trx("tray_counts").where({ elsm_id: elsmId, state: from }).decrement("n", 1);
-  await trx("tray_counts").insert({ elsm_id: elsmId, state: to, n: 1 }).onConflict(["elsm_id", "state"]).merge({ n: trx.raw("tray_counts.n + 1") });
+  await trx("tray_counts")
+    .insert({ elsm_id: elsmId, state: to, n: 1 })
+    .onConflict(["elsm_id", "state"])
+    .merge({ n: trx.raw("tray_counts.n + 1") });
 }
 
 /**
@@ -32,10 +35,10 @@ export function patientNameKey(trx: Knex, patientId: number | null): Knex.QueryB
 
 /** Recomputes every derived value from the rows (after the demo seed or a bulk load). */
 export async function recountDerived(db: Knex): Promise<void> {
-  await db("conversations").whereNotNull("patient_id")
+  await db("conversations")
+    .whereNotNull("patient_id")
     .update({ patient_last_name_key: db("patients").select("last_name_key").where("patients.id", db.ref("conversations.patient_id")) });
-  const unread = (side: Side) =>
-    db.raw("(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL)", [side]);
+  const unread = (side: Side) => db.raw("(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL)", [side]);
   await db("conversations").update({ ps_unread: unread("elsm"), elsm_unread: unread("ps") });
   await db("tray_counts").del();
   await db.raw("INSERT INTO tray_counts (elsm_id, state, n) SELECT elsm_id, state, COUNT(*) FROM conversations GROUP BY elsm_id, state");

@@ -4,9 +4,7 @@ import type { AgentActor, RequestContext } from "../actor.js";
 import { patientById, practitionerById, structureById } from "../directory/queries.js";
 import { recipientByIdentifier, recipientByNir, recipientCard, type Recipient, type Resolution } from "../directory/recipients.js";
 import type { ProfessionalCard } from "../directory/cards.js";
-import {
-  hasContent, submitCompose, type ComposeDeps, type ComposeInput, type ComposeOutcome, type ComposeTarget, type FieldErrors,
-} from "./compose.js";
+import { hasContent, submitCompose, type ComposeDeps, type ComposeInput, type ComposeOutcome, type ComposeTarget, type FieldErrors } from "./compose.js";
 import type { DraftRow } from "./scope.js";
 
 /**
@@ -17,7 +15,10 @@ import type { DraftRow } from "./scope.js";
  */
 export const RECIPIENT_MAX = 20;
 
-const trimmed = z.string().catch("").transform((s) => s.trim().slice(0, RECIPIENT_MAX));
+const trimmed = z
+  .string()
+  .catch("")
+  .transform((s) => s.trim().slice(0, RECIPIENT_MAX));
 export const recipientFields = z.object({ nir_od: trimmed, destinataire: trimmed });
 export type RecipientFields = z.infer<typeof recipientFields>;
 
@@ -74,18 +75,25 @@ const CHECK_RECIPIENT = "Vérifiez le destinataire affiché ci-dessous, puis cli
  * only when the recipient now found is the one shown before (`shown`).
  */
 export async function submitElsmQuestion(
-  deps: ComposeDeps, ctx: RequestContext<AgentActor>, fields: RecipientFields, intent: "send" | "draft" | "lookup",
-  input: ComposeInput, shown: ShownRecipient | null,
+  deps: ComposeDeps,
+  ctx: RequestContext<AgentActor>,
+  fields: RecipientFields,
+  intent: "send" | "draft" | "lookup",
+  input: ComposeInput,
+  shown: ShownRecipient | null,
 ): Promise<QuestionOutcome> {
   const resolution = await resolve(deps.db, ctx.actor, fields);
   const typed: QuestionState = { ...EMPTY_QUESTION, nirOd: fields.nir_od, destinataire: fields.destinataire };
-  if (!resolution || !resolution.ok) {
+  if (!resolution?.ok) {
     const errors: FieldErrors = resolution ? { [resolution.field]: resolution.message } : { nir_od: NO_RECIPIENT };
     const kept = await keepAsDraft(deps, ctx, typed, input);
     return { status: "form", state: typed, ...kept, errors, notice: null, refused: true };
   }
   const state: QuestionState = {
-    ...typed, recipient: recipientCard(resolution.recipient), patientId: resolution.patient?.id ?? null, recipientIds: recipientIds(resolution.recipient),
+    ...typed,
+    recipient: recipientCard(resolution.recipient),
+    patientId: resolution.patient?.id ?? null,
+    recipientIds: recipientIds(resolution.recipient),
   };
   const confirmed = shown !== null && shown.patientId === state.patientId && shown.rp === state.recipientIds?.rp && shown.rs === state.recipientIds?.rs;
   if (intent === "lookup" || (intent === "send" && !confirmed)) {

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { Db } from "../../db/connection.js";
+import type { Db, Row } from "../../db/connection.js";
 import { prepared } from "../../db/dialect.js";
 import { formatDateTime } from "../format.js";
 import type { Actor, AgentActor, PsActor } from "../actor.js";
@@ -9,7 +9,6 @@ import { draftsOf, elsmConversations, psConversations } from "./scope.js";
 import type { ConversationState, Side } from "./states.js";
 
 export const PAGE_SIZE = 20;
-
 
 export type ListItem = {
   id: number;
@@ -52,13 +51,30 @@ function listColumns(db: Knex, ids: number[], unreadSide: Side): Knex.QueryBuild
     .leftJoin("structures as s", "s.id", "c.ps_structure_id")
     .leftJoin("agents as a", "a.id", "c.redacteur_agent_id")
     .select(
-      "c.id", "c.subject", "c.started_by", "c.state", "c.last_message_at", "c.last_message_side",
+      "c.id",
+      "c.subject",
+      "c.started_by",
+      "c.state",
+      "c.last_message_at",
+      "c.last_message_side",
       "e.code as elsm_code",
-      "p.last_name as patient_last_name", "p.first_name as patient_first_name", "p.nir as patient_nir",
-      "sp.first_name as starter_first_name", "sp.last_name as starter_last_name",
-      "pp.first_name as pp_first_name", "pp.last_name as pp_last_name", "pp.nam as pp_nam", "pp.postal_code as pp_postal_code", "pp.city as pp_city",
-      "s.raison_sociale as structure_raison_sociale", "s.finess as structure_finess", "s.address as s_address", "s.postal_code as s_postal_code", "s.city as s_city",
-      "a.first_name as agent_first_name", "a.last_name as agent_last_name",
+      "p.last_name as patient_last_name",
+      "p.first_name as patient_first_name",
+      "p.nir as patient_nir",
+      "sp.first_name as starter_first_name",
+      "sp.last_name as starter_last_name",
+      "pp.first_name as pp_first_name",
+      "pp.last_name as pp_last_name",
+      "pp.nam as pp_nam",
+      "pp.postal_code as pp_postal_code",
+      "pp.city as pp_city",
+      "s.raison_sociale as structure_raison_sociale",
+      "s.finess as structure_finess",
+      "s.address as s_address",
+      "s.postal_code as s_postal_code",
+      "s.city as s_city",
+      "a.first_name as agent_first_name",
+      "a.last_name as agent_last_name",
       `c.${unreadSide === "elsm" ? "ps_unread" : "elsm_unread"} as unread`,
     );
 }
@@ -68,13 +84,13 @@ function listColumns(db: Knex, ids: number[], unreadSide: Side): Knex.QueryBuild
  * query alone (an index range, even when a search matches thousands of threads), then read the
  * columns shown for those 21 rows only.
  */
-async function listPage(
-  db: Knex, scoped: Knex.QueryBuilder, cursor: Cursor | null, viewer: Side,
-  more?: (q: Knex.QueryBuilder) => void,
-): Promise<Page> {
+async function listPage(db: Knex, scoped: Knex.QueryBuilder, cursor: Cursor | null, viewer: Side, more?: (q: Knex.QueryBuilder) => void): Promise<Page> {
   const picked: { id: number; last_message_at: string }[] = await applyCursor(scoped, cursor)
     .select("c.id", "c.last_message_at")
-    .orderBy([{ column: "c.last_message_at", order: "desc" }, { column: "c.id", order: "desc" }])
+    .orderBy([
+      { column: "c.last_message_at", order: "desc" },
+      { column: "c.id", order: "desc" },
+    ])
     .limit(PAGE_SIZE + 1);
   const shown = picked.slice(0, PAGE_SIZE);
   if (shown.length === 0) return { items: [], next: null };
@@ -83,7 +99,7 @@ async function listPage(
   const q = listColumns(db, ids, viewer === "ps" ? "elsm" : "ps");
   more?.(q);
   prepared(db, q, `list_rows_${viewer}`);
-  const byId = new Map((await q).map((r: Record<string, any>) => [Number(r.id), r]));
+  const byId = new Map((await q).map((r: Row) => [Number(r.id), r]));
   const last = shown[shown.length - 1]!;
   return {
     items: shown.flatMap((r) => (byId.has(Number(r.id)) ? [toItem(byId.get(Number(r.id))!, viewer)] : [])),
@@ -91,7 +107,7 @@ async function listPage(
   };
 }
 
-function toItem(r: Record<string, any>, viewer: Side): ListItem {
+function toItem(r: Row, viewer: Side): ListItem {
   return {
     id: r.id,
     subject: r.subject,
@@ -101,7 +117,9 @@ function toItem(r: Record<string, any>, viewer: Side): ListItem {
     patient: r.patient_nir ? { name: `${r.patient_first_name} ${r.patient_last_name}`, nir: r.patient_nir } : null,
     professional: r.structure_finess
       ? structureCard({ raisonSociale: r.structure_raison_sociale, finess: r.structure_finess, address: r.s_address, postalCode: r.s_postal_code, city: r.s_city })
-      : r.pp_nam ? practitionerCard({ lastName: r.pp_last_name, firstName: r.pp_first_name, nam: r.pp_nam, postalCode: r.pp_postal_code, city: r.pp_city }) : null,
+      : r.pp_nam
+        ? practitionerCard({ lastName: r.pp_last_name, firstName: r.pp_first_name, nam: r.pp_nam, postalCode: r.pp_postal_code, city: r.pp_city })
+        : null,
     redacteur: r.agent_last_name ? `${r.agent_first_name} ${r.agent_last_name}` : null,
     tray: r.state,
     draft: Number(r.has_draft ?? 0) > 0,
@@ -127,26 +145,47 @@ export type DraftItem = { id: number; subject: string; badge: Badge; date: strin
 /** New-question drafts, listed as "[Brouillon] <objet>" (manual §2). */
 export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
   const viewer = actor.kind === "ps" ? "ps" : "elsm";
-  const q = draftsOf(db, actor).whereNull("conversation_id")
+  const q = draftsOf(db, actor)
+    .whereNull("conversation_id")
     .leftJoin("patients as p", "p.id", "drafts.patient_id")
     .leftJoin("practitioners as rp", "rp.id", "drafts.recipient_practitioner_id")
     .leftJoin("structures as rs", "rs.id", "drafts.recipient_structure_id")
     .leftJoin("practitioners as ap", "ap.id", "drafts.author_practitioner_id")
     .leftJoin("structures as aps", "aps.id", "ap.structure_id")
     .leftJoin("elsms as e", "e.id", "drafts.elsm_id")
-    .orderBy("drafts.updated_at", "desc").limit(50)
-    .select("drafts.id", "drafts.subject", "drafts.updated_at", "p.first_name", "p.last_name", "p.nir",
-      "rp.first_name as rp_first_name", "rp.last_name as rp_last_name", "rs.raison_sociale as rs_raison_sociale",
-      "ap.first_name as ap_first_name", "ap.last_name as ap_last_name", "aps.raison_sociale as aps_raison_sociale", "aps.finess as aps_finess",
-      "e.code as elsm_code");
-  const rows: Record<string, any>[] = await prepared(db, q, `new_drafts_${viewer}`);
+    .orderBy("drafts.updated_at", "desc")
+    .limit(50)
+    .select(
+      "drafts.id",
+      "drafts.subject",
+      "drafts.updated_at",
+      "p.first_name",
+      "p.last_name",
+      "p.nir",
+      "rp.first_name as rp_first_name",
+      "rp.last_name as rp_last_name",
+      "rs.raison_sociale as rs_raison_sociale",
+      "ap.first_name as ap_first_name",
+      "ap.last_name as ap_last_name",
+      "aps.raison_sociale as aps_raison_sociale",
+      "aps.finess as aps_finess",
+      "e.code as elsm_code",
+    );
+  const rows: Row[] = await prepared(db, q, `new_drafts_${viewer}`);
   return rows.map((r) => ({
     id: r.id,
     subject: r.subject || "(sans objet)",
-    badge: badgeFor({
-      started_by: viewer, elsm_code: r.elsm_code ?? "", starter_first_name: r.ap_first_name, starter_last_name: r.ap_last_name,
-      structure_raison_sociale: r.aps_raison_sociale, structure_finess: r.aps_finess,
-    }, viewer),
+    badge: badgeFor(
+      {
+        started_by: viewer,
+        elsm_code: r.elsm_code ?? "",
+        starter_first_name: r.ap_first_name,
+        starter_last_name: r.ap_last_name,
+        structure_raison_sociale: r.aps_raison_sociale,
+        structure_finess: r.aps_finess,
+      },
+      viewer,
+    ),
     date: formatDateTime(r.updated_at),
     patient: r.nir ? { name: `${r.first_name} ${r.last_name}`, nir: r.nir } : null,
     recipient: r.rs_raison_sociale ?? (r.rp_last_name ? `Dr ${r.rp_last_name} ${r.rp_first_name}` : null),
@@ -158,10 +197,14 @@ export async function trayPage(db: Db, actor: AgentActor, tray: ConversationStat
   const q = elsmConversations(db, actor, "c");
   if (tray) q.where("c.state", tray);
   filter?.(q);
-  return listPage(db, q, cursor, "elsm", (rows) => rows.select(
-    db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ?) AS has_draft", ["elsm"]),
-    db.raw("(SELECT COUNT(*) FROM messages lm WHERE lm.conversation_id = c.id AND lm.side = ? AND lm.sent_at = c.last_message_at AND lm.read_at IS NOT NULL) AS last_elsm_read", ["elsm"]),
-  ));
+  return listPage(db, q, cursor, "elsm", (rows) =>
+    rows.select(
+      db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ?) AS has_draft", ["elsm"]),
+      db.raw("(SELECT COUNT(*) FROM messages lm WHERE lm.conversation_id = c.id AND lm.side = ? AND lm.sent_at = c.last_message_at AND lm.read_at IS NOT NULL) AS last_elsm_read", [
+        "elsm",
+      ]),
+    ),
+  );
 }
 
 export async function trayCounts(db: Db, actor: AgentActor): Promise<Record<ConversationState, number>> {
@@ -170,4 +213,3 @@ export async function trayCounts(db: Db, actor: AgentActor): Promise<Record<Conv
   for (const r of rows) counts[r.state as ConversationState] = Number(r.n);
   return counts;
 }
-

@@ -9,7 +9,7 @@ import { isClosed, otherSide, sideOf } from "./states.js";
 
 /** Deletes drafts with their attachment rows; returns the storage keys to remove once committed. */
 async function dropDrafts(trx: Knex, draftIds: Knex.QueryBuilder | number[]): Promise<string[]> {
-  const ids = Array.isArray(draftIds) ? draftIds : (await draftIds.pluck("id")) as number[];
+  const ids = Array.isArray(draftIds) ? draftIds : ((await draftIds.pluck("id")) as number[]);
   if (ids.length === 0) return [];
   const keys = (await trx("attachments").whereIn("draft_id", ids).pluck("storage_key")) as string[];
   await trx("attachments").whereIn("draft_id", ids).del();
@@ -34,9 +34,13 @@ export async function discardDraft(deps: { db: Db; storage: FileStorage }, ctx: 
 /** Opening a thread marks the other side's messages read (the ELSM then sees [Lu]) and is traced. */
 export async function openConversation(db: Db, ctx: RequestContext, conversation: ConversationRow): Promise<void> {
   await db.transaction(async (trx) => {
-    await trx("messages").where({ conversation_id: conversation.id, side: otherSide(sideOf(ctx.actor)) }).whereNull("read_at")
+    await trx("messages")
+      .where({ conversation_id: conversation.id, side: otherSide(sideOf(ctx.actor)) })
+      .whereNull("read_at")
       .update({ read_at: new Date().toISOString() });
-    await trx("conversations").where({ id: conversation.id }).update(ctx.actor.kind === "ps" ? { ps_unread: 0 } : { elsm_unread: 0 });
+    await trx("conversations")
+      .where({ id: conversation.id })
+      .update(ctx.actor.kind === "ps" ? { ps_unread: 0 } : { elsm_unread: 0 });
     await audit(trx, ctx, "conversation.opened", { type: "conversation", id: conversation.id });
   });
 }

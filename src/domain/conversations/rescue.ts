@@ -32,7 +32,13 @@ export async function restoreRescued(deps: ComposeDeps, ctx: { actor: Actor; ip:
     return null; // the conversation is no longer reachable
   }
   const outcome = await submitCompose(deps, ctx, target, {
-    action: "draft", subject: rescued.subject, body: rescued.body, submissionKey: "", draft: null, removeAttachmentIds: [], files: [],
+    action: "draft",
+    subject: rescued.subject,
+    body: rescued.body,
+    submissionKey: "",
+    draft: null,
+    removeAttachmentIds: [],
+    files: [],
   });
   if (target.kind === "reply") return { kind: "reply", conversationId: target.conversation.id };
   return outcome.status !== "sent" && outcome.draftId ? { kind: "new", draftId: outcome.draftId } : null;

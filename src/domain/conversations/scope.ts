@@ -13,9 +13,7 @@ import type { ConversationState, Side } from "./states.js";
  */
 export function psConversations(db: Knex, actor: PsActor, alias = "conversations") {
   const q = db(`conversations as ${alias}`).whereNull(`${alias}.ps_deleted_at`);
-  return actor.structureId
-    ? q.where(`${alias}.ps_structure_id`, actor.structureId)
-    : q.where(`${alias}.ps_practitioner_id`, actor.practitionerId);
+  return actor.structureId ? q.where(`${alias}.ps_structure_id`, actor.structureId) : q.where(`${alias}.ps_practitioner_id`, actor.practitionerId);
 }
 
 export function elsmConversations(db: Knex, actor: AgentActor, alias = "conversations") {
@@ -28,9 +26,7 @@ export function conversationsOf(db: Knex, actor: Actor, alias = "conversations")
 
 /** Drafts: a PS's own; an ELSM's drafts are shared by its agents (they share the trays). */
 export function draftsOf(db: Knex, actor: Actor) {
-  return actor.kind === "ps"
-    ? db("drafts").where({ side: "ps", author_practitioner_id: actor.practitionerId })
-    : db("drafts").where({ side: "elsm", elsm_id: actor.elsmId });
+  return actor.kind === "ps" ? db("drafts").where({ side: "ps", author_practitioner_id: actor.practitionerId }) : db("drafts").where({ side: "elsm", elsm_id: actor.elsmId });
 }
 
 /** The actor's reply draft in a conversation already loaded through its scope (one per PS author, one per ELSM). */
@@ -46,9 +42,18 @@ function idOrNotFound(raw: unknown): number {
 }
 
 export type ConversationRow = {
-  id: number; subject: string; patient_id: number | null; ps_practitioner_id: number | null; ps_structure_id: number | null;
-  elsm_id: number; started_by: Side; state: ConversationState; ps_deleted_at: string | null;
-  last_message_at: string; last_message_side: Side; redacteur_agent_id: number | null;
+  id: number;
+  subject: string;
+  patient_id: number | null;
+  ps_practitioner_id: number | null;
+  ps_structure_id: number | null;
+  elsm_id: number;
+  started_by: Side;
+  state: ConversationState;
+  ps_deleted_at: string | null;
+  last_message_at: string;
+  last_message_side: Side;
+  redacteur_agent_id: number | null;
 };
 
 export async function loadConversation(db: Knex, actor: Actor, rawId: unknown): Promise<ConversationRow> {
@@ -58,9 +63,18 @@ export async function loadConversation(db: Knex, actor: Actor, rawId: unknown): 
 }
 
 export type DraftRow = {
-  id: number; side: Side; author_practitioner_id: number | null; author_agent_id: number | null; elsm_id: number | null;
-  conversation_id: number | null; patient_id: number | null; recipient_practitioner_id: number | null;
-  recipient_structure_id: number | null; subject: string; body: string; updated_at: string;
+  id: number;
+  side: Side;
+  author_practitioner_id: number | null;
+  author_agent_id: number | null;
+  elsm_id: number | null;
+  conversation_id: number | null;
+  patient_id: number | null;
+  recipient_practitioner_id: number | null;
+  recipient_structure_id: number | null;
+  subject: string;
+  body: string;
+  updated_at: string;
 };
 
 export async function loadDraft(db: Knex, actor: Actor, rawId: unknown): Promise<DraftRow> {
@@ -86,8 +100,15 @@ export function newQuestionDraft(draft: DraftRow): DraftRow {
 }
 
 export type AttachmentRow = {
-  id: number; message_id: number | null; draft_id: number | null; storage_key: string; original_name: string;
-  mime_type: string; extension: string; size_bytes: number; sha256: string;
+  id: number;
+  message_id: number | null;
+  draft_id: number | null;
+  storage_key: string;
+  original_name: string;
+  mime_type: string;
+  extension: string;
+  size_bytes: number;
+  sha256: string;
 };
 
 /** An attachment is reachable through its message's conversation, or through its draft. */
@@ -95,8 +116,7 @@ export async function loadAttachment(db: Db, actor: Actor, rawId: unknown): Prom
   const att = (await db("attachments").where("id", idOrNotFound(rawId)).first()) as AttachmentRow | undefined;
   if (!att) throw new NotFound();
   if (att.message_id) {
-    const visible = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id")
-      .where("m.id", att.message_id).first("m.id");
+    const visible = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id").where("m.id", att.message_id).first("m.id");
     if (!visible) throw new NotFound();
   } else if (att.draft_id) {
     await loadDraft(db, actor, String(att.draft_id));

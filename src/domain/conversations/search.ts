@@ -8,8 +8,15 @@ import { z } from "zod";
 /** The longest value each search field keeps (the templates' maxlength comes from here too). */
 export const SEARCH_MAX = { name: 80, nir: 15, nam: 9, postalCode: 5, city: 80, professionalName: 160 } as const;
 
-const trimmed = (max: number) => z.string().catch("").transform((s) => s.trim().slice(0, max));
-const nir = z.string().catch("").transform((s) => normalizeNir(s).slice(0, SEARCH_MAX.nir));
+const trimmed = (max: number) =>
+  z
+    .string()
+    .catch("")
+    .transform((s) => s.trim().slice(0, max));
+const nir = z
+  .string()
+  .catch("")
+  .transform((s) => normalizeNir(s).slice(0, SEARCH_MAX.nir));
 
 /** The doctor's search panel (manual §5): by patient name or NIR. */
 export const psSearchFields = z.object({ nom: trimmed(SEARCH_MAX.name), nir });
@@ -17,10 +24,18 @@ export type PsSearch = z.infer<typeof psSearchFields>;
 
 /** The back-office search panel (manual §11). Sent by POST and kept in the session: never in a URL. */
 export const boSearchFields = z.object({
-  patient_nom: trimmed(SEARCH_MAX.name), patient_prenom: trimmed(SEARCH_MAX.name), patient_nir: nir,
-  ps_nam: z.string().catch("").transform((s) => normalizeIdentifier(s).slice(0, SEARCH_MAX.nam)),
-  ps_cp: trimmed(SEARCH_MAX.postalCode), ps_ville: trimmed(SEARCH_MAX.city), ps_nom: trimmed(SEARCH_MAX.professionalName),
-  agent_nom: trimmed(SEARCH_MAX.name), agent_prenom: trimmed(SEARCH_MAX.name),
+  patient_nom: trimmed(SEARCH_MAX.name),
+  patient_prenom: trimmed(SEARCH_MAX.name),
+  patient_nir: nir,
+  ps_nam: z
+    .string()
+    .catch("")
+    .transform((s) => normalizeIdentifier(s).slice(0, SEARCH_MAX.nam)),
+  ps_cp: trimmed(SEARCH_MAX.postalCode),
+  ps_ville: trimmed(SEARCH_MAX.city),
+  ps_nom: trimmed(SEARCH_MAX.professionalName),
+  agent_nom: trimmed(SEARCH_MAX.name),
+  agent_prenom: trimmed(SEARCH_MAX.name),
 });
 export type BoSearch = z.infer<typeof boSearchFields>;
 
@@ -60,23 +75,45 @@ export function boSearchFilter(db: Knex, s: BoSearch): ListFilter {
     // The name alone: one index range of the ELSM's conversations (the patient's key is copied onto them).
     if (s.patient_nom) whereStartsWith(q, "c.patient_last_name_key", key(s.patient_nom));
     if (s.patient_prenom || s.patient_nir) {
-      q.whereIn("c.patient_id", ids("patients", (p) => {
-        if (s.patient_prenom) whereStartsWith(p, "first_name_key", key(s.patient_prenom));
-        if (s.patient_nir) p.where("nir", s.patient_nir.slice(0, 13));
-      }));
+      q.whereIn(
+        "c.patient_id",
+        ids("patients", (p) => {
+          if (s.patient_prenom) whereStartsWith(p, "first_name_key", key(s.patient_prenom));
+          if (s.patient_nir) p.where("nir", s.patient_nir.slice(0, 13));
+        }),
+      );
     }
     const professional = (doctor: (p: Knex.QueryBuilder) => void, structure: (p: Knex.QueryBuilder) => void) =>
       q.where((w) => w.whereIn("c.ps_practitioner_id", ids("practitioners", doctor)).orWhereIn("c.ps_structure_id", ids("structures", structure)));
     // A FINESS typed in the N°AM field, or a raison sociale typed in Nom, finds a structure's threads.
-    if (s.ps_nam) professional((p) => p.where("nam", s.ps_nam), (p) => p.where("finess", s.ps_nam));
-    if (s.ps_cp) professional((p) => p.where("postal_code", s.ps_cp), (p) => p.where("postal_code", s.ps_cp));
-    if (s.ps_ville) professional((p) => whereStartsWith(p, "city", key(s.ps_ville)), (p) => whereStartsWith(p, "city", key(s.ps_ville)));
-    if (s.ps_nom) professional((p) => whereStartsWith(p, "last_name_key", key(s.ps_nom)), (p) => whereStartsWith(p, "raison_sociale_key", key(s.ps_nom)));
+    if (s.ps_nam)
+      professional(
+        (p) => p.where("nam", s.ps_nam),
+        (p) => p.where("finess", s.ps_nam),
+      );
+    if (s.ps_cp)
+      professional(
+        (p) => p.where("postal_code", s.ps_cp),
+        (p) => p.where("postal_code", s.ps_cp),
+      );
+    if (s.ps_ville)
+      professional(
+        (p) => whereStartsWith(p, "city", key(s.ps_ville)),
+        (p) => whereStartsWith(p, "city", key(s.ps_ville)),
+      );
+    if (s.ps_nom)
+      professional(
+        (p) => whereStartsWith(p, "last_name_key", key(s.ps_nom)),
+        (p) => whereStartsWith(p, "raison_sociale_key", key(s.ps_nom)),
+      );
     if (s.agent_nom || s.agent_prenom) {
-      q.whereIn("c.redacteur_agent_id", ids("agents", (a) => {
-        if (s.agent_nom) whereStartsWith(a, "last_name_key", key(s.agent_nom));
-        if (s.agent_prenom) whereStartsWith(a, "first_name_key", key(s.agent_prenom));
-      }));
+      q.whereIn(
+        "c.redacteur_agent_id",
+        ids("agents", (a) => {
+          if (s.agent_nom) whereStartsWith(a, "last_name_key", key(s.agent_nom));
+          if (s.agent_prenom) whereStartsWith(a, "first_name_key", key(s.agent_prenom));
+        }),
+      );
     }
   };
 }

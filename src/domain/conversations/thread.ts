@@ -1,5 +1,5 @@
 import { sizeLabel, type AttachmentView } from "../attachments/service.js";
-import type { Db } from "../../db/connection.js";
+import type { Db, Row } from "../../db/connection.js";
 import { patientById, practitionerById, structureById } from "../directory/queries.js";
 import { patientView, practitionerCard, structureCard, type PatientCardView, type ProfessionalCard } from "../directory/cards.js";
 import { formatDateTime } from "../format.js";
@@ -10,7 +10,12 @@ import { replyDraft, type ConversationRow } from "./scope.js";
 import { canWrite, sideOf, type Side } from "./states.js";
 
 export type MessageView = {
-  id: number; side: Side; author: string; date: string; body: string; attachments: AttachmentView[];
+  id: number;
+  side: Side;
+  author: string;
+  date: string;
+  body: string;
+  attachments: AttachmentView[];
   /** For the viewer's own messages: when the other side opened it (null = not yet). */
   readBy: { read: boolean; date: string | null } | null;
 };
@@ -41,9 +46,15 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     .orderBy([{ column: "m.sent_at" }, { column: "m.id" }])
     .select("m.id", "m.side", "m.body", "m.sent_at", "m.read_at", "p.first_name as p_first", "p.last_name as p_last", "a.first_name as a_first", "a.last_name as a_last");
   const files = rows.length
-    ? await db("attachments").whereIn("message_id", rows.map((r) => r.id)).orderBy("id").select("id", "message_id", "original_name", "size_bytes")
+    ? await db("attachments")
+        .whereIn(
+          "message_id",
+          rows.map((r) => r.id),
+        )
+        .orderBy("id")
+        .select("id", "message_id", "original_name", "size_bytes")
     : [];
-  const author = (r: Record<string, any>) => {
+  const author = (r: Row) => {
     if (r.side === "ps") return `Dr ${r.p_first} ${r.p_last}${structure ? ` — ${structure.raisonSociale}` : ""}`;
     // The PS side sees the échelon (manual §4); the back office sees which agent wrote.
     return actor.kind === "agent" ? `${r.a_first} ${r.a_last} — ${elsm.name}` : elsm.name;
@@ -57,7 +68,11 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     professional: structure ? structureCard(structure) : practitionerCard(practitioner!),
     elsmName: elsm.name,
     messages: rows.map((r) => ({
-      id: r.id, side: r.side, author: author(r), date: formatDateTime(r.sent_at), body: r.body,
+      id: r.id,
+      side: r.side,
+      author: author(r),
+      date: formatDateTime(r.sent_at),
+      body: r.body,
       attachments: files.filter((f) => f.message_id === r.id).map((f) => ({ id: f.id, name: f.original_name, size: sizeLabel(f.size_bytes) })),
       readBy: r.side === (actor.kind === "ps" ? "ps" : "elsm") ? { read: Boolean(r.read_at), date: r.read_at ? formatDateTime(r.read_at) : null } : null,
     })),
@@ -73,10 +88,6 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
 export async function openThread(db: Db, ctx: RequestContext, c: ConversationRow) {
   await openConversation(db, ctx, c);
   const agent = ctx.actor.kind === "agent";
-  const [thread, history, draft] = await Promise.all([
-    threadView(db, ctx.actor, c),
-    agent ? accessHistory(db, c.id) : [],
-    replyDraft(db, ctx.actor, c.id),
-  ]);
+  const [thread, history, draft] = await Promise.all([threadView(db, ctx.actor, c), agent ? accessHistory(db, c.id) : [], replyDraft(db, ctx.actor, c.id)]);
   return { thread, history, hasDraft: Boolean(draft) };
 }

@@ -11,9 +11,7 @@ export function isNirShape(nir: string): boolean {
   return NIR_SHAPE.test(nir);
 }
 
-export type NirCheck =
-  | { ok: true; nir: string; key: string }
-  | { ok: false; field: "nir" | "key"; message: string };
+export type NirCheck = { ok: true; nir: string; key: string } | { ok: false; field: "nir" | "key"; message: string };
 
 /** Accepts what people type (spaces, lower-case 2a) and returns the canonical NIR, or a French message. */
 export function checkNir(rawNir: string, rawKey: string): NirCheck {
@@ -24,9 +22,10 @@ export function checkNir(rawNir: string, rawKey: string): NirCheck {
     return {
       ok: false,
       field: "nir",
-      message: nir.length !== 13
-        ? `Le NIR doit comporter 13 caractères (vous en avez saisi ${nir.length}).`
-        : "Le NIR ne peut contenir que des chiffres (et 2A ou 2B pour la Corse) : vérifiez la saisie.",
+      message:
+        nir.length !== 13
+          ? `Le NIR doit comporter 13 caractères (vous en avez saisi ${nir.length}).`
+          : "Le NIR ne peut contenir que des chiffres (et 2A ou 2B pour la Corse) : vérifiez la saisie.",
     };
   }
   if (!/^[0-9]{2}$/.test(key)) return { ok: false, field: "key", message: "La clé du NIR doit comporter 2 chiffres." };

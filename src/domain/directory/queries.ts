@@ -1,4 +1,4 @@
-import type { Db } from "../../db/connection.js";
+import type { Db, Row } from "../../db/connection.js";
 
 export type CpsCard = { id: number; label: string };
 
@@ -10,17 +10,17 @@ export async function cpsCards(db: Db): Promise<CpsCard[]> {
     .select("p.id", "p.nam", "p.last_name", "p.first_name", "s.raison_sociale", "s.finess");
   return rows.map((r) => ({
     id: r.id,
-    label: r.raison_sociale
-      ? `Dr ${r.first_name} ${r.last_name} — ${r.raison_sociale} (FINESS ${r.finess})`
-      : `Dr ${r.first_name} ${r.last_name} (N°AM ${r.nam})`,
+    label: r.raison_sociale ? `Dr ${r.first_name} ${r.last_name} — ${r.raison_sociale} (FINESS ${r.finess})` : `Dr ${r.first_name} ${r.last_name} (N°AM ${r.nam})`,
   }));
 }
 
 export type AgentCard = { id: number; label: string };
 
 export async function agentCards(db: Db): Promise<AgentCard[]> {
-  const rows = await db("agents as a").join("elsms as e", "e.id", "a.elsm_id")
-    .orderBy(["e.code", "a.last_name"]).select("a.id", "a.first_name", "a.last_name", "e.name as elsm_name");
+  const rows = await db("agents as a")
+    .join("elsms as e", "e.id", "a.elsm_id")
+    .orderBy(["e.code", "a.last_name"])
+    .select("a.id", "a.first_name", "a.last_name", "e.name as elsm_name");
   return rows.map((r) => ({ id: r.id, label: `${r.first_name} ${r.last_name} — ${r.elsm_name}` }));
 }
 
@@ -41,14 +41,33 @@ export type PatientCard = {
 };
 
 const cardColumns = [
-  "p.id", "p.last_name", "p.first_name", "p.nir", "p.nir_key", "p.birth_date", "p.rang", "p.attending_practitioner_id",
-  "c.regime", "c.centre_gestion", "e.id as elsm_id", "e.name as elsm_name",
+  "p.id",
+  "p.last_name",
+  "p.first_name",
+  "p.nir",
+  "p.nir_key",
+  "p.birth_date",
+  "p.rang",
+  "p.attending_practitioner_id",
+  "c.regime",
+  "c.centre_gestion",
+  "e.id as elsm_id",
+  "e.name as elsm_name",
 ];
 
-function toCard(r: Record<string, any>): PatientCard {
+function toCard(r: Row): PatientCard {
   return {
-    id: r.id, lastName: r.last_name, firstName: r.first_name, nir: r.nir, nirKey: r.nir_key, birthDate: r.birth_date,
-    rang: r.rang, regime: r.regime, elsmId: r.elsm_id, elsmName: r.elsm_name, centreGestion: r.centre_gestion,
+    id: r.id,
+    lastName: r.last_name,
+    firstName: r.first_name,
+    nir: r.nir,
+    nirKey: r.nir_key,
+    birthDate: r.birth_date,
+    rang: r.rang,
+    regime: r.regime,
+    elsmId: r.elsm_id,
+    elsmName: r.elsm_name,
+    centreGestion: r.centre_gestion,
     attendingPractitionerId: r.attending_practitioner_id,
   };
 }
@@ -75,8 +94,14 @@ export async function vitaleCards(db: Db): Promise<PatientCard[]> {
 }
 
 export type Practitioner = {
-  id: number; nam: string; lastName: string; firstName: string; postalCode: string; city: string;
-  structureId: number | null; mailbox: string | null;
+  id: number;
+  nam: string;
+  lastName: string;
+  firstName: string;
+  postalCode: string;
+  city: string;
+  structureId: number | null;
+  mailbox: string | null;
 };
 
 export async function practitionerById(db: Db, id: number): Promise<Practitioner | null> {
@@ -89,15 +114,28 @@ export async function practitionerByNam(db: Db, nam: string): Promise<Practition
   return r ? toPractitioner(r) : null;
 }
 
-function toPractitioner(r: Record<string, any>): Practitioner {
+function toPractitioner(r: Row): Practitioner {
   return {
-    id: r.id, nam: r.nam, lastName: r.last_name, firstName: r.first_name, postalCode: r.postal_code, city: r.city,
-    structureId: r.structure_id, mailbox: r.mailbox,
+    id: r.id,
+    nam: r.nam,
+    lastName: r.last_name,
+    firstName: r.first_name,
+    postalCode: r.postal_code,
+    city: r.city,
+    structureId: r.structure_id,
+    mailbox: r.mailbox,
   };
 }
 
 export type Structure = {
-  id: number; kind: string; finess: string; raisonSociale: string; address: string; postalCode: string; city: string; mailbox: string | null;
+  id: number;
+  kind: string;
+  finess: string;
+  raisonSociale: string;
+  address: string;
+  postalCode: string;
+  city: string;
+  mailbox: string | null;
 };
 
 export async function structureById(db: Db, id: number): Promise<Structure | null> {
@@ -110,9 +148,15 @@ export async function structureByFiness(db: Db, finess: string): Promise<Structu
   return r ? toStructure(r) : null;
 }
 
-function toStructure(r: Record<string, any>): Structure {
+function toStructure(r: Row): Structure {
   return {
-    id: r.id, kind: r.kind, finess: r.finess, raisonSociale: r.raison_sociale, address: r.address,
-    postalCode: r.postal_code, city: r.city, mailbox: r.mailbox,
+    id: r.id,
+    kind: r.kind,
+    finess: r.finess,
+    raisonSociale: r.raison_sociale,
+    address: r.address,
+    postalCode: r.postal_code,
+    city: r.city,
+    mailbox: r.mailbox,
   };
 }

@@ -4,13 +4,9 @@ import { isNirShape, nirKey, normalizeNir } from "./nir.js";
 import { patientsByNir, structureById, structureByFiness, practitionerById, practitionerByNam, type PatientCard, type Practitioner, type Structure } from "./queries.js";
 
 /** Who an ELSM message goes to: a liberal doctor, or a structure (never a single salaried doctor, manual §8). */
-export type Recipient =
-  | { kind: "practitioner"; practitioner: Practitioner }
-  | { kind: "structure"; structure: Structure };
+export type Recipient = { kind: "practitioner"; practitioner: Practitioner } | { kind: "structure"; structure: Structure };
 
-export type Resolution =
-  | { ok: true; patient: PatientCard | null; recipient: Recipient }
-  | { ok: false; field: "nir_od" | "destinataire"; message: string };
+export type Resolution = { ok: true; patient: PatientCard | null; recipient: Recipient } | { ok: false; field: "nir_od" | "destinataire"; message: string };
 
 function recipientName(r: Recipient): string {
   return r.kind === "structure" ? r.structure.raisonSociale : `Dr ${r.practitioner.firstName} ${r.practitioner.lastName}`;
@@ -72,7 +68,8 @@ export async function recipientByIdentifier(db: Db, raw: string): Promise<Resolu
   if (doctor?.structureId) {
     const structure = (await structureById(db, doctor.structureId))!;
     return {
-      ok: false, field: "destinataire",
+      ok: false,
+      field: "destinataire",
       message: `Ce N°AM est celui d'un médecin salarié : on ne peut pas écrire à un médecin salarié en particulier. Adressez-vous à sa structure, ${structure.raisonSociale}, par son FINESS ${structure.finess}.`,
     };
   }

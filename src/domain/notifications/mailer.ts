@@ -5,10 +5,7 @@ import nodemailer, { type SendMailOptions, type Transporter } from "nodemailer";
 import type { Logger } from "pino";
 import type { Db } from "../../db/connection.js";
 
-export type NotificationTarget =
-  | { practitionerId: number; email: string }
-  | { structureId: number; email: string }
-  | { elsmId: number; email: string };
+export type NotificationTarget = { practitionerId: number; email: string } | { structureId: number; email: string } | { elsmId: number; email: string };
 
 /**
  * Queues the "a message is waiting" mail, in the sending transaction. The row holds only the
@@ -67,8 +64,7 @@ const CLAIM_MS = 5 * 60_000;
  */
 export function createNotifier(db: Db, transport: Transporter, from: string, publicUrl: string, logger: Logger): Notifier {
   let running: Promise<number> | null = null;
-  const claimable = (q: Knex.QueryBuilder, now: number) =>
-    q.whereNull("sent_at").where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", now));
+  const claimable = (q: Knex.QueryBuilder, now: number) => q.whereNull("sent_at").where((w) => w.whereNull("claimed_until").orWhere("claimed_until", "<", now));
   const deliver = async (): Promise<number> => {
     const pending = await claimable(db("notifications"), Date.now()).where("attempts", "<", 5).orderBy("id").limit(50);
     let sent = 0;
@@ -79,11 +75,15 @@ export function createNotifier(db: Db, transport: Transporter, from: string, pub
       const { subject, text } = mailText(publicUrl, n.recipient_elsm_id != null);
       try {
         await transport.sendMail({ from, to: n.email, subject, text });
-        await db("notifications").where({ id: n.id }).update({ sent_at: new Date().toISOString(), attempts: n.attempts + 1 });
+        await db("notifications")
+          .where({ id: n.id })
+          .update({ sent_at: new Date().toISOString(), attempts: n.attempts + 1 });
         sent += 1;
       } catch (err) {
         logger.warn({ notification: n.id, err: (err as Error).message }, "notification not delivered");
-        await db("notifications").where({ id: n.id }).update({ attempts: n.attempts + 1, claimed_until: null, last_error: String((err as Error).message).slice(0, 300) });
+        await db("notifications")
+          .where({ id: n.id })
+          .update({ attempts: n.attempts + 1, claimed_until: null, last_error: String((err as Error).message).slice(0, 300) });
       }
     }
     return sent;

@@ -28,7 +28,7 @@ function startSession(req: Request, actor: Actor): Promise<void> {
 function safeReturn(req: Request, prefix: string): string | null {
   const target = req.session.returnTo;
   delete req.session.returnTo;
-  return target && target.startsWith(prefix) && !target.startsWith("//") ? target : null;
+  return target?.startsWith(prefix) && !target.startsWith("//") ? target : null;
 }
 
 /** Where to continue writing a form rescued from an expired session. */

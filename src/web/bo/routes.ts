@@ -25,7 +25,9 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   const { db } = deps;
   const router = Router();
   const render = workspaceRenderer(async (req, res) => ({
-    trays: TRAYS, trayLabels: TRAY_LABELS, search: req.session.boSearch ?? null,
+    trays: TRAYS,
+    trayLabels: TRAY_LABELS,
+    search: req.session.boSearch ?? null,
     ...(await boWorkspace(db, actorOf<AgentActor>(res), { tray: req.session.boTray ?? "a_traiter", cursor: parseCursor(req.query.avant) })),
   }));
   const bo: SideHandlers = { side: "elsm", base: "/bo", home: "/bo", render };
@@ -68,7 +70,10 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   }
   router.get("/bo/conversations/new", (req, res) => composePage(req, res, deps, bo, { kind: "elsm-new", state: EMPTY_QUESTION }, null));
   router.post("/bo/conversations", (req, res) => postQuestion(req, res, null));
-  router.get("/bo/drafts/:draftId", draftPage(deps, bo, async (draft) => ({ kind: "elsm-new", state: await questionStateOfDraft(db, draft) })));
+  router.get(
+    "/bo/drafts/:draftId",
+    draftPage(deps, bo, async (draft) => ({ kind: "elsm-new", state: await questionStateOfDraft(db, draft) })),
+  );
   router.post("/bo/drafts/:draftId", (req, res) => postQuestion(req, res, newQuestionDraft(draftOf(res))));
   router.post("/bo/drafts/:draftId/delete", deleteDraft(deps, bo));
 

@@ -5,7 +5,10 @@ import { NotFound } from "../../domain/errors.js";
 import { LIMITS } from "../../domain/limits.js";
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -8,7 +8,10 @@ import { HttpError } from "./errors.js";
 export class KnexRateLimitStore implements Store {
   localKeys = false;
   private windowMs = 60_000;
-  constructor(private readonly db: Db, readonly prefix: string) {}
+  constructor(
+    private readonly db: Db,
+    readonly prefix: string,
+  ) {}
 
   init(options: Options): void {
     this.windowMs = options.windowMs;
@@ -29,11 +32,16 @@ export class KnexRateLimitStore implements Store {
   }
 
   async decrement(key: string): Promise<void> {
-    await this.db("rate_limits").where({ key: `${this.prefix}${key}` }).where("hits", ">", 0).decrement("hits", 1);
+    await this.db("rate_limits")
+      .where({ key: `${this.prefix}${key}` })
+      .where("hits", ">", 0)
+      .decrement("hits", 1);
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.db("rate_limits").where({ key: `${this.prefix}${key}` }).del();
+    await this.db("rate_limits")
+      .where({ key: `${this.prefix}${key}` })
+      .del();
   }
 }
 
@@ -43,13 +51,18 @@ export class KnexRateLimitStore implements Store {
  */
 export function loginLimiters(db: Db, perAddress: number, perCard: number, windowMs = 15 * 60_000): RequestHandler[] {
   const common = {
-    windowMs, skipSuccessfulRequests: true, standardHeaders: "draft-8" as const, legacyHeaders: false,
+    windowMs,
+    skipSuccessfulRequests: true,
+    standardHeaders: "draft-8" as const,
+    legacyHeaders: false,
     handler: (_req: unknown, _res: unknown, next: (err: unknown) => void) => next(new HttpError(429, "too many login attempts")),
   };
   return [
     rateLimit({ ...common, limit: perAddress, store: new KnexRateLimitStore(db, "login-ip:"), keyGenerator: (req) => ipKeyGenerator(req.ip ?? "") }),
     rateLimit({
-      ...common, limit: perCard, store: new KnexRateLimitStore(db, "login-card:"),
+      ...common,
+      limit: perCard,
+      store: new KnexRateLimitStore(db, "login-card:"),
       // The parsed id, so that "2", "02" and "002" are one card.
       keyGenerator: (req) => {
         const id = parseId(String(req.body?.card ?? req.body?.agent ?? ""));

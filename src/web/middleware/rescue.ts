@@ -15,7 +15,7 @@ export function rescueExpiredSubmission(secret: string): RequestHandler {
     const origin = req.get("Origin");
     if ((site && site !== "same-origin") || (origin && origin !== `${req.protocol}://${req.get("host")}`)) return next();
     const context = readContext(secret, req.body._ctx);
-    if (!context || !context.iat || Date.now() - context.iat > FORM_MAX_AGE_MS) return next();
+    if (!context?.iat || Date.now() - context.iat > FORM_MAX_AGE_MS) return next();
     const text = (v: unknown) => (typeof v === "string" ? v : "");
     req.session.rescued = { context, subject: text(req.body.subject).slice(0, 1000), body: text(req.body.body).slice(0, 50_000), at: Date.now() };
     flash(req, "Votre session a expiré. Reconnectez-vous : le texte que vous aviez saisi a été conservé en brouillon.");

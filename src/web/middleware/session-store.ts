@@ -11,7 +11,10 @@ const TOUCH_EVERY_MS = 60_000;
 export class KnexSessionStore extends session.Store {
   private readonly touched = new Map<string, number>();
 
-  constructor(private readonly db: Db, private readonly fallbackMs: number) {
+  constructor(
+    private readonly db: Db,
+    private readonly fallbackMs: number,
+  ) {
     super();
   }
 
@@ -21,17 +24,28 @@ export class KnexSessionStore extends session.Store {
   }
 
   override get(sid: string, cb: (err: unknown, sess?: session.SessionData | null) => void): void {
-    this.db("sessions").where({ sid }).first("data", "expires_at")
-      .then((row: { data: string; expires_at: number | string } | undefined) => {
-        if (!row || Number(row.expires_at) <= Date.now()) return cb(null, null);
-        cb(null, JSON.parse(row.data) as session.SessionData);
-      }, (err: unknown) => cb(err));
+    this.db("sessions")
+      .where({ sid })
+      .first("data", "expires_at")
+      .then(
+        (row: { data: string; expires_at: number | string } | undefined) => {
+          if (!row || Number(row.expires_at) <= Date.now()) return cb(null, null);
+          cb(null, JSON.parse(row.data) as session.SessionData);
+        },
+        (err: unknown) => cb(err),
+      );
   }
 
   override set(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
     const row = { sid, data: JSON.stringify(sess), expires_at: this.expiry(sess) };
-    this.db("sessions").insert(row).onConflict("sid").merge(["data", "expires_at"])
-      .then(() => cb?.(), (err: unknown) => cb?.(err));
+    this.db("sessions")
+      .insert(row)
+      .onConflict("sid")
+      .merge(["data", "expires_at"])
+      .then(
+        () => cb?.(),
+        (err: unknown) => cb?.(err),
+      );
   }
 
   /**
@@ -40,16 +54,30 @@ export class KnexSessionStore extends session.Store {
    */
   override touch(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
     const now = Date.now();
-    if (now - (this.touched.get(sid) ?? 0) < TOUCH_EVERY_MS) return cb?.();
+    if (now - (this.touched.get(sid) ?? 0) < TOUCH_EVERY_MS) {
+      cb?.();
+      return;
+    }
     if (this.touched.size > 10_000) this.touched.clear();
     this.touched.set(sid, now);
-    this.db("sessions").where({ sid }).update({ expires_at: this.expiry(sess) })
-      .then(() => cb?.(), (err: unknown) => cb?.(err));
+    this.db("sessions")
+      .where({ sid })
+      .update({ expires_at: this.expiry(sess) })
+      .then(
+        () => cb?.(),
+        (err: unknown) => cb?.(err),
+      );
   }
 
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
     this.touched.delete(sid);
-    this.db("sessions").where({ sid }).del().then(() => cb?.(), (err: unknown) => cb?.(err));
+    this.db("sessions")
+      .where({ sid })
+      .del()
+      .then(
+        () => cb?.(),
+        (err: unknown) => cb?.(err),
+      );
   }
 
   /** Removes expired rows; called periodically by the server. */

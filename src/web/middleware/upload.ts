@@ -8,7 +8,6 @@ import { uploadedBytes } from "./upload-memory.js";
 import { MAX_FILE_BYTES } from "../../domain/attachments/rules.js";
 import type { UploadedFile } from "../../domain/attachments/service.js";
 
-
 /**
  * Writes each file part to disk while counting: past 10 MB it stops writing and only drains the
  * rest, so the request goes on and every other field and file of the form is kept (nothing lost).
@@ -81,7 +80,10 @@ export class CappedDiskStorage implements multer.StorageEngine {
   }
 
   _removeFile(_req: Request, file: Express.Multer.File, cb: (error: Error | null) => void): void {
-    if (!file.path) return cb(null);
+    if (!file.path) {
+      cb(null);
+      return;
+    }
     fs.rm(file.path, { force: true }, () => cb(null));
   }
 }

@@ -26,9 +26,13 @@ import { workspaceRenderer } from "../workspace.js";
 export function psRoutes(deps: AppDeps): Router {
   const { db } = deps;
   const router = Router();
-  const render = workspaceRenderer((req, res) => psWorkspace(db, actorOf<PsActor>(res), {
-    cursor: parseCursor(req.query.avant), search: req.session.psSearch ?? null, selectedPatientId: req.session.selectedPatientId ?? null,
-  }));
+  const render = workspaceRenderer((req, res) =>
+    psWorkspace(db, actorOf<PsActor>(res), {
+      cursor: parseCursor(req.query.avant),
+      search: req.session.psSearch ?? null,
+      selectedPatientId: req.session.selectedPatientId ?? null,
+    }),
+  );
   const ps: SideHandlers = { side: "ps", base: "/ps", home: "/ps/messages", render };
 
   // Every page below: a signed-in doctor (others: login, or 404 for an agent), CSRF checked on posts.
@@ -49,9 +53,20 @@ export function psRoutes(deps: AppDeps): Router {
 
   // ---- the patient of a new question (manual §2) -------------------------------------------------
   async function patientPage(req: Request, res: Response, model: Record<string, unknown> = {}, status = 200) {
-    return render(req, res, "ps/patient", {
-      title: "Sélectionner un patient", vitaleCards: await vitaleCards(db), errors: {}, errorItems: [], values: { nir: "", key: "" }, ...model,
-    }, status);
+    return render(
+      req,
+      res,
+      "ps/patient",
+      {
+        title: "Sélectionner un patient",
+        vitaleCards: await vitaleCards(db),
+        errors: {},
+        errorItems: [],
+        values: { nir: "", key: "" },
+        ...model,
+      },
+      status,
+    );
   }
   /** A patient found is selected (PRG); a refusal shows the page again with the error on its field. */
   async function answerLookup(req: Request, res: Response, lookup: PatientLookup, values?: { nir: string; key: string }) {
@@ -67,9 +82,18 @@ export function psRoutes(deps: AppDeps): Router {
     }
     const errors = { [lookup.field]: lookup.message };
     const offered = lookup.candidates?.map(patientView) ?? null;
-    return patientPage(req, res, {
-      ...(values ? { values } : {}), errors, errorItems: errorItems(errors), candidates: offered, choiceError: offered ? lookup.message : null,
-    }, 422);
+    return patientPage(
+      req,
+      res,
+      {
+        ...(values ? { values } : {}),
+        errors,
+        errorItems: errorItems(errors),
+        candidates: offered,
+        choiceError: offered ? lookup.message : null,
+      },
+      422,
+    );
   }
 
   router.get("/ps/patient", (req, res) => patientPage(req, res));
@@ -78,8 +102,7 @@ export function psRoutes(deps: AppDeps): Router {
     const values = { nir: String(req.body.nir ?? "").slice(0, 20), key: String(req.body.key ?? "").slice(0, 5) };
     return answerLookup(req, res, await patientFromNir(db, values.nir, values.key), values);
   });
-  router.post("/ps/patient/choose", async (req, res) =>
-    answerLookup(req, res, await patientFromChoice(db, req.session.patientCandidates ?? [], req.body.patient)));
+  router.post("/ps/patient/choose", async (req, res) => answerLookup(req, res, await patientFromChoice(db, req.session.patientCandidates ?? [], req.body.patient)));
   router.post("/ps/patient/clear", (req, res) => {
     delete req.session.selectedPatientId;
     res.redirect(303, "/ps/patient");
@@ -104,9 +127,11 @@ export function psRoutes(deps: AppDeps): Router {
     const patient = await questionPatient(db, signed ? signed.p : req.session.selectedPatientId);
     return postQuestion(req, res, { kind: "ps-new", patient });
   });
-  router.get("/ps/drafts/:draftId", draftPage(deps, ps, async (draft) => ({ kind: "ps-new", patient: await draftPatient(db, draft) })));
-  router.post("/ps/drafts/:draftId", async (req, res) =>
-    postQuestion(req, res, { kind: "ps-new", patient: await draftPatient(db, newQuestionDraft(draftOf(res))) }));
+  router.get(
+    "/ps/drafts/:draftId",
+    draftPage(deps, ps, async (draft) => ({ kind: "ps-new", patient: await draftPatient(db, draft) })),
+  );
+  router.post("/ps/drafts/:draftId", async (req, res) => postQuestion(req, res, { kind: "ps-new", patient: await draftPatient(db, newQuestionDraft(draftOf(res))) }));
   router.post("/ps/drafts/:draftId/delete", deleteDraft(deps, ps));
 
   // ---- a conversation ----------------------------------------------------------------------------
@@ -120,7 +145,11 @@ export function psRoutes(deps: AppDeps): Router {
   router.get("/ps/conversations/:conversationId/delete", (req, res) => {
     const conversation = conversationOf(res);
     return render(req, res, "ps/confirm-delete", {
-      title: "Supprimer la conversation", id: conversation.id, subject: conversation.subject, structure: Boolean(actorOf<PsActor>(res).structureId), current: conversation.id,
+      title: "Supprimer la conversation",
+      id: conversation.id,
+      subject: conversation.subject,
+      structure: Boolean(actorOf<PsActor>(res).structureId),
+      current: conversation.id,
     });
   });
   router.post("/ps/conversations/:conversationId/delete", async (req, res) => {
