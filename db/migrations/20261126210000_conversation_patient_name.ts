@@ -4,7 +4,7 @@ import type { Knex } from "knex";
  * The back office's search by patient name (docs/PERFORMANCE.md): the patient's name key copied onto
  * the conversation, so that a name prefix is one range of an index per ELSM instead of one probe per
  * matching patient (2,639 patients for "MARTIN" on a million messages). Kept by
- * src/conversations/counters.ts (patientNameKey, recountDerived).
+ * src/domain/conversations/counters.ts (patientNameKey, recountDerived).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable("conversations", (t) => {

@@ -1,7 +1,9 @@
 import type { RequestHandler } from "express";
+import type { z } from "zod";
 import type { AppDeps } from "../deps.js";
 import { submitCompose } from "../domain/conversations/compose.js";
 import { discardDraft } from "../domain/conversations/operations.js";
+import { startSearch } from "../domain/conversations/search.js";
 import { namedReplyDraft, replyDraft, type DraftRow } from "../domain/conversations/scope.js";
 import { CLOSED_FOR_ELSM, canWrite, type Side } from "../domain/conversations/states.js";
 import { answerCompose, composePage, type ComposeSide, type ComposeWhere } from "./compose.js";
@@ -10,8 +12,21 @@ import { conversationOf, draftOf } from "./loaders.js";
 import { flash } from "./middleware/flash.js";
 import { actorOf, contextOf } from "./middleware/guards.js";
 
-/** The handlers both sides share, parameterised by the side: reply page, reply post, draft page, draft deletion. */
+/** The handlers both sides share, parameterised by the side: search, reply page, reply post, draft page, draft deletion. */
 export type SideHandlers = ComposeSide & { side: Side };
+
+/** The search panel's two posts (the terms are kept in the session, never in a URL), then back to the list. */
+export function searchHandlers<S extends Record<string, string>>(deps: AppDeps, key: "psSearch" | "boSearch", schema: z.ZodType<S>, back: string) {
+  const save: RequestHandler = async (req, res) => {
+    req.session[key] = ((await startSearch(deps.db, contextOf(req, res), schema, req.body)) ?? undefined) as never;
+    res.redirect(303, back);
+  };
+  const reset: RequestHandler = (req, res) => {
+    delete req.session[key];
+    res.redirect(303, back);
+  };
+  return { save, reset };
+}
 
 export function replyPage(deps: AppDeps, s: SideHandlers): RequestHandler {
   return async (req, res) => {

@@ -67,7 +67,7 @@ export async function sharedData(): Promise<SharedData> {
   };
 }
 
-/** Where the local storage keeps the bytes of a storage key (see src/attachments/storage.ts). */
+/** Where the local storage keeps the bytes of a storage key (see src/domain/attachments/storage.ts). */
 export function storedPath(storageDir: string, key: string): string {
   return path.join(storageDir, "objects", key.slice(0, 2), key);
 }

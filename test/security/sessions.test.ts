@@ -1,6 +1,6 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { $, csrfFrom, drGene, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
+import { $, bunyel, csrfFrom, drGene, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -106,6 +106,19 @@ describe("sessions", () => {
     }
     const res = await s.agent.get("/ps/messages");
     expect(res.status).toBe(303);
+  });
+
+  it("past its absolute lifetime keeps nothing of the user: no search terms, no patient, no beneficiaries offered", async () => {
+    const s = await signInPs(app, drGene);
+    await s.agent.post("/ps/search").type("form").send({ _csrf: s.csrf, nom: "BUNYEL", nir: "" });
+    await s.agent.post("/ps/patient/nir").type("form").send({ _csrf: s.csrf, nir: bunyel.nir, key: bunyel.key });
+    const stored = async () => (await app.db("sessions").select("sid", "data")).map((r) => ({ sid: r.sid as string, data: JSON.parse(r.data) }));
+    const mine = (await stored()).find((r) => r.data.user?.kind === "ps" && r.data.psSearch?.nom === "BUNYEL");
+    expect(mine?.data.patientCandidates?.length).toBeGreaterThan(1);
+    await app.db("sessions").where({ sid: mine!.sid }).update({ data: JSON.stringify({ ...mine!.data, startedAt: Date.now() - 13 * 3_600_000 }) });
+    expect((await s.agent.get("/ps/messages")).status).toBe(303);
+    const after = (await stored()).find((r) => r.sid === mine!.sid)?.data ?? {};
+    expect(Object.keys(after).filter((k) => k !== "cookie" && k !== "returnTo")).toEqual([]);
   });
 
   it("can be extended from the warning dialog, which every signed-in page carries", async () => {

@@ -4,6 +4,8 @@ import { nameKey } from "../directory/names.js";
 import { normalizeNir } from "../directory/nir.js";
 import { normalizeIdentifier } from "../directory/recipients.js";
 import { z } from "zod";
+import type { RequestContext } from "../actor.js";
+import { audit } from "../audit/audit.js";
 
 /** The longest value each search field keeps (the templates' maxlength comes from here too). */
 export const SEARCH_MAX = { name: 80, nir: 15, nam: 9, postalCode: 5, city: 80, professionalName: 160 } as const;
@@ -43,6 +45,13 @@ export type BoSearch = z.infer<typeof boSearchFields>;
 export function readSearch<S extends Record<string, string>>(schema: z.ZodType<S>, body: unknown): S | null {
   const search = schema.parse(body ?? {});
   return Object.values(search).some(Boolean) ? search : null;
+}
+
+/** A search is started: what was filled in is kept (or nothing), and the search is traced (never its terms). */
+export async function startSearch<S extends Record<string, string>>(db: Knex, ctx: RequestContext, schema: z.ZodType<S>, body: unknown): Promise<S | null> {
+  const search = readSearch(schema, body);
+  await audit(db, ctx, "search");
+  return search;
 }
 
 export type ListFilter = (q: Knex.QueryBuilder) => void;

@@ -1,19 +1,18 @@
 import { Router, type Request, type Response } from "express";
 import type { AppDeps } from "../../deps.js";
 import type { AgentActor } from "../../domain/actor.js";
-import { audit } from "../../domain/audit/audit.js";
 import { EMPTY_QUESTION, questionStateOfDraft, recipientFields, submitElsmQuestion } from "../../domain/conversations/elsm-question.js";
 import { parseCursor } from "../../domain/conversations/lists.js";
 import { closeConversation } from "../../domain/conversations/operations.js";
 import { newQuestionDraft, type DraftRow } from "../../domain/conversations/scope.js";
-import { boSearchFields, readSearch } from "../../domain/conversations/search.js";
+import { boSearchFields } from "../../domain/conversations/search.js";
 import { TRAYS, TRAY_LABELS, isClosed, trayBySlug } from "../../domain/conversations/states.js";
 import { openThread } from "../../domain/conversations/thread.js";
 import { boSearchResults, boWorkspace } from "../../domain/conversations/workspace.js";
 import { NotFound } from "../../domain/errors.js";
 import { downloadAttachment } from "../attachments.js";
 import { answerCompose, composePage, formContextOf } from "../compose.js";
-import { deleteDraft, draftPage, postReply, replyPage, type SideHandlers } from "../conversations.js";
+import { deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
 import { readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { flash } from "../middleware/flash.js";
@@ -50,15 +49,9 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     const results = search ? await boSearchResults(db, actorOf<AgentActor>(res), search, parseCursor(req.query.avant)) : null;
     return render(req, res, "bo/search", { title: "Recherche", searchOpen: true, results });
   });
-  router.post("/bo/recherche", async (req, res) => {
-    req.session.boSearch = readSearch(boSearchFields, req.body) ?? undefined;
-    await audit(db, contextOf(req, res), "search");
-    res.redirect(303, "/bo/recherche");
-  });
-  router.post("/bo/recherche/reinitialiser", (req, res) => {
-    delete req.session.boSearch;
-    res.redirect(303, "/bo/recherche");
-  });
+  const search = searchHandlers(deps, "boSearch", boSearchFields, "/bo/recherche");
+  router.post("/bo/recherche", search.save);
+  router.post("/bo/recherche/reinitialiser", search.reset);
 
   // ---- a question to a professional (manual §7–8), its drafts ------------------------------------
   async function postQuestion(req: Request, res: Response, draft: DraftRow | null) {

@@ -1,13 +1,12 @@
 import { Router, type Request, type Response } from "express";
 import type { AppDeps } from "../../deps.js";
 import type { PsActor } from "../../domain/actor.js";
-import { audit } from "../../domain/audit/audit.js";
 import { submitCompose } from "../../domain/conversations/compose.js";
 import { parseCursor } from "../../domain/conversations/lists.js";
 import { deleteForPs } from "../../domain/conversations/operations.js";
 import { draftPatient, questionPatient } from "../../domain/conversations/ps-question.js";
 import { newQuestionDraft } from "../../domain/conversations/scope.js";
-import { psSearchFields, readSearch } from "../../domain/conversations/search.js";
+import { psSearchFields } from "../../domain/conversations/search.js";
 import { openThread } from "../../domain/conversations/thread.js";
 import { psWorkspace } from "../../domain/conversations/workspace.js";
 import { patientView } from "../../domain/directory/cards.js";
@@ -15,7 +14,7 @@ import { patientFromChoice, patientFromNir, patientFromVitale, type PatientLooku
 import { vitaleCards } from "../../domain/directory/queries.js";
 import { downloadAttachment } from "../attachments.js";
 import { answerCompose, composePage, formContextOf, type ComposeWhere } from "../compose.js";
-import { deleteDraft, draftPage, postReply, replyPage, type SideHandlers } from "../conversations.js";
+import { deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
 import { errorItems, readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { flash } from "../middleware/flash.js";
@@ -41,15 +40,9 @@ export function psRoutes(deps: AppDeps): Router {
 
   router.get("/ps", (_req, res) => res.render("ps/portal", { title: "Services patient", identity: actorOf(res).displayName }));
   router.get("/ps/messages", (req, res) => render(req, res, "ps/messages", { title: "Mes échanges" }));
-  router.post("/ps/search", async (req, res) => {
-    req.session.psSearch = readSearch(psSearchFields, req.body) ?? undefined;
-    await audit(db, contextOf(req, res), "search");
-    res.redirect(303, "/ps/messages");
-  });
-  router.post("/ps/search/reset", (req, res) => {
-    delete req.session.psSearch;
-    res.redirect(303, "/ps/messages");
-  });
+  const search = searchHandlers(deps, "psSearch", psSearchFields, "/ps/messages");
+  router.post("/ps/search", search.save);
+  router.post("/ps/search/reset", search.reset);
 
   // ---- the patient of a new question (manual §2) -------------------------------------------------
   async function patientPage(req: Request, res: Response, model: Record<string, unknown> = {}, status = 200) {
