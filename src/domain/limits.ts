@@ -1,3 +1,4 @@
+import { PIN_DIGITS } from "./auth/pin.js";
 import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE } from "./attachments/rules.js";
 import { BODY_MAX, SUBJECT_MAX } from "./conversations/compose.js";
 import { RECIPIENT_MAX } from "./conversations/elsm-question.js";
@@ -19,4 +20,5 @@ export const LIMITS = {
   /** NIR typed in the patient form: 13 characters, room for spaces. */
   nir: 15,
   nirKey: 2,
+  pin: PIN_DIGITS,
 } as const;

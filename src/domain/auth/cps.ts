@@ -2,7 +2,7 @@ import { audit } from "../audit/audit.js";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor } from "../actor.js";
 import { parseId } from "../ids.js";
-import { pinMatches } from "./pin.js";
+import { isPinShape, pinMatches } from "./pin.js";
 
 export const MAX_PIN_ATTEMPTS = 3;
 
@@ -25,7 +25,7 @@ export async function cpsLogin(db: Db, rawCardId: unknown, pin: string, ip: stri
       message: "Cette carte CPS est bloquée après 3 codes PIN erronés. Contactez votre gestionnaire de cartes (démonstration : npm run demo:reset).",
     };
   }
-  if (!/^\d{4,8}$/.test(pin) || !pinMatches(pin, card.pin_hash)) {
+  if (!isPinShape(pin) || !pinMatches(pin, card.pin_hash)) {
     // Counted in the database in one statement, so that wrong PINs sent in parallel still add up.
     const attempts = await db.transaction(async (trx) => {
       const [row] = await trx("practitioners").where({ id: card.id }).increment("failed_pin_attempts", 1).returning("failed_pin_attempts");

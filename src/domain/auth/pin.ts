@@ -1,5 +1,12 @@
 import crypto from "node:crypto";
 
+/** A CPS card PIN: 4 to 8 digits. */
+export const PIN_DIGITS = { min: 4, max: 8 } as const;
+
+export function isPinShape(pin: string): boolean {
+  return new RegExp(`^[0-9]{${PIN_DIGITS.min},${PIN_DIGITS.max}}$`).test(pin);
+}
+
 // Low cost on purpose: a 4-digit PIN is protected by the 3-attempt card block, not by hashing cost.
 const PARAMS = { N: 1024, r: 8, p: 1 };
 
