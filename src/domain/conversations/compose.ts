@@ -219,7 +219,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     await trx("conversations")
       .where({ id: c.id })
       .increment(side === "ps" ? "elsm_unread" : "ps_unread", 1);
-    if (side === "ps" && isClosed(before)) await audit(trx, ctx, "conversation.reopened", { type: "conversation", id: c.id });
+    if (side === "ps" && isClosed(before) && changed) await audit(trx, ctx, "conversation.reopened", { type: "conversation", id: c.id });
   } else {
     if (actor.kind === "ps" && target.kind === "ps-new") {
       psPractitionerId = actor.structureId ? null : actor.practitionerId;
