@@ -115,7 +115,10 @@ describe("sessions", () => {
     const stored = async () => (await app.db("sessions").select("sid", "data")).map((r) => ({ sid: r.sid as string, data: JSON.parse(r.data) }));
     const mine = (await stored()).find((r) => r.data.user?.kind === "ps" && r.data.psSearch?.nom === "BUNYEL");
     expect(mine?.data.patientCandidates?.length).toBeGreaterThan(1);
-    await app.db("sessions").where({ sid: mine!.sid }).update({ data: JSON.stringify({ ...mine!.data, startedAt: Date.now() - 13 * 3_600_000 }) });
+    await app
+      .db("sessions")
+      .where({ sid: mine!.sid })
+      .update({ data: JSON.stringify({ ...mine!.data, startedAt: Date.now() - 13 * 3_600_000 }) });
     expect((await s.agent.get("/ps/messages")).status).toBe(303);
     const after = (await stored()).find((r) => r.sid === mine!.sid)?.data ?? {};
     expect(Object.keys(after).filter((k) => k !== "cookie" && k !== "returnTo")).toEqual([]);
