@@ -1,12 +1,23 @@
 import fs from "node:fs";
 import { loadConfig } from "../config.js";
 import { connect } from "../db/connection.js";
+import { recreatePostgresSchema } from "../db/dialect.js";
 import { prepareDatabase } from "../runtime.js";
 
-/** `npm run demo:reset`: drops every table, migrates and seeds the demo data again (unblocks the CPS cards). */
+/**
+ * `npm run demo:reset`: recreates the database (SQLite: its file deleted; PostgreSQL: the schema in
+ * use dropped and created again), migrates and seeds the demo data again (unblocks the CPS cards),
+ * and empties the attachment storage. Works on any state of the database, every time.
+ */
 const config = loadConfig();
+if (config.databaseUrl) {
+  const admin = connect(config);
+  await recreatePostgresSchema(admin, config.databaseSchema);
+  await admin.destroy();
+} else {
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) fs.rmSync(config.sqliteFile + suffix, { force: true });
+}
 const db = connect(config);
-await db.migrate.rollback(undefined, true);
 await prepareDatabase(db);
 await db.destroy();
 fs.rmSync(config.storageDir, { recursive: true, force: true });

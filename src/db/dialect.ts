@@ -86,3 +86,15 @@ export function insertedId(row: unknown): number {
 export function prepared(knex: Knex, q: Knex.QueryBuilder, name: string): Knex.QueryBuilder {
   return isPostgres(knex) ? q.options({ name }) : q;
 }
+
+/**
+ * Empties a PostgreSQL database the app uses: drops the schema in use (the configured one, or the
+ * first of the search path) with everything in it and creates it again, empty. SQLite is emptied by
+ * deleting its file instead (src/cli/reset-demo.ts). Nothing is rolled back migration by migration.
+ */
+export async function recreatePostgresSchema(knex: Knex, schema?: string): Promise<void> {
+  const name = schema ?? (await knex.raw("SELECT current_schema() AS name")).rows[0]?.name ?? "public";
+  const quoted = `"${String(name).replaceAll('"', '""')}"`;
+  await knex.raw(`DROP SCHEMA IF EXISTS ${quoted} CASCADE`);
+  await knex.raw(`CREATE SCHEMA ${quoted}`);
+}
