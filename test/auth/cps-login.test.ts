@@ -218,15 +218,13 @@ describe("after login", () => {
     expect(textOf(page, ".banner .who")).toContain("Dr Alain GENE");
   });
 
-  it("a salaried doctor is shown as the structure: raison sociale and FINESS", async () => {
+  it("a salaried doctor is shown as the structure (raison sociale and FINESS) with their own name beside it", async () => {
     const s = await signInPs(app, drBenali);
     const portal = $((await s.agent.get("/ps")).text);
     for (const text of [textOf(portal, ".identity-card"), textOf(portal, ".banner .who")]) {
-      expect(text).toContain("CENTRE DE SANTE LES TILLEULS");
-      expect(text).toContain("010012345");
-      expect(text).not.toContain("BENALI");
+      expect(text).toContain("Dr Karim BENALI — CENTRE DE SANTE LES TILLEULS (FINESS 010012345)");
     }
     const list = $((await s.agent.get("/ps/messages")).text);
-    expect(textOf(list, ".banner .who")).toContain("CENTRE DE SANTE LES TILLEULS");
+    expect(textOf(list, ".banner .who")).toContain("Dr Karim BENALI — CENTRE DE SANTE LES TILLEULS (FINESS 010012345)");
   });
 });

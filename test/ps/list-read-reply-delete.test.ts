@@ -9,8 +9,10 @@ import {
   drMezin,
   drRoux,
   hiddenFields,
+  marieRhone,
   moreauMsa,
   selectPatient,
+  signInAgent,
   signInPs,
   startTestApp,
   type Session,
@@ -387,6 +389,25 @@ describe("who sees which threads", () => {
     const reply = await postForm(benali, `/ps/conversations/${id}/messages`, { ...hiddenFields(form.text), body: "Complément de Dr Benali", action: "send" });
     expect(reply.status).toBe(303);
     expect(await ctx.app.db("messages").where({ conversation_id: id })).toHaveLength(2);
+  });
+
+  it("in a structure's shared thread, each message names the salaried colleague who wrote it, on both sides", async () => {
+    const id = await idOf(ctx.app, "Suivi ALD diabète");
+    const benali = await signInPs(ctx.app, drBenali);
+    const form = await benali.agent.get(`/ps/conversations/${id}/reply`);
+    const reply = await postForm(benali, `/ps/conversations/${id}/messages`, { ...hiddenFields(form.text), body: "Réponse de Dr Benali", action: "send" });
+    expect(reply.status).toBe(303);
+    const authors = (html: string) => {
+      const page = $(html);
+      return page(".message-ps")
+        .map((_, el) => page(el).find(".author").text().trim())
+        .get();
+    };
+    const roux = await signInPs(ctx.app, drRoux);
+    const expected = ["Dr Hélène ROUX — CENTRE DE SANTE LES TILLEULS", "Dr Karim BENALI — CENTRE DE SANTE LES TILLEULS"];
+    expect(authors((await roux.agent.get(`/ps/conversations/${id}`)).text)).toEqual(expected);
+    const agent = await signInAgent(ctx.app, marieRhone);
+    expect(authors((await agent.agent.get(`/bo/conversations/${id}`)).text)).toEqual(expected);
   });
 
   it("a structure's threads stay out of other structures' and liberal doctors' reach", async () => {

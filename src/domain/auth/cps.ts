@@ -48,7 +48,8 @@ export async function cpsLogin(db: Db, rawCardId: unknown, pin: string, ip: stri
     kind: "ps",
     practitionerId: card.id,
     structureId: card.structure_id,
-    displayName: card.structure_id ? `${card.raison_sociale} (FINESS ${card.finess})` : `Dr ${card.first_name} ${card.last_name}`,
+    // A salaried doctor acts under the structure (manual §1) but sees which colleague is signed in.
+    displayName: card.structure_id ? `Dr ${card.first_name} ${card.last_name} — ${card.raison_sociale} (FINESS ${card.finess})` : `Dr ${card.first_name} ${card.last_name}`,
   };
   await db.transaction(async (trx) => {
     if (card.failed_pin_attempts) await trx("practitioners").where({ id: card.id }).update({ failed_pin_attempts: 0 });
