@@ -111,7 +111,20 @@ function toItem(r: Row, viewer: Side): ListItem {
   return {
     id: r.id,
     subject: r.subject,
-    badge: badgeFor(r as never, viewer),
+    badge: badgeFor(
+      {
+        started_by: r.started_by,
+        elsm_code: r.elsm_code,
+        has_patient: Boolean(r.patient_nir),
+        starter_first_name: r.starter_first_name,
+        starter_last_name: r.starter_last_name,
+        party_first_name: r.pp_first_name,
+        party_last_name: r.pp_last_name,
+        structure_raison_sociale: r.structure_raison_sociale,
+        structure_finess: r.structure_finess,
+      },
+      viewer,
+    ),
     unread: Number(r.unread) > 0,
     date: formatDateTime(r.last_message_at),
     patient: r.patient_nir ? { name: `${r.patient_first_name} ${r.patient_last_name}`, nir: r.patient_nir } : null,
@@ -140,7 +153,19 @@ export async function psUnreadCount(db: Db, actor: PsActor): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-export type DraftItem = { id: number; subject: string; badge: Badge; date: string; patient: { name: string; nir: string } | null; recipient: string | null };
+/** A new-question draft, shown by the same row partial as a conversation (manual §2 and §6). */
+export type DraftItem = {
+  id: number;
+  subject: string;
+  badge: Badge;
+  date: string;
+  patient: { name: string; nir: string } | null;
+  /** The back office's recipient (Dr NAME Firstname / N°AM …, or the structure); null when none was chosen. */
+  professional: ProfessionalCard | null;
+  /** The back office's draft author, the agent who wrote it. */
+  redacteur: string | null;
+  draft: true;
+};
 
 /** New-question drafts, listed as "[Brouillon] <objet>" (manual §2). */
 export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
@@ -165,6 +190,16 @@ export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
       "rp.first_name as rp_first_name",
       "rp.last_name as rp_last_name",
       "rs.raison_sociale as rs_raison_sociale",
+      "rs.finess as rs_finess",
+      "rs.address as rs_address",
+      "rs.postal_code as rs_postal_code",
+      "rs.city as rs_city",
+      "rp.nam as rp_nam",
+      "rp.postal_code as rp_postal_code",
+      "rp.city as rp_city",
+      // Sub-selects, not a join: agents also hold an elsm_id, which the scope's conditions name unqualified.
+      db.raw("(SELECT aa.first_name FROM agents aa WHERE aa.id = drafts.author_agent_id) AS aa_first_name"),
+      db.raw("(SELECT aa.last_name FROM agents aa WHERE aa.id = drafts.author_agent_id) AS aa_last_name"),
       "ap.first_name as ap_first_name",
       "ap.last_name as ap_last_name",
       "aps.raison_sociale as aps_raison_sociale",
@@ -179,16 +214,26 @@ export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
       {
         started_by: viewer,
         elsm_code: r.elsm_code ?? "",
+        has_patient: Boolean(r.nir),
         starter_first_name: r.ap_first_name,
         starter_last_name: r.ap_last_name,
-        structure_raison_sociale: r.aps_raison_sociale,
-        structure_finess: r.aps_finess,
+        // A doctor's draft carries the structure of its author; an échelon's draft, its recipient.
+        party_first_name: r.rp_first_name,
+        party_last_name: r.rp_last_name,
+        structure_raison_sociale: viewer === "ps" ? r.aps_raison_sociale : r.rs_raison_sociale,
+        structure_finess: viewer === "ps" ? r.aps_finess : r.rs_finess,
       },
       viewer,
     ),
     date: formatDateTime(r.updated_at),
     patient: r.nir ? { name: `${r.first_name} ${r.last_name}`, nir: r.nir } : null,
-    recipient: r.rs_raison_sociale ?? (r.rp_last_name ? `Dr ${r.rp_last_name} ${r.rp_first_name}` : null),
+    professional: r.rs_finess
+      ? structureCard({ raisonSociale: r.rs_raison_sociale, finess: r.rs_finess, address: r.rs_address, postalCode: r.rs_postal_code, city: r.rs_city })
+      : r.rp_nam
+        ? practitionerCard({ lastName: r.rp_last_name, firstName: r.rp_first_name, nam: r.rp_nam, postalCode: r.rp_postal_code, city: r.rp_city })
+        : null,
+    redacteur: r.aa_last_name ? `${r.aa_first_name} ${r.aa_last_name}` : null,
+    draft: true as const,
   }));
 }
 
