@@ -144,7 +144,12 @@ function toItem(r: Row, viewer: Side): ListItem {
 export async function psList(db: Db, actor: PsActor, cursor: Cursor | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
   const q = psConversations(db, actor, "c");
   filter?.(q);
-  return listPage(db, q, cursor, "ps");
+  // [Brouillon]: the doctor's own reply draft (PS drafts are personal), for the page's rows only.
+  return listPage(db, q, cursor, "ps", (rows) =>
+    rows.select(
+      db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ? AND d.author_practitioner_id = ?) AS has_draft", ["ps", actor.practitionerId]),
+    ),
+  );
 }
 
 /** "ÉCHANGES MÉDICAUX (n)": conversations holding an unread message from the ELSM. */
