@@ -174,6 +174,24 @@ export type DraftItem = {
 
 /** New-question drafts, listed as "[Brouillon] <objet>" (manual §2). */
 export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
+  return draftRows(db, actor, null, 50);
+}
+
+/** The back office's new-question drafts, a page at a time (same keyset cursor as the lists, on updated_at). */
+export async function newDraftsPage(db: Db, actor: AgentActor, cursor: Cursor | null): Promise<{ items: DraftItem[]; next: string | null }> {
+  const rows = await draftRows(db, actor, cursor, PAGE_SIZE + 1);
+  const items = rows.slice(0, PAGE_SIZE);
+  const last = items[items.length - 1];
+  return { items, next: rows.length > PAGE_SIZE && last ? `${last.updatedAt}~${last.id}` : null };
+}
+
+/** How many new-question drafts the heading "QUESTIONS EN BROUILLON (n)" announces. */
+export async function newDraftsCount(db: Db, actor: AgentActor): Promise<number> {
+  const [row] = await draftsOf(db, actor).whereNull("conversation_id").count<{ n: number }[]>({ n: "*" });
+  return Number(row?.n ?? 0);
+}
+
+async function draftRows(db: Db, actor: Actor, cursor: Cursor | null, limit: number): Promise<(DraftItem & { updatedAt: string })[]> {
   const viewer = actor.kind === "ps" ? "ps" : "elsm";
   const q = draftsOf(db, actor)
     .whereNull("conversation_id")
@@ -183,8 +201,11 @@ export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
     .leftJoin("practitioners as ap", "ap.id", "drafts.author_practitioner_id")
     .leftJoin("structures as aps", "aps.id", "ap.structure_id")
     .leftJoin("elsms as e", "e.id", "drafts.elsm_id")
-    .orderBy("drafts.updated_at", "desc")
-    .limit(50)
+    .orderBy([
+      { column: "drafts.updated_at", order: "desc" },
+      { column: "drafts.id", order: "desc" },
+    ])
+    .limit(limit)
     .select(
       "drafts.id",
       "drafts.subject",
@@ -211,9 +232,11 @@ export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
       "aps.finess as aps_finess",
       "e.code as elsm_code",
     );
-  const rows: Row[] = await prepared(db, q, `new_drafts_${viewer}`);
+  if (cursor) q.where((w) => w.where("drafts.updated_at", "<", cursor.at).orWhere((x) => x.where("drafts.updated_at", cursor.at).andWhere("drafts.id", "<", cursor.id)));
+  const rows: Row[] = await prepared(db, q, `new_drafts_${viewer}_${cursor ? "after" : "first"}_${limit}`);
   return rows.map((r) => ({
     id: r.id,
+    updatedAt: r.updated_at,
     subject: r.subject || "(sans objet)",
     badge: badgeFor(
       {
