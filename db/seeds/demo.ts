@@ -114,9 +114,11 @@ export async function seedDemo(knex: Knex): Promise<boolean> {
     await thread({ subject: "Recherche", patient: solana, practitioner: mezin, elsm: ain, startedBy: "elsm", messages: [
       { side: "elsm", by: anna, at: "2019-04-09T18:48:00+02:00", body: "Bonjour Docteur,\nPouvez-vous nous adresser le dernier compte rendu d'hospitalisation de votre patiente ?\nCordialement" },
     ] });
-    await thread({ subject: "Sans dossier", patient: null, practitioner: luanikazuzi, elsm: ain, startedBy: "ps", state: "clos", messages: [
-      { side: "ps", by: luanikazuzi, at: "2019-04-08T09:10:00+02:00", read: true, body: "Bonjour, une question générale sur la procédure d'accord préalable." },
-      { side: "elsm", by: anna, at: "2019-04-09T18:45:00+02:00", read: true, body: "Bonjour Docteur, la procédure est décrite sur amelipro. Cordialement." },
+    // The échelon's question without a patient (manual §6: light pastille "XL"), answered, then closed.
+    await thread({ subject: "Sans dossier", patient: null, practitioner: luanikazuzi, elsm: ain, startedBy: "elsm", state: "clos", messages: [
+      { side: "elsm", by: anna, at: "2019-04-08T09:10:00+02:00", read: true, body: "Bonjour Docteur, connaissez-vous la procédure d'accord préalable décrite sur amelipro ? Cordialement." },
+      { side: "ps", by: luanikazuzi, at: "2019-04-09T10:00:00+02:00", read: true, body: "Bonjour, oui, merci." },
+      { side: "elsm", by: anna, at: "2019-04-09T18:45:00+02:00", read: true, body: "Bonjour Docteur, merci de votre réponse. Cordialement." },
     ] });
     await thread({ subject: "Suivi ALD diabète", patient: moreau, structure: tilleuls, elsm: msa, startedBy: "ps", messages: [
       { side: "ps", by: roux, at: "2019-05-02T10:20:00+02:00", read: true, body: "Bonjour, pouvez-vous confirmer la prise en charge ALD de Mme MOREAU ?" },

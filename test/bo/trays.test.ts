@@ -83,11 +83,11 @@ describe("the three trays", () => {
     expect(info.badge).toContain("badge-incoming");
   });
 
-  it("list the ELSM's started threads and drafts in EN COURS, with [Brouillon], light badge and Rédacteur", async () => {
+  it("list the ELSM's started threads and drafts in EN COURS, with [Brouillon], the échelon's dark badge for a patient's thread, and Rédacteur", async () => {
     const anna = await signInAgent(app, annaAin);
     const items = await trayItems(anna, "en-cours");
     const started = items.find((i) => i.subject === "RECHERCHE")!;
-    expect(started.badge).toContain("badge-outgoing");
+    expect(started.badge).toContain("badge-incoming");
     expect(started.text).toContain("ELSM 011");
     expect(started.text).toContain("Rédacteur : ANNA AIN");
     expect(items.some((i) => i.text.includes("[Brouillon]") && i.text.includes("TEST ELSM INIT QUESTION"))).toBe(true);
@@ -248,7 +248,8 @@ describe("the loop across both sides", () => {
     const item = (await trayItems(rhone, "en-cours")).find((i) => i.subject === "SUIVI ALD DIABÈTE")!;
     expect(item.text).toContain("CENTRE DE SANTE LES TILLEULS");
     expect(item.text).toContain("FINESS : 010012345 - 12 rue des Tilleuls 01000 BOURG EN BRESSE");
-    expect(item.text).toContain("CE01");
+    // A thread about a patient carries the code of the échelon it is addressed to (manual §6).
+    expect(item.text).toContain("MSA 069");
   });
 });
 

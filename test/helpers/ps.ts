@@ -38,7 +38,7 @@ export function listRows(html: string): Row[] {
       const clean = (s: string) => s.replace(/\s+/g, " ").trim();
       return {
         href: row.find("a.item-link").attr("href") ?? "",
-        subject: clean(row.find(".item-subject").text()),
+        subject: clean(row.find(".item-title").text()),
         badge: clean(row.find(".badge [aria-hidden=true]").text()),
         lines: row
           .find(".item-line")

@@ -111,7 +111,20 @@ function toItem(r: Row, viewer: Side): ListItem {
   return {
     id: r.id,
     subject: r.subject,
-    badge: badgeFor(r as never, viewer),
+    badge: badgeFor(
+      {
+        started_by: r.started_by,
+        elsm_code: r.elsm_code,
+        has_patient: Boolean(r.patient_nir),
+        starter_first_name: r.starter_first_name,
+        starter_last_name: r.starter_last_name,
+        party_first_name: r.pp_first_name,
+        party_last_name: r.pp_last_name,
+        structure_raison_sociale: r.structure_raison_sociale,
+        structure_finess: r.structure_finess,
+      },
+      viewer,
+    ),
     unread: Number(r.unread) > 0,
     date: formatDateTime(r.last_message_at),
     patient: r.patient_nir ? { name: `${r.patient_first_name} ${r.patient_last_name}`, nir: r.patient_nir } : null,
@@ -131,7 +144,12 @@ function toItem(r: Row, viewer: Side): ListItem {
 export async function psList(db: Db, actor: PsActor, cursor: Cursor | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
   const q = psConversations(db, actor, "c");
   filter?.(q);
-  return listPage(db, q, cursor, "ps");
+  // [Brouillon]: the doctor's own reply draft (PS drafts are personal), for the page's rows only.
+  return listPage(db, q, cursor, "ps", (rows) =>
+    rows.select(
+      db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ? AND d.author_practitioner_id = ?) AS has_draft", ["ps", actor.practitionerId]),
+    ),
+  );
 }
 
 /** "ÉCHANGES MÉDICAUX (n)": conversations holding an unread message from the ELSM. */
@@ -140,10 +158,40 @@ export async function psUnreadCount(db: Db, actor: PsActor): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-export type DraftItem = { id: number; subject: string; badge: Badge; date: string; patient: { name: string; nir: string } | null; recipient: string | null };
+/** A new-question draft, shown by the same row partial as a conversation (manual §2 and §6). */
+export type DraftItem = {
+  id: number;
+  subject: string;
+  badge: Badge;
+  date: string;
+  patient: { name: string; nir: string } | null;
+  /** The back office's recipient (Dr NAME Firstname / N°AM …, or the structure); null when none was chosen. */
+  professional: ProfessionalCard | null;
+  /** The back office's draft author, the agent who wrote it. */
+  redacteur: string | null;
+  draft: true;
+};
 
 /** New-question drafts, listed as "[Brouillon] <objet>" (manual §2). */
 export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
+  return draftRows(db, actor, null, 50);
+}
+
+/** The back office's new-question drafts, a page at a time (same keyset cursor as the lists, on updated_at). */
+export async function newDraftsPage(db: Db, actor: AgentActor, cursor: Cursor | null): Promise<{ items: DraftItem[]; next: string | null }> {
+  const rows = await draftRows(db, actor, cursor, PAGE_SIZE + 1);
+  const items = rows.slice(0, PAGE_SIZE);
+  const last = items[items.length - 1];
+  return { items, next: rows.length > PAGE_SIZE && last ? `${last.updatedAt}~${last.id}` : null };
+}
+
+/** How many new-question drafts the heading "QUESTIONS EN BROUILLON (n)" announces. */
+export async function newDraftsCount(db: Db, actor: AgentActor): Promise<number> {
+  const [row] = await draftsOf(db, actor).whereNull("conversation_id").count<{ n: number }[]>({ n: "*" });
+  return Number(row?.n ?? 0);
+}
+
+async function draftRows(db: Db, actor: Actor, cursor: Cursor | null, limit: number): Promise<(DraftItem & { updatedAt: string })[]> {
   const viewer = actor.kind === "ps" ? "ps" : "elsm";
   const q = draftsOf(db, actor)
     .whereNull("conversation_id")
@@ -153,8 +201,11 @@ export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
     .leftJoin("practitioners as ap", "ap.id", "drafts.author_practitioner_id")
     .leftJoin("structures as aps", "aps.id", "ap.structure_id")
     .leftJoin("elsms as e", "e.id", "drafts.elsm_id")
-    .orderBy("drafts.updated_at", "desc")
-    .limit(50)
+    .orderBy([
+      { column: "drafts.updated_at", order: "desc" },
+      { column: "drafts.id", order: "desc" },
+    ])
+    .limit(limit)
     .select(
       "drafts.id",
       "drafts.subject",
@@ -165,30 +216,52 @@ export async function newDrafts(db: Db, actor: Actor): Promise<DraftItem[]> {
       "rp.first_name as rp_first_name",
       "rp.last_name as rp_last_name",
       "rs.raison_sociale as rs_raison_sociale",
+      "rs.finess as rs_finess",
+      "rs.address as rs_address",
+      "rs.postal_code as rs_postal_code",
+      "rs.city as rs_city",
+      "rp.nam as rp_nam",
+      "rp.postal_code as rp_postal_code",
+      "rp.city as rp_city",
+      // Sub-selects, not a join: agents also hold an elsm_id, which the scope's conditions name unqualified.
+      db.raw("(SELECT aa.first_name FROM agents aa WHERE aa.id = drafts.author_agent_id) AS aa_first_name"),
+      db.raw("(SELECT aa.last_name FROM agents aa WHERE aa.id = drafts.author_agent_id) AS aa_last_name"),
       "ap.first_name as ap_first_name",
       "ap.last_name as ap_last_name",
       "aps.raison_sociale as aps_raison_sociale",
       "aps.finess as aps_finess",
       "e.code as elsm_code",
     );
-  const rows: Row[] = await prepared(db, q, `new_drafts_${viewer}`);
+  if (cursor) q.where((w) => w.where("drafts.updated_at", "<", cursor.at).orWhere((x) => x.where("drafts.updated_at", cursor.at).andWhere("drafts.id", "<", cursor.id)));
+  const rows: Row[] = await prepared(db, q, `new_drafts_${viewer}_${cursor ? "after" : "first"}_${limit}`);
   return rows.map((r) => ({
     id: r.id,
+    updatedAt: r.updated_at,
     subject: r.subject || "(sans objet)",
     badge: badgeFor(
       {
         started_by: viewer,
         elsm_code: r.elsm_code ?? "",
+        has_patient: Boolean(r.nir),
         starter_first_name: r.ap_first_name,
         starter_last_name: r.ap_last_name,
-        structure_raison_sociale: r.aps_raison_sociale,
-        structure_finess: r.aps_finess,
+        // A doctor's draft carries the structure of its author; an échelon's draft, its recipient.
+        party_first_name: r.rp_first_name,
+        party_last_name: r.rp_last_name,
+        structure_raison_sociale: viewer === "ps" ? r.aps_raison_sociale : r.rs_raison_sociale,
+        structure_finess: viewer === "ps" ? r.aps_finess : r.rs_finess,
       },
       viewer,
     ),
     date: formatDateTime(r.updated_at),
     patient: r.nir ? { name: `${r.first_name} ${r.last_name}`, nir: r.nir } : null,
-    recipient: r.rs_raison_sociale ?? (r.rp_last_name ? `Dr ${r.rp_last_name} ${r.rp_first_name}` : null),
+    professional: r.rs_finess
+      ? structureCard({ raisonSociale: r.rs_raison_sociale, finess: r.rs_finess, address: r.rs_address, postalCode: r.rs_postal_code, city: r.rs_city })
+      : r.rp_nam
+        ? practitionerCard({ lastName: r.rp_last_name, firstName: r.rp_first_name, nam: r.rp_nam, postalCode: r.rp_postal_code, city: r.rp_city })
+        : null,
+    redacteur: r.aa_last_name ? `${r.aa_first_name} ${r.aa_last_name}` : null,
+    draft: true as const,
   }));
 }
 

@@ -51,6 +51,7 @@ export type ConversationRow = {
   started_by: Side;
   state: ConversationState;
   ps_deleted_at: string | null;
+  closed_at: string | null;
   last_message_at: string;
   last_message_side: Side;
   redacteur_agent_id: number | null;

@@ -30,7 +30,15 @@ export type ThreadView = {
   messages: MessageView[];
   /** The ELSM cannot write in a closed thread; the PS side always can. */
   canReply: boolean;
+  /** What the other side did to the thread, as the viewer is told: the doctor deleted it (back office), the échelon closed it (doctor). */
+  notice: string | null;
 };
+
+function noticeFor(actor: Actor, c: ConversationRow): string | null {
+  if (actor.kind === "agent" && c.ps_deleted_at) return `Supprimée par le professionnel de santé le ${formatDateTime(c.ps_deleted_at)}`;
+  if (actor.kind === "ps" && c.state === "clos" && c.closed_at) return `Conversation close par l'échelon le ${formatDateTime(c.closed_at)}`;
+  return null;
+}
 
 export async function threadView(db: Db, actor: Actor, c: ConversationRow): Promise<ThreadView> {
   const [elsm, patient, structure, practitioner] = await Promise.all([
@@ -77,6 +85,7 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
       readBy: r.side === (actor.kind === "ps" ? "ps" : "elsm") ? { read: Boolean(r.read_at), date: r.read_at ? formatDateTime(r.read_at) : null } : null,
     })),
     canReply: canWrite(sideOf(actor), c.state),
+    notice: noticeFor(actor, c),
   };
 }
 

@@ -2,7 +2,7 @@ import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor } from "../actor.js";
 import { patientView } from "../directory/cards.js";
 import { patientById } from "../directory/queries.js";
-import { newDrafts, psList, psUnreadCount, trayCounts, trayPage, type Cursor } from "./lists.js";
+import { newDrafts, newDraftsCount, newDraftsPage, psList, psUnreadCount, trayCounts, trayPage, type Cursor } from "./lists.js";
 import { boSearchFilter, psSearchFilter, type BoSearch, type PsSearch } from "./search.js";
 import type { ConversationState } from "./states.js";
 
@@ -19,14 +19,20 @@ export async function psWorkspace(db: Db, actor: PsActor, view: { cursor: Cursor
   return { list, unread, drafts, search: view.search, cursor: view.cursor, patient: patientView(selected) };
 }
 
-/** The column beside every back-office page (manual §6): the tray counts and the open tray; EN COURS lists the new-question drafts first. */
-export async function boWorkspace(db: Db, actor: AgentActor, view: { tray: ConversationState; cursor: Cursor | null }) {
-  const [counts, list, drafts] = await Promise.all([
+/**
+ * The column beside every back-office page (manual §6): the tray counts and the open tray. EN COURS shows the
+ * new-question drafts first, under their own counted heading and pager (`draftCursor`), so that every heading's
+ * number is the number of rows it lists across its pages.
+ */
+export async function boWorkspace(db: Db, actor: AgentActor, view: { tray: ConversationState; cursor: Cursor | null; draftCursor?: Cursor | null }) {
+  const withDrafts = view.tray === "en_cours" && !view.cursor;
+  const [counts, list, drafts, draftCount] = await Promise.all([
     trayCounts(db, actor),
     trayPage(db, actor, view.tray, view.cursor),
-    view.tray === "en_cours" && !view.cursor ? newDrafts(db, actor) : [],
+    withDrafts ? newDraftsPage(db, actor, view.draftCursor ?? null) : null,
+    withDrafts ? newDraftsCount(db, actor) : 0,
   ]);
-  return { tray: view.tray, counts, list, drafts, cursor: view.cursor };
+  return { tray: view.tray, counts, list, drafts, draftCount, draftCursor: view.draftCursor ?? null, cursor: view.cursor };
 }
 
 /** The back office's search results, across the three trays (manual §11). */

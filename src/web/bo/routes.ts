@@ -27,7 +27,11 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     trays: TRAYS,
     trayLabels: TRAY_LABELS,
     search: req.session.boSearch ?? null,
-    ...(await boWorkspace(db, actorOf<AgentActor>(res), { tray: req.session.boTray ?? "a_traiter", cursor: parseCursor(req.query.avant) })),
+    ...(await boWorkspace(db, actorOf<AgentActor>(res), {
+      tray: req.session.boTray ?? "a_traiter",
+      cursor: parseCursor(req.query.avant),
+      draftCursor: parseCursor(req.query.brouillons),
+    })),
   }));
   const bo: SideHandlers = { side: "elsm", base: "/bo", home: "/bo", render };
 

@@ -130,8 +130,8 @@ export function psRoutes(deps: AppDeps): Router {
   // ---- a conversation ----------------------------------------------------------------------------
   router.get("/ps/conversations/:conversationId", async (req, res) => {
     const conversation = conversationOf(res);
-    const { thread } = await openThread(db, contextOf(req, res), conversation);
-    return render(req, res, "ps/thread", { title: conversation.subject, thread, current: conversation.id });
+    const { thread, hasDraft } = await openThread(db, contextOf(req, res), conversation);
+    return render(req, res, "ps/thread", { title: conversation.subject, thread, hasDraft, current: conversation.id });
   });
   router.get("/ps/conversations/:conversationId/reply", replyPage(deps, ps));
   router.post("/ps/conversations/:conversationId/messages", postReply(deps, ps));
