@@ -159,6 +159,17 @@ describe("size and count limits", () => {
     expect(files.map((f) => f.original_name)).toEqual(["photo.jpg"]);
   });
 
+  it("a refused file is spoken of in the masculine: « il n'a pas été joint », never « jointe »", async () => {
+    const big = await postForm(s, "/ps/conversations", { ...(await newForm()), subject: "Accord trop gros", body: "Texte", action: "send" }, [
+      { buffer: pdfOfSize(MB10 + 1), name: "scanner.pdf" },
+    ]);
+    expect(textOf($(big.text), "#attachments-error")).toContain("« scanner.pdf » dépasse la taille maximale de 10 Mo : il n'a pas été joint.");
+    const six = ["compte-rendu.pdf", "radio.png", "photo.jpg", "compte-rendu.doc", "releve.xls", "releve.xlsx"].map(valid);
+    const { page } = await draftWith("Accord six", six);
+    expect(textOf(page, "#attachments-error")).toContain("« releve.xlsx » n'a pas été joint : 5 pièces jointes au maximum");
+    expect(textOf(page, "#attachments-error")).not.toContain("jointe :");
+  });
+
   it("a file of exactly 10 MB is accepted", async () => {
     const { res } = await draftWith("Dix Mo pile", [{ buffer: pdfOfSize(MB10), name: "dix.pdf" }]);
     expect(res.status).toBe(303);

@@ -133,6 +133,7 @@ describe("bad input when writing", () => {
     ["a patient without a médecin traitant", { nir_od: "1900534172789" }, "nir_od", "n'a pas déclaré de médecin traitant"],
     ["an unknown N°AM or FINESS", { destinataire: "123456789" }, "destinataire", "Aucun médecin (N°AM) ni aucune structure (FINESS)"],
     ["a recipient without a mailbox", { destinataire: "011234567" }, "destinataire", "n'a pas de boîte mail de notification active"],
+    ["a recipient without a mailbox, in the masculine for a doctor", { destinataire: "011234567" }, "destinataire", "ce médecin ne peut pas être prévenu d'un message"],
     ["a salaried doctor's N°AM", { destinataire: "011500011" }, "destinataire", "on ne peut pas écrire à un médecin salarié en particulier"],
     ["no recipient at all", {}, "nir_od", "Indiquez le destinataire"],
   ];

@@ -114,6 +114,8 @@ describe("the recipient of an échelon's question, by N°AM or FINESS", () => {
     const r = await recipientByIdentifier(f.db, "2a0000001");
     expect(r).toMatchObject({ ok: false, field: "destinataire" });
     expect(!r.ok && r.message).toContain("CENTRE SANS BOITE n'a pas de boîte mail de notification active dans son compte amelipro principal");
+    expect(!r.ok && r.message).toContain("la structure ne peut pas être prévenue d'un message");
+    expect(!r.ok && r.message).not.toContain("prévenu(e)");
   });
 
   it("an unknown N°AM or FINESS is refused, naming what was typed", async () => {

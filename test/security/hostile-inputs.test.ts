@@ -131,7 +131,7 @@ describe("hostile uploads: refused by content, with the typed text and the valid
       .attach("attachments", fixture("valid", "compte-rendu.docx"));
     expect(res.status).toBe(422);
     const page = $(res.text);
-    expect(page("#attachments-error").text()).toContain("« compte-rendu.docx » n'a pas été jointe : 5 pièces jointes au maximum");
+    expect(page("#attachments-error").text()).toContain("« compte-rendu.docx » n'a pas été joint : 5 pièces jointes au maximum");
     expect(page(".attached li")).toHaveLength(5);
   });
 

@@ -43,7 +43,7 @@ function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mis
     case "unscanned":
       return `« ${name} » n'a pas pu être analysé par l'antivirus : il n'a pas été joint. Réessayez dans quelques instants.`;
     case "large":
-      return `« ${name} » dépasse la taille maximale de ${MAX_FILE_LABEL} : elle n'a pas été jointe.`;
+      return `« ${name} » dépasse la taille maximale de ${MAX_FILE_LABEL} : il n'a pas été joint.`;
     case "empty":
       return `« ${name} » est un fichier vide (0 octet) : il n'a pas été joint.`;
     case "zip":
@@ -53,7 +53,7 @@ function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mis
     case "mismatch":
       return `« ${name} » : l'extension du nom ne correspond pas au contenu réel du fichier ; il n'a pas été joint.`;
     case "count":
-      return `« ${name} » n'a pas été jointe : ${MAX_FILES_PER_MESSAGE} pièces jointes au maximum par message.`;
+      return `« ${name} » n'a pas été joint : ${MAX_FILES_PER_MESSAGE} pièces jointes au maximum par message.`;
     default:
       return `« ${name} » n'est pas dans un format accepté (${ACCEPTED_FORMATS_LABEL}) : il n'a pas été joint.`;
   }

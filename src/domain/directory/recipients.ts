@@ -18,7 +18,7 @@ function withMailbox(r: Recipient, patient: PatientCard | null, field: "nir_od" 
     return {
       ok: false,
       field,
-      message: `${recipientName(r)} n'a pas de boîte mail de notification active dans ${r.kind === "structure" ? "son compte amelipro principal" : "son compte amelipro"} : ${r.kind === "structure" ? "la structure" : "ce médecin"} ne peut pas être prévenu(e) d'un message, l'envoi n'est donc pas possible.`,
+      message: `${recipientName(r)} n'a pas de boîte mail de notification active dans ${r.kind === "structure" ? "son compte amelipro principal" : "son compte amelipro"} : ${r.kind === "structure" ? "la structure ne peut pas être prévenue" : "ce médecin ne peut pas être prévenu"} d'un message, l'envoi n'est donc pas possible.`,
     };
   }
   return { ok: true, patient, recipient: r };
