@@ -3,7 +3,7 @@ import type { AppDeps } from "../deps.js";
 import { actorKey, type Actor } from "../domain/actor.js";
 import { draftAttachments, type AttachmentView } from "../domain/attachments/service.js";
 import type { ComposeOutcome, FieldErrors } from "../domain/conversations/compose.js";
-import { EMPTY_QUESTION, type QuestionOutcome, type QuestionState } from "../domain/conversations/elsm-question.js";
+import type { QuestionOutcome, QuestionState } from "../domain/conversations/elsm-question.js";
 import { readContext, signContext, type FormContext } from "../domain/conversations/form-context.js";
 import { loadDraft, type ConversationRow, type DraftRow } from "../domain/conversations/scope.js";
 import { patientById, type PatientCard } from "../domain/directory/queries.js";
@@ -138,5 +138,3 @@ export async function answerCompose(
   const status = outcome.status === "form" && !outcome.refused ? 200 : errors.conversation ? 409 : 422;
   return composePage(req, res, deps, side, settled, draft, { ...typed, errors, fileErrors: outcome.fileErrors, notice }, status);
 }
-
-export { EMPTY_QUESTION };

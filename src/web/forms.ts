@@ -47,11 +47,6 @@ export function readComposeForm(req: Request, draft: DraftRow | null): { intent:
   };
 }
 
-/** The draft a reply form names (`draft_id`), or null. */
-export function namedDraftId(req: Request): number | null {
-  return parseId(req.body?.draft_id);
-}
-
 export function newSubmissionKey(): string {
   return crypto.randomBytes(16).toString("hex");
 }

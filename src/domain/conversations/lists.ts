@@ -107,6 +107,22 @@ async function listPage(db: Knex, scoped: Knex.QueryBuilder, cursor: Cursor | nu
   };
 }
 
+/**
+ * The professional party of a list row, from the columns a query selected under a prefix (a structure's
+ * address, postal code and city; a practitioner's names, N°AM, postal code and city).
+ */
+function professionalOf(r: Row, c: { structure: string; finess: string; raisonSociale: string; practitioner: string }): ProfessionalCard | null {
+  const s = c.structure;
+  const p = c.practitioner;
+  if (r[c.finess]) {
+    return structureCard({ raisonSociale: r[c.raisonSociale], finess: r[c.finess], address: r[`${s}address`], postalCode: r[`${s}postal_code`], city: r[`${s}city`] });
+  }
+  if (r[`${p}nam`]) {
+    return practitionerCard({ lastName: r[`${p}last_name`], firstName: r[`${p}first_name`], nam: r[`${p}nam`], postalCode: r[`${p}postal_code`], city: r[`${p}city`] });
+  }
+  return null;
+}
+
 function toItem(r: Row, viewer: Side): ListItem {
   return {
     id: r.id,
@@ -128,11 +144,7 @@ function toItem(r: Row, viewer: Side): ListItem {
     unread: Number(r.unread) > 0,
     date: formatDateTime(r.last_message_at),
     patient: r.patient_nir ? { name: `${r.patient_first_name} ${r.patient_last_name}`, nir: r.patient_nir } : null,
-    professional: r.structure_finess
-      ? structureCard({ raisonSociale: r.structure_raison_sociale, finess: r.structure_finess, address: r.s_address, postalCode: r.s_postal_code, city: r.s_city })
-      : r.pp_nam
-        ? practitionerCard({ lastName: r.pp_last_name, firstName: r.pp_first_name, nam: r.pp_nam, postalCode: r.pp_postal_code, city: r.pp_city })
-        : null,
+    professional: professionalOf(r, { structure: "s_", finess: "structure_finess", raisonSociale: "structure_raison_sociale", practitioner: "pp_" }),
     redacteur: r.agent_last_name ? `${r.agent_first_name} ${r.agent_last_name}` : null,
     tray: r.state,
     draft: Number(r.has_draft ?? 0) > 0,
@@ -255,11 +267,7 @@ async function draftRows(db: Db, actor: Actor, cursor: Cursor | null, limit: num
     ),
     date: formatDateTime(r.updated_at),
     patient: r.nir ? { name: `${r.first_name} ${r.last_name}`, nir: r.nir } : null,
-    professional: r.rs_finess
-      ? structureCard({ raisonSociale: r.rs_raison_sociale, finess: r.rs_finess, address: r.rs_address, postalCode: r.rs_postal_code, city: r.rs_city })
-      : r.rp_nam
-        ? practitionerCard({ lastName: r.rp_last_name, firstName: r.rp_first_name, nam: r.rp_nam, postalCode: r.rp_postal_code, city: r.rp_city })
-        : null,
+    professional: professionalOf(r, { structure: "rs_", finess: "rs_finess", raisonSociale: "rs_raison_sociale", practitioner: "rp_" }),
     redacteur: r.aa_last_name ? `${r.aa_first_name} ${r.aa_last_name}` : null,
     draft: true as const,
   }));

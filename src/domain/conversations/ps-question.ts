@@ -1,7 +1,7 @@
 import type { Db } from "../../db/connection.js";
 import { NotFound } from "../errors.js";
 import { patientById, type PatientCard } from "../directory/queries.js";
-import type { DraftRow } from "./scope.js";
+import { newQuestionDraft, type DraftRow } from "./scope.js";
 
 /**
  * The patient of a doctor's new question: the one the server signed into the form (or, without a
@@ -13,7 +13,7 @@ export async function questionPatient(db: Db, patientId: number | null | undefin
   return patient;
 }
 
-/** The patient a doctor's saved question is about. */
+/** The patient a doctor's saved question is about (a reply draft is no question: 404). */
 export function draftPatient(db: Db, draft: DraftRow): Promise<PatientCard> {
-  return questionPatient(db, draft.conversation_id ? null : draft.patient_id);
+  return questionPatient(db, newQuestionDraft(draft).patient_id);
 }

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from "express";
-import type { Actor, AgentActor, PsActor, RequestContext } from "../../domain/actor.js";
+import type { Actor, RequestContext } from "../../domain/actor.js";
 import { NotFound } from "../../domain/errors.js";
 import { csrfProtection } from "./csrf.js";
 import { redirectToLogin } from "./rescue.js";
@@ -34,5 +34,3 @@ export function actorOf<A extends Actor = Actor>(res: Response): A {
 export function contextOf<A extends Actor = Actor>(req: Request, res: Response): RequestContext<A> {
   return { actor: actorOf<A>(res), ip: req.ip ?? "" };
 }
-
-export type { AgentActor, PsActor };

@@ -5,7 +5,6 @@ import { submitCompose } from "../../domain/conversations/compose.js";
 import { parseCursor } from "../../domain/conversations/lists.js";
 import { deleteForPs } from "../../domain/conversations/operations.js";
 import { draftPatient, questionPatient } from "../../domain/conversations/ps-question.js";
-import { newQuestionDraft } from "../../domain/conversations/scope.js";
 import { psSearchFields } from "../../domain/conversations/search.js";
 import { openThread } from "../../domain/conversations/thread.js";
 import { psWorkspace } from "../../domain/conversations/workspace.js";
@@ -124,7 +123,7 @@ export function psRoutes(deps: AppDeps): Router {
     "/ps/drafts/:draftId",
     draftPage(deps, ps, async (draft) => ({ kind: "ps-new", patient: await draftPatient(db, draft) })),
   );
-  router.post("/ps/drafts/:draftId", async (req, res) => postQuestion(req, res, { kind: "ps-new", patient: await draftPatient(db, newQuestionDraft(draftOf(res))) }));
+  router.post("/ps/drafts/:draftId", async (req, res) => postQuestion(req, res, { kind: "ps-new", patient: await draftPatient(db, draftOf(res)) }));
   router.post("/ps/drafts/:draftId/delete", deleteDraft(deps, ps));
 
   // ---- a conversation ----------------------------------------------------------------------------
