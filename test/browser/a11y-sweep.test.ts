@@ -315,7 +315,7 @@ for (const javaScriptEnabled of [true, false]) {
           .check();
         await act(
           page,
-          () => detail().locator('form[action="/ps/patient/choose"]').getByRole("button", { name: "Sélectionner le patient" }).click(),
+          () => detail().locator('form[action="/ps/patient/choose"]').getByRole("button", { name: "Choisir ce bénéficiaire" }).click(),
           page.locator(".notice", { hasText: "Patient sélectionné" }),
         );
         await audit(page, "Liste du médecin", "empty, patient selected", { status: "Patient sélectionné : Guillaume BUNYEL." });
@@ -423,12 +423,12 @@ for (const javaScriptEnabled of [true, false]) {
 
       it("the search panel open, with results, without results, reset", async () => {
         await page.locator(".search summary").click();
-        await page.getByLabel("Nom").waitFor();
+        await page.getByLabel("Nom du patient").waitFor();
         await audit(page, "Conversation (médecin)", "search panel open");
-        await page.getByLabel("Nom").fill("bunyel");
+        await page.getByLabel("Nom du patient").fill("bunyel");
         await act(page, () => page.getByRole("button", { name: "RECHERCHER" }).click(), page.locator(".search-state"));
         await audit(page, "Liste du médecin", "search results", { status: /Résultats de la recherche : \d+ conversations/ });
-        await page.getByLabel("Nom").fill("zzzz");
+        await page.getByLabel("Nom du patient").fill("zzzz");
         await act(page, () => page.getByRole("button", { name: "RECHERCHER" }).click(), page.locator("#list .empty", { hasText: "Aucune conversation ne correspond" }));
         await audit(page, "Liste du médecin", "search without results", { status: "Résultats de la recherche : 0 conversation." });
         await act(page, () => page.getByRole("button", { name: "RÉINITIALISER" }).click(), page.locator("#list .item"));
@@ -720,6 +720,27 @@ function structureProblems(options: { errors: boolean }): string[] {
     const format = formats[field.id];
     if (format && !format.test(own)) problems.push(`${describe(field)}: its format (${format.source}) is not said in its label or hint`);
     if ((field.pattern || field.inputMode === "numeric") && !described(field)) problems.push(`${describe(field)} expects a format but has no hint`);
+  }
+
+  // Accessible names unique on the page: a screen reader's list of form controls tells each field and each button
+  // apart (two « NIR » fields or two « Sélectionner le patient » buttons cannot be told apart out of context).
+  const controlNames = new Map<string, string>();
+  const inClosedDialog = (el: Element) => Boolean(el.closest("dialog:not([open])"));
+  for (const control of document.querySelectorAll<HTMLElement>("input:not([type=hidden]), select, textarea, button")) {
+    if (inClosedDialog(control) || (document.querySelector("dialog[open]") && !control.closest("dialog[open]"))) continue;
+    const labelled = ids(control, "aria-labelledby")
+      .map((id) => text(document.getElementById(id)))
+      .join(" ");
+    const own = control instanceof HTMLButtonElement || (control instanceof HTMLInputElement && ["submit", "button"].includes(control.type));
+    const name = (
+      control.getAttribute("aria-label") ||
+      labelled ||
+      (own ? text(control) || (control as HTMLInputElement).value : [...((control as HTMLInputElement).labels ?? [])].map(text).join(" "))
+    ).toLowerCase();
+    if (!name) continue;
+    const first = controlNames.get(name);
+    if (first) problems.push(`two controls share the accessible name « ${name} »: ${first} and ${describe(control)}`);
+    else controlNames.set(name, describe(control));
   }
 
   // Errors: each invalid field points to its message; a summary with working links.

@@ -227,7 +227,7 @@ for (const javaScriptEnabled of [true, false]) {
         await page.keyboard.press("Space");
         expect(await page.locator("input[type=radio]:checked").evaluate((r) => (r as HTMLInputElement).labels?.[0]?.textContent)).toContain("Guillaume BUNYEL");
         await page.keyboard.press("Tab");
-        await expectFocus(page, { css: "button", text: "Sélectionner le patient" }, "the choice's button");
+        await expectFocus(page, { css: "button", text: "Choisir ce bénéficiaire" }, "the choice's button");
         await page.keyboard.press("Enter");
         await arrived(page, navigations, { css: ".notice", text: "Patient sélectionné" }, "#detail h1", "the list with the patient selected");
         if (javaScriptEnabled) await expect.poll(() => page.locator("#live").innerText()).toContain("Patient sélectionné : Guillaume BUNYEL");

@@ -176,7 +176,7 @@ for (const javaScriptEnabled of [true, false]) {
 
     it("the search panel finds it by patient name across the trays", async () => {
       await agent.locator("details.search summary").click();
-      await agent.getByLabel("Nom", { exact: true }).first().fill("solana");
+      await agent.getByLabel("Nom du patient", { exact: true }).fill("solana");
       await agent.getByRole("button", { name: "RECHERCHER" }).click();
       await agent.locator(".results .item", { hasText: SUBJECT }).waitFor();
       expect(await agent.locator(".results .item", { hasText: SUBJECT }).innerText()).toContain("[A TRAITER]");

@@ -136,7 +136,7 @@ for (const javaScriptEnabled of [true, false]) {
       await expectAccessible("the beneficiary choice");
 
       await choice.getByLabel(/Guillaume BUNYEL/).check();
-      await detail().locator('form[action="/ps/patient/choose"]').getByRole("button", { name: "Sélectionner le patient" }).click();
+      await detail().locator('form[action="/ps/patient/choose"]').getByRole("button", { name: "Choisir ce bénéficiaire" }).click();
       await page.waitForURL((u) => u.pathname === "/ps/messages");
       await expect.poll(() => notice().innerText()).toContain("Patient sélectionné : Guillaume BUNYEL");
       await expectArrived();
@@ -244,7 +244,7 @@ for (const javaScriptEnabled of [true, false]) {
 
     step("searches by Nom through the RECHERCHE panel, then resets the search", async () => {
       await page.locator(".search summary").click();
-      await page.getByLabel("Nom").fill("bunyel");
+      await page.getByLabel("Nom du patient").fill("bunyel");
       await page.getByRole("button", { name: "RECHERCHER" }).click();
       await page.waitForURL((u) => u.pathname === "/ps/messages");
       const state = list().locator(".search-state");
@@ -256,7 +256,7 @@ for (const javaScriptEnabled of [true, false]) {
       for (const row of rows) expect(row).toContain("Patient(e): Guillaume BUNYEL");
       expect(rows.join("\n")).toContain(subject);
       expect(rows.join("\n")).not.toContain("Durée arrêt de travail Lombalgie");
-      expect(await page.getByLabel("Nom").inputValue()).toBe("bunyel");
+      expect(await page.getByLabel("Nom du patient").inputValue()).toBe("bunyel");
       await expectAccessible("the search results");
 
       await page.getByRole("button", { name: "RÉINITIALISER" }).click();
@@ -264,7 +264,7 @@ for (const javaScriptEnabled of [true, false]) {
       // The panel closes with the reset: the focus goes back to its summary (RÉINITIALISER is hidden in it).
       await expectArrived("#search-toggle");
       expect(await list().locator("li", { hasText: "Durée arrêt de travail Lombalgie" }).count()).toBe(1);
-      expect(await page.getByLabel("Nom").inputValue()).toBe("");
+      expect(await page.getByLabel("Nom du patient").inputValue()).toBe("");
       await expectAccessible("the list after resetting the search");
     });
 
