@@ -273,10 +273,12 @@ describe("access history", () => {
 });
 
 describe("derived counters", () => {
-  it("tray sizes and unread counts kept by the operations equal a full recount", async () => {
+  it("tray sizes, their unread and patient threads, and unread counts kept by the operations equal a full recount", async () => {
     const { recountDerived } = await import("../../src/domain/conversations/counters.js");
     const snapshot = async () => ({
-      trays: (await app.db("tray_counts").orderBy(["elsm_id", "state"]).select("elsm_id", "state", "n")).map((r) => ({ ...r, n: Number(r.n) })).filter((r) => r.n > 0),
+      trays: (await app.db("tray_counts").orderBy(["elsm_id", "state"]).select("elsm_id", "state", "n", "unread", "patient", "patient_unread"))
+        .map((r) => ({ ...r, n: Number(r.n), unread: Number(r.unread), patient: Number(r.patient), patient_unread: Number(r.patient_unread) }))
+        .filter((r) => r.n > 0),
       unread: await app.db("conversations").orderBy("id").select("id", "ps_unread", "elsm_unread"),
     });
     const kept = await snapshot();
