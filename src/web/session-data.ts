@@ -2,6 +2,7 @@ import type { Actor } from "../domain/actor.js";
 import type { ConversationState } from "../domain/conversations/states.js";
 import type { RescuedForm } from "../domain/conversations/form-context.js";
 import type { BoSearch, PsSearch } from "../domain/conversations/search.js";
+import type { TrayView } from "../domain/conversations/tray-view.js";
 
 /** Everything a session may hold, declared once. */
 declare module "express-session" {
@@ -23,6 +24,8 @@ declare module "express-session" {
     boSearch?: BoSearch;
     /** The back-office tray last opened (the workspace lists it beside every page). */
     boTray?: ConversationState;
+    /** Its order and filters, as the tray's URL last gave them (the list beside a thread keeps them). */
+    boTrayView?: TrayView;
     // csrf-sync adds its synchronizer token (`csrfToken`) through its own declaration.
   }
 }

@@ -8,6 +8,8 @@ import { annaAin, bunyel, drGene, drRoux, hiddenFields, selectPatient, signInAge
  * On PostgreSQL sequential scans are disabled for the EXPLAIN, so a plan still using one has no index.
  */
 let app: TestApp;
+const FILTERS = ["", "non_lus=1", "patient=avec", "patient=sans", "non_lus=1&patient=avec", "non_lus=1&patient=sans"];
+const TRAY_VIEWS = FILTERS.flatMap((f) => [f, ["ordre=anciennes", f].filter(Boolean).join("&")]).filter(Boolean);
 const captured: { sql: string; bindings: unknown[] }[] = [];
 const BIG = /\b(conversations|messages)\b/i;
 
@@ -31,6 +33,14 @@ beforeAll(async () => {
   await gene.agent.get("/ps/messages");
   for (const tray of ["a-traiter", "en-cours", "clos"]) await anna.agent.get(`/bo/bannettes/${tray}`);
   await anna.agent.get("/bo/bannettes/a-traiter?avant=2019-04-15T13:14:00.000Z~5");
+  // Each order and filter of a tray (issue 10 §19), on its first page and past it.
+  for (const view of TRAY_VIEWS) {
+    for (const tray of ["a-traiter", "clos"]) {
+      await anna.agent.get(`/bo/bannettes/${tray}?${view}`);
+      const cursor = view.includes("anciennes") ? "apres=2019-04-09T16:00:00.000Z~3" : "avant=2019-04-15T13:14:00.000Z~5";
+      await anna.agent.get(`/bo/bannettes/${tray}?${view}&${cursor}`);
+    }
+  }
   await anna.agent.get(`/bo/conversations/${id}`);
   for (const criteria of [
     { patient_nom: "BUNYEL" },
@@ -92,4 +102,36 @@ it("no list, count, search or thread query scans the conversations or messages t
     if (scans.length) offenders.push(`${scans.join("; ")}  ←  ${q.sql.slice(0, 160)}`);
   }
   expect([...new Set(offenders)]).toEqual([]);
+});
+
+/** The index a filtered tray page must be picked from: the partial index of exactly its filters (migration 20261202010000). */
+function filterIndexOf(sql: string): string | null {
+  const unread = /elsm_unread["`]? > 0/i.test(sql);
+  const patient = /patient_id["`]? is not null/i.test(sql) ? "with_patient" : /patient_id["`]? is null/i.test(sql) ? "without_patient" : null;
+  if (!unread && !patient) return null;
+  return ["conversations_tray", unread ? "unread" : null, patient].filter(Boolean).join("_");
+}
+
+async function indexesUsed(sql: string, bindings: unknown[]): Promise<string> {
+  if (isPostgres(app.db)) {
+    return app.db.transaction(async (trx) => {
+      await trx.raw("SET LOCAL enable_seqscan = off");
+      const rows = await trx.raw(`EXPLAIN ${sql.replace(/\$\d+/g, "?")}`, bindings as never);
+      return (rows.rows as { "QUERY PLAN": string }[]).map((r) => r["QUERY PLAN"]).join("\n");
+    });
+  }
+  return ((await app.db.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as never)) as { detail: string }[]).map((p) => p.detail).join("\n");
+}
+
+it("a filtered tray's page, newest or oldest first, is picked from the index of its filters, in index order", async () => {
+  const picks = captured.filter((q) => /order by/i.test(q.sql) && /last_message_at/i.test(q.sql) && /["`]?c["`]?\.["`]?state["`]?\s*=/i.test(q.sql) && filterIndexOf(q.sql));
+  const kinds = new Set(picks.map((q) => `${filterIndexOf(q.sql)} ${/ asc/i.test(q.sql) ? "asc" : "desc"}`));
+  expect(kinds.size).toBe(10); // 5 filters × 2 orders
+  for (const q of picks) {
+    const plan = await indexesUsed(q.sql, q.bindings);
+    const index = filterIndexOf(q.sql)!;
+    expect(plan, q.sql).toMatch(new RegExp(`\\b${index}\\b`));
+    // The index gives the order: no sort step.
+    expect(plan, q.sql).not.toMatch(/USE TEMP B-TREE FOR ORDER BY|^\s*(->\s*)?Sort\b/m);
+  }
 });

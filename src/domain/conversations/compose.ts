@@ -8,7 +8,7 @@ import { insertedId, isUniqueViolation } from "../../db/dialect.js";
 import type { PatientCard } from "../directory/queries.js";
 import type { Actor, RequestContext } from "../actor.js";
 import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
-import { lockedState, moveTray, patientNameKey } from "./counters.js";
+import { lockedSlot, moveTray, patientNameKey } from "./counters.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
 import { CLOSED_FOR_ELSM, canWrite, isClosed, sideOf, stateAfterMessage, type Side } from "./states.js";
 
@@ -207,7 +207,8 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     psPractitionerId = c.ps_practitioner_id;
     psStructureId = c.ps_structure_id;
     elsmId = c.elsm_id;
-    const before = await lockedState(trx, c.id);
+    const slot = await lockedSlot(trx, c.id);
+    const before = slot.state;
     const after = stateAfterMessage(side);
     const moved =
       side === "ps"
@@ -215,10 +216,11 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
         : // An ELSM message relaunches a thread the PS side had deleted (manual §4).
           { state: after, last_message_at: now, last_message_side: "elsm", redacteur_agent_id: (actor as { agentId: number }).agentId, ps_deleted_at: null };
     const changed = await trx("conversations").where({ id: c.id }).where("last_message_at", "<=", now).update(moved);
-    if (changed) await moveTray(trx, c.elsm_id, before, after);
     await trx("conversations")
       .where({ id: c.id })
       .increment(side === "ps" ? "elsm_unread" : "ps_unread", 1);
+    // A doctor's message is unread by the ELSM, in whichever tray the thread now is.
+    await moveTray(trx, c.elsm_id, slot, { state: changed ? after : before, unread: slot.unread || side === "ps", patient: slot.patient });
     if (side === "ps" && isClosed(before) && changed) await audit(trx, ctx, "conversation.reopened", { type: "conversation", id: c.id });
   } else {
     if (actor.kind === "ps" && target.kind === "ps-new") {
@@ -254,7 +256,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
       })
       .returning("id");
     conversationId = insertedId(row);
-    await moveTray(trx, elsmId, null, stateAfterMessage(side));
+    await moveTray(trx, elsmId, null, { state: stateAfterMessage(side), unread: side === "ps", patient: patientId !== null });
   }
 
   const [msg] = await trx("messages")

@@ -5,27 +5,52 @@ import type { ConversationState, Side } from "./states.js";
 /**
  * Derived values kept up to date by the operations that change them, so that no page counts or
  * joins through a large table: the unread messages of each side on the conversation row
- * (`ps_unread`, `elsm_unread`), the size of each ELSM tray (`tray_counts`), and the patient's
- * name key on the conversation (`patient_last_name_key`, for the back office's name search).
+ * (`ps_unread`, `elsm_unread`), the size of each ELSM tray with its threads unread by the ELSM and about
+ * a patient (`tray_counts`: n, unread, patient, patient_unread), and the patient's name key on the
+ * conversation (`patient_last_name_key`, for the back office's name search).
  */
-export async function moveTray(trx: Knex, elsmId: number, from: ConversationState | null, to: ConversationState): Promise<void> {
-  if (from === to) return;
-  if (from) await trx("tray_counts").where({ elsm_id: elsmId, state: from }).decrement("n", 1);
+
+/** Where a conversation counts in its ELSM's trays: its state, unread by the ELSM (elsm_unread > 0), about a patient. */
+export type TraySlot = { state: ConversationState; unread: boolean; patient: boolean };
+
+/** The tray_counts columns a slot adds to. */
+function columnsOf(slot: TraySlot): Record<"n" | "unread" | "patient" | "patient_unread", number> {
+  const unread = slot.unread ? 1 : 0;
+  const patient = slot.patient ? 1 : 0;
+  return { n: 1, unread, patient, patient_unread: unread * patient };
+}
+
+/** Moves a conversation from one slot to another (null: a new conversation), in the caller's transaction. */
+export async function moveTray(trx: Knex, elsmId: number, from: TraySlot | null, to: TraySlot): Promise<void> {
+  if (from && from.state === to.state && from.unread === to.unread && from.patient === to.patient) return;
+  const added = columnsOf(to);
+  if (from) {
+    const removed = columnsOf(from);
+    if (from.state === to.state) {
+      // Same tray: only the difference (n is unchanged).
+      const delta = Object.fromEntries(Object.entries(added).map(([k, v]) => [k, trx.raw("?? + ?", [k, v - removed[k as keyof typeof removed]])]));
+      await trx("tray_counts").where({ elsm_id: elsmId, state: to.state }).update(delta);
+      return;
+    }
+    await trx("tray_counts")
+      .where({ elsm_id: elsmId, state: from.state })
+      .update(Object.fromEntries(Object.entries(removed).map(([k, v]) => [k, trx.raw("?? - ?", [k, v])])));
+  }
   await trx("tray_counts")
-    .insert({ elsm_id: elsmId, state: to, n: 1 })
+    .insert({ elsm_id: elsmId, state: to.state, ...added })
     .onConflict(["elsm_id", "state"])
-    .merge({ n: trx.raw("tray_counts.n + 1") });
+    .merge(Object.fromEntries(Object.entries(added).map(([k, v]) => [k, trx.raw("?? + ?", [`tray_counts.${k}`, v])])));
 }
 
 /**
- * Reads a conversation's state for a change, locking the row where the database can (PostgreSQL).
+ * Reads a conversation's slot for a change, locking the row where the database can (PostgreSQL).
  * FOR NO KEY UPDATE, not FOR UPDATE: the draft and attachment rows written earlier in the same
  * transaction hold KEY SHARE locks on it through their foreign keys, which FOR UPDATE would deadlock on.
  */
-export async function lockedState(trx: Knex, conversationId: number): Promise<ConversationState> {
-  const q = trx("conversations").where({ id: conversationId }).first("state");
+export async function lockedSlot(trx: Knex, conversationId: number): Promise<TraySlot> {
+  const q = trx("conversations").where({ id: conversationId }).first("state", "elsm_unread", "patient_id");
   const row = await (isPostgres(trx) ? q.forNoKeyUpdate() : q);
-  return row.state as ConversationState;
+  return { state: row.state as ConversationState, unread: Number(row.elsm_unread) > 0, patient: row.patient_id !== null };
 }
 
 /** The patient's search key copied onto a new conversation (patients' names are reference data, never edited here). */
@@ -41,5 +66,12 @@ export async function recountDerived(db: Knex): Promise<void> {
   const unread = (side: Side) => db.raw("(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL)", [side]);
   await db("conversations").update({ ps_unread: unread("elsm"), elsm_unread: unread("ps") });
   await db("tray_counts").del();
-  await db.raw("INSERT INTO tray_counts (elsm_id, state, n) SELECT elsm_id, state, COUNT(*) FROM conversations GROUP BY elsm_id, state");
+  await db.raw(
+    `INSERT INTO tray_counts (elsm_id, state, n, unread, patient, patient_unread)
+     SELECT elsm_id, state, COUNT(*),
+       SUM(CASE WHEN elsm_unread > 0 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN patient_id IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN elsm_unread > 0 AND patient_id IS NOT NULL THEN 1 ELSE 0 END)
+     FROM conversations GROUP BY elsm_id, state`,
+  );
 }

@@ -26,8 +26,11 @@ export type ListItem = {
 
 export type Page = { items: ListItem[]; next: string | null };
 
-/** Keyset cursor "<last_message_at>~<id>": newest first, no OFFSET, same cost on page 1 and page 5 000. */
+/** Keyset cursor "<last_message_at>~<id>": the last row shown, no OFFSET, same cost on page 1 and page 5 000. */
 export type Cursor = { at: string; id: number };
+
+/** Which way a list runs: newest first (every list's default) or oldest first (a tray, on request). */
+export type ListOrder = "desc" | "asc";
 
 export function parseCursor(raw: unknown): Cursor | null {
   if (typeof raw !== "string") return null;
@@ -35,9 +38,10 @@ export function parseCursor(raw: unknown): Cursor | null {
   return m ? { at: m[1]!, id: Number(m[2]) } : null;
 }
 
-function applyCursor(q: Knex.QueryBuilder, cursor: Cursor | null): Knex.QueryBuilder {
+function applyCursor(q: Knex.QueryBuilder, cursor: Cursor | null, order: ListOrder): Knex.QueryBuilder {
   if (!cursor) return q;
-  return q.where((w) => w.where("c.last_message_at", "<", cursor.at).orWhere((x) => x.where("c.last_message_at", cursor.at).andWhere("c.id", "<", cursor.id)));
+  const past = order === "desc" ? "<" : ">";
+  return q.where((w) => w.where("c.last_message_at", past, cursor.at).orWhere((x) => x.where("c.last_message_at", cursor.at).andWhere("c.id", past, cursor.id)));
 }
 
 /** The columns a list row shows, for the few conversations already picked (one page). */
@@ -80,16 +84,16 @@ function listColumns(db: Knex, ids: number[], unreadSide: Side): Knex.QueryBuild
 }
 
 /**
- * One page of a list, newest first, in two steps: pick the page's ids from the scoped and filtered
- * query alone (an index range, even when a search matches thousands of threads), then read the
- * columns shown for those 21 rows only.
+ * One page of a list, newest first (or oldest first), in two steps: pick the page's ids from the scoped
+ * and filtered query alone (an index range, even when a search matches thousands of threads), then read
+ * the columns shown for those 21 rows only.
  */
-async function listPage(db: Knex, scoped: Knex.QueryBuilder, cursor: Cursor | null, viewer: Side, more?: (q: Knex.QueryBuilder) => void): Promise<Page> {
-  const picked: { id: number; last_message_at: string }[] = await applyCursor(scoped, cursor)
+async function listPage(db: Knex, scoped: Knex.QueryBuilder, cursor: Cursor | null, viewer: Side, more?: (q: Knex.QueryBuilder) => void, order: ListOrder = "desc"): Promise<Page> {
+  const picked: { id: number; last_message_at: string }[] = await applyCursor(scoped, cursor, order)
     .select("c.id", "c.last_message_at")
     .orderBy([
-      { column: "c.last_message_at", order: "desc" },
-      { column: "c.id", order: "desc" },
+      { column: "c.last_message_at", order },
+      { column: "c.id", order },
     ])
     .limit(PAGE_SIZE + 1);
   const shown = picked.slice(0, PAGE_SIZE);
@@ -273,24 +277,42 @@ async function draftRows(db: Db, actor: Actor, cursor: Cursor | null, limit: num
   }));
 }
 
-/** One tray of the back office (manual §6), newest first, with [Brouillon] and [Lu]. */
-export async function trayPage(db: Db, actor: AgentActor, tray: ConversationState | null, cursor: Cursor | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
+/** One tray of the back office (manual §6), newest first unless asked otherwise, with [Brouillon] and [Lu]. */
+export async function trayPage(
+  db: Db,
+  actor: AgentActor,
+  tray: ConversationState | null,
+  cursor: Cursor | null,
+  filter?: (q: Knex.QueryBuilder) => void,
+  order: ListOrder = "desc",
+): Promise<Page> {
   const q = elsmConversations(db, actor, "c");
   if (tray) q.where("c.state", tray);
   filter?.(q);
-  return listPage(db, q, cursor, "elsm", (rows) =>
-    rows.select(
-      db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ?) AS has_draft", ["elsm"]),
-      db.raw("(SELECT COUNT(*) FROM messages lm WHERE lm.conversation_id = c.id AND lm.side = ? AND lm.sent_at = c.last_message_at AND lm.read_at IS NOT NULL) AS last_elsm_read", [
-        "elsm",
-      ]),
-    ),
+  return listPage(
+    db,
+    q,
+    cursor,
+    "elsm",
+    (rows) =>
+      rows.select(
+        db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ?) AS has_draft", ["elsm"]),
+        db.raw(
+          "(SELECT COUNT(*) FROM messages lm WHERE lm.conversation_id = c.id AND lm.side = ? AND lm.sent_at = c.last_message_at AND lm.read_at IS NOT NULL) AS last_elsm_read",
+          ["elsm"],
+        ),
+      ),
+    order,
   );
 }
 
-export async function trayCounts(db: Db, actor: AgentActor): Promise<Record<ConversationState, number>> {
-  const rows = await db("tray_counts").where({ elsm_id: actor.elsmId }).select("state", "n");
-  const counts: Record<ConversationState, number> = { a_traiter: 0, en_cours: 0, clos: 0 };
-  for (const r of rows) counts[r.state as ConversationState] = Number(r.n);
+/** A tray's size, its threads unread by the ELSM, those about a patient, and both (kept by the operations: counters.ts). */
+export type TrayCount = { n: number; unread: number; patient: number; patientUnread: number };
+
+export async function trayCounts(db: Db, actor: AgentActor): Promise<Record<ConversationState, TrayCount>> {
+  const rows = await db("tray_counts").where({ elsm_id: actor.elsmId }).select("state", "n", "unread", "patient", "patient_unread");
+  const empty = (): TrayCount => ({ n: 0, unread: 0, patient: 0, patientUnread: 0 });
+  const counts: Record<ConversationState, TrayCount> = { a_traiter: empty(), en_cours: empty(), clos: empty() };
+  for (const r of rows) counts[r.state as ConversationState] = { n: Number(r.n), unread: Number(r.unread), patient: Number(r.patient), patientUnread: Number(r.patient_unread) };
   return counts;
 }

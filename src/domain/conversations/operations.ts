@@ -3,7 +3,7 @@ import type { FileStorage } from "../attachments/storage.js";
 import { audit } from "../audit/audit.js";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../actor.js";
-import { lockedState, moveTray } from "./counters.js";
+import { lockedSlot, moveTray } from "./counters.js";
 import type { ConversationRow, DraftRow } from "./scope.js";
 import { isClosed, otherSide, sideOf } from "./states.js";
 
@@ -34,6 +34,12 @@ export async function discardDraft(deps: { db: Db; storage: FileStorage }, ctx: 
 /** Opening a thread marks the other side's messages read (the ELSM then sees [Lu]) and is traced. */
 export async function openConversation(db: Db, ctx: RequestContext, conversation: ConversationRow): Promise<void> {
   await db.transaction(async (trx) => {
+    // The ELSM reading a thread it had not read: one fewer unread in its tray (read under the row lock, so two
+    // agents opening it at once count it once).
+    if (ctx.actor.kind === "agent") {
+      const slot = await lockedSlot(trx, conversation.id);
+      if (slot.unread) await moveTray(trx, conversation.elsm_id, slot, { ...slot, unread: false });
+    }
     await trx("messages")
       .where({ conversation_id: conversation.id, side: otherSide(sideOf(ctx.actor)) })
       .whereNull("read_at")
@@ -64,10 +70,10 @@ export async function deleteForPs(deps: { db: Db; storage: FileStorage }, ctx: R
 export async function closeConversation(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<AgentActor>, conversation: ConversationRow): Promise<{ closed: boolean }> {
   if (isClosed(conversation.state)) return { closed: false };
   const { keys, closed } = await deps.db.transaction(async (trx) => {
-    const before = await lockedState(trx, conversation.id);
-    if (isClosed(before)) return { keys: [], closed: false };
+    const before = await lockedSlot(trx, conversation.id);
+    if (isClosed(before.state)) return { keys: [], closed: false };
     await trx("conversations").where({ id: conversation.id }).update({ state: "clos", closed_at: new Date().toISOString() });
-    await moveTray(trx, conversation.elsm_id, before, "clos");
+    await moveTray(trx, conversation.elsm_id, before, { ...before, state: "clos" });
     const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "elsm" }));
     await audit(trx, ctx, "conversation.closed", { type: "conversation", id: conversation.id });
     return { keys: dropped, closed: true };

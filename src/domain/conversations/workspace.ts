@@ -5,6 +5,7 @@ import { patientById } from "../directory/queries.js";
 import { newDrafts, newDraftsCount, newDraftsPage, psList, psUnreadCount, trayCounts, trayPage, type Cursor } from "./lists.js";
 import { boSearchFilter, psSearchFilter, type BoSearch, type PsSearch } from "./search.js";
 import type { ConversationState } from "./states.js";
+import { cursorParamOf, DEFAULT_TRAY_VIEW, filteredCount, filterLabel, isFiltered, orderOf, trayCountLabel, trayViewFilter, trayViewQuery, type TrayView } from "./tray-view.js";
 
 /** The column beside every doctor's page (manual §5): the selected patient, the list (searched or not), drafts, unread count. */
 export async function psWorkspace(db: Db, actor: PsActor, view: { cursor: Cursor | null; search: PsSearch | null; selectedPatientId: number | null }) {
@@ -20,19 +21,36 @@ export async function psWorkspace(db: Db, actor: PsActor, view: { cursor: Cursor
 }
 
 /**
- * The column beside every back-office page (manual §6): the tray counts and the open tray. EN COURS shows the
- * new-question drafts first, under their own counted heading and pager (`draftCursor`), so that every heading's
- * number is the number of rows it lists across its pages.
+ * The column beside every back-office page (manual §6): the tray counts and the open tray, in the order and with
+ * the filters asked (`trayView`). EN COURS shows the new-question drafts first (unless a filter leaves them out),
+ * under their own counted heading and pager (`draftCursor`), so that every heading's number is the number of rows
+ * it lists across its pages.
  */
-export async function boWorkspace(db: Db, actor: AgentActor, view: { tray: ConversationState; cursor: Cursor | null; draftCursor?: Cursor | null }) {
-  const withDrafts = view.tray === "en_cours" && !view.cursor;
+export async function boWorkspace(db: Db, actor: AgentActor, view: { tray: ConversationState; trayView?: TrayView; cursor: Cursor | null; draftCursor?: Cursor | null }) {
+  const trayView = view.trayView ?? DEFAULT_TRAY_VIEW;
+  const withDrafts = view.tray === "en_cours" && !view.cursor && !isFiltered(trayView);
   const [counts, list, drafts, draftCount] = await Promise.all([
     trayCounts(db, actor),
-    trayPage(db, actor, view.tray, view.cursor),
+    trayPage(db, actor, view.tray, view.cursor, trayViewFilter(trayView), orderOf(trayView)),
     withDrafts ? newDraftsPage(db, actor, view.draftCursor ?? null) : null,
     withDrafts ? newDraftsCount(db, actor) : 0,
   ]);
-  return { tray: view.tray, counts, list, drafts, draftCount, draftCursor: view.draftCursor ?? null, cursor: view.cursor };
+  return {
+    tray: view.tray,
+    counts,
+    countLabels: Object.fromEntries(Object.entries(counts).map(([state, count]) => [state, trayCountLabel(count)])) as Record<ConversationState, ReturnType<typeof trayCountLabel>>,
+    // The view, for the form and for every link that must keep it (tabs, pager).
+    trayView,
+    trayQuery: trayViewQuery(trayView),
+    cursorParam: cursorParamOf(trayView),
+    filterLabel: filterLabel(trayView),
+    listed: filteredCount(counts[view.tray], trayView),
+    list,
+    drafts,
+    draftCount,
+    draftCursor: view.draftCursor ?? null,
+    cursor: view.cursor,
+  };
 }
 
 /** The back office's search results, across the three trays (manual §11). */

@@ -7,6 +7,7 @@ import { closeConversation } from "../../domain/conversations/operations.js";
 import { newQuestionDraft, type DraftRow } from "../../domain/conversations/scope.js";
 import { boSearchFields } from "../../domain/conversations/search.js";
 import { TRAYS, TRAY_LABELS, isClosed, trayBySlug } from "../../domain/conversations/states.js";
+import { cursorOf, DEFAULT_TRAY_VIEW, readTrayView } from "../../domain/conversations/tray-view.js";
 import { openThread } from "../../domain/conversations/thread.js";
 import { boSearchResults, boWorkspace } from "../../domain/conversations/workspace.js";
 import { NotFound } from "../../domain/errors.js";
@@ -23,16 +24,20 @@ import { workspaceRenderer } from "../workspace.js";
 export function backOfficeRoutes(deps: AppDeps): Router {
   const { db } = deps;
   const router = Router();
-  const render = workspaceRenderer(async (req, res) => ({
-    trays: TRAYS,
-    trayLabels: TRAY_LABELS,
-    search: req.session.boSearch ?? null,
-    ...(await boWorkspace(db, actorOf<AgentActor>(res), {
-      tray: req.session.boTray ?? "a_traiter",
-      cursor: parseCursor(req.query.avant),
-      draftCursor: parseCursor(req.query.brouillons),
-    })),
-  }));
+  const render = workspaceRenderer(async (req, res) => {
+    const trayView = req.session.boTrayView ?? DEFAULT_TRAY_VIEW;
+    return {
+      trays: TRAYS,
+      trayLabels: TRAY_LABELS,
+      search: req.session.boSearch ?? null,
+      ...(await boWorkspace(db, actorOf<AgentActor>(res), {
+        tray: req.session.boTray ?? "a_traiter",
+        trayView,
+        cursor: cursorOf(trayView, req.query),
+        draftCursor: parseCursor(req.query.brouillons),
+      })),
+    };
+  });
   const bo: SideHandlers = { side: "elsm", base: "/bo", home: "/bo", render };
 
   // Every page below: a signed-in agent (others: login, or 404 for a doctor), CSRF checked on posts.
@@ -44,6 +49,8 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     const tray = trayBySlug(req.params.tray as string);
     if (!tray) throw new NotFound();
     req.session.boTray = tray.key;
+    // The tray's URL says how it is shown; the list beside the next pages keeps it.
+    req.session.boTrayView = readTrayView(req.query);
     return render(req, res, "bo/tray", { title: tray.label });
   });
 
