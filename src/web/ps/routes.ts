@@ -39,7 +39,7 @@ export function psRoutes(deps: AppDeps): Router {
 
   router.get("/ps", (_req, res) => res.render("ps/portal", { title: "Services patient", identity: actorOf(res).displayName }));
   router.get("/ps/messages", (req, res) => render(req, res, "ps/messages", { title: "Mes échanges" }));
-  const search = searchHandlers(deps, "psSearch", psSearchFields, "/ps/messages");
+  const search = searchHandlers(deps, "psSearch", psSearchFields, "/ps/messages", (req, res, form) => render(req, res, "ps/messages", { title: "Mes échanges", ...form }, 422));
   router.post("/ps/search", search.save);
   router.post("/ps/search/reset", search.reset);
 
