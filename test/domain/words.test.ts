@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { idsMatchingWords, wordKeys } from "../../src/domain/directory/words.js";
+import { idsMatchingWords, indexWords, wordKeys } from "../../src/domain/directory/words.js";
 import { seededDomain, type DomainFixture } from "./helpers.js";
 
 let f: DomainFixture;
@@ -50,5 +50,24 @@ describe("a directory row is found by any word, every typed word starting one of
   it("nothing when one typed word matches no word of the row", async () => {
     expect(await idsMatchingWords(f.db, "structure_name", "tilleuls parc")).toEqual([]);
     expect(await idsMatchingWords(f.db, "structure_name", " - ")).toEqual([]);
+  });
+});
+
+describe("the search words of a large directory", () => {
+  it("are written by batches a single insert of either database accepts (a thousand structures and more)", async () => {
+    const rows = Array.from({ length: 1_200 }, (_, i) => ({
+      kind: "centre_sante",
+      finess: `9${String(i).padStart(8, "0")}`,
+      raison_sociale: `CENTRE DE SANTE NUMERO ${i}`,
+      raison_sociale_key: `CENTRE DE SANTE NUMERO ${i}`,
+      address: "1 rue",
+      postal_code: "75001",
+      city: "PARIS",
+      mailbox: null,
+    }));
+    for (let i = 0; i < rows.length; i += 100) await f.db("structures").insert(rows.slice(i, i + 100));
+    await indexWords(f.db, "structures");
+    expect((await idsMatchingWords(f.db, "structure_name", "numero 1199")).length).toBe(1);
+    expect(await namesOf("structures", "raison_sociale", idsMatchingWords(f.db, "structure_name", "tilleuls"))).toEqual(["CENTRE DE SANTE LES TILLEULS"]);
   });
 });

@@ -32,6 +32,9 @@ export function wordKeys(value: string): string[] {
   return [...new Set(words)];
 }
 
+/** Rows a single insert writes (SQLite's limit of 500 terms in a compound SELECT, with room). */
+const INSERT_ROWS = 400;
+
 type Row = { kind: WordKind; word: string; entity_id: number };
 
 /** The word rows of one directory row of `table`. */
@@ -56,8 +59,8 @@ export async function indexWords(db: Knex | Knex.Transaction, table: keyof Sourc
       .limit(batch)) as ({ id: number } & Record<string, unknown>)[];
     if (rows.length === 0) return;
     const words = rows.flatMap((r) => wordRows(table, r));
-    // 3 bound values a row: far below both databases' limits.
-    for (let i = 0; i < words.length; i += 1_000) await db("search_words").insert(words.slice(i, i + 1_000));
+    // Knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms.
+    for (let i = 0; i < words.length; i += INSERT_ROWS) await db("search_words").insert(words.slice(i, i + INSERT_ROWS));
     after = Number(rows[rows.length - 1]!.id);
   }
 }
