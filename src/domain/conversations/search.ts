@@ -113,14 +113,18 @@ export function boSearchFilter(db: Knex, s: BoSearch): ListFilter {
     if (s.patient_nom) q.whereIn("c.patient_id", words("patient_last", s.patient_nom));
     if (s.patient_prenom) q.whereIn("c.patient_id", words("patient_first", s.patient_prenom));
     if (s.patient_nir) q.whereIn("c.patient_id", patientsWithNir(db, s.patient_nir));
+    // The conversations of the professionals (or agents) found, by their own index (ps_practitioner_id…,
+    // ps_structure_id…, redacteur_agent_id): at a million messages, filtering the ELSM's whole list instead
+    // read its 130,000 conversations (600–1,000 ms for a name; 4–50 ms this way).
+    const conversationsOf = (column: string, ids: Knex.QueryBuilder) => db("conversations").select("id").whereIn(column, ids);
     const professional = (doctors: Knex.QueryBuilder, structures: Knex.QueryBuilder) =>
-      q.where((w) => w.whereIn("c.ps_practitioner_id", doctors).orWhereIn("c.ps_structure_id", structures));
+      q.whereIn("c.id", conversationsOf("ps_practitioner_id", doctors).union(conversationsOf("ps_structure_id", structures)));
     // A FINESS typed in the N°AM field, or a raison sociale typed in Nom, finds a structure's threads.
     if (s.ps_nam) professional(db("practitioners").select("id").where("nam", s.ps_nam), db("structures").select("id").where("finess", s.ps_nam));
     if (s.ps_cp) professional(db("practitioners").select("id").where("postal_code", s.ps_cp), db("structures").select("id").where("postal_code", s.ps_cp));
     if (s.ps_ville) professional(words("practitioner_city", s.ps_ville), words("structure_city", s.ps_ville));
     if (s.ps_nom) professional(words("practitioner_name", s.ps_nom), words("structure_name", s.ps_nom));
-    if (s.agent_nom) q.whereIn("c.redacteur_agent_id", words("agent_last", s.agent_nom));
-    if (s.agent_prenom) q.whereIn("c.redacteur_agent_id", words("agent_first", s.agent_prenom));
+    if (s.agent_nom) q.whereIn("c.id", conversationsOf("redacteur_agent_id", words("agent_last", s.agent_nom)));
+    if (s.agent_prenom) q.whereIn("c.id", conversationsOf("redacteur_agent_id", words("agent_first", s.agent_prenom)));
   };
 }
