@@ -18,6 +18,7 @@ import { loadConfig } from "../src/config.js";
 import { connect } from "../src/db/connection.js";
 import { isPostgres } from "../src/db/dialect.js";
 import { nameKey } from "../src/domain/directory/names.js";
+import { indexWords } from "../src/domain/directory/words.js";
 import { nirKey } from "../src/domain/directory/nir.js";
 import { recountDerived } from "../src/domain/conversations/counters.js";
 import { prepareDatabase } from "../src/runtime.js";
@@ -487,6 +488,8 @@ async function main(): Promise<void> {
         ["id", "nir", "nir_key", "last_name", "first_name", "last_name_key", "first_name_key", "birth_date", "rang", "caisse_id", "attending_practitioner_id", "demo_vitale_card"],
         patientRows,
       );
+      // The any-word search keys of names, raisons sociales and cities.
+      for (const table of ["agents", "structures", "practitioners", "patients"] as const) await indexWords(trx, table);
     });
     dirProgress.finish();
 

@@ -7,6 +7,7 @@ import * as counters from "./20261126180000_counters.js";
 import * as listIndexes from "./20261126190000_list_indexes.js";
 import * as historyAndNameIndexes from "./20261126200000_history_and_name_indexes.js";
 import * as conversationPatientName from "./20261126210000_conversation_patient_name.js";
+import * as searchWords from "./20261202000000_search_words.js";
 import * as trayUnreadAndFilters from "./20261202010000_tray_unread_and_filters.js";
 
 /**
@@ -22,6 +23,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261126190000_list_indexes": listIndexes,
   "20261126200000_history_and_name_indexes": historyAndNameIndexes,
   "20261126210000_conversation_patient_name": conversationPatientName,
+  "20261202000000_search_words": searchWords,
   "20261202010000_tray_unread_and_filters": trayUnreadAndFilters,
 };
 

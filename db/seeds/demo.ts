@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import { hashPin } from "../../src/domain/auth/pin.js";
 import { recountDerived } from "../../src/domain/conversations/counters.js";
 import { nameKey } from "../../src/domain/directory/names.js";
+import { indexAllWords } from "../../src/domain/directory/words.js";
 
 /** Demo PIN of every simulated CPS card. */
 export const DEMO_PIN = "1234";
@@ -141,6 +142,7 @@ export async function seedDemo(knex: Knex): Promise<boolean> {
       subject: "Maladie pro - Urgent", body: "Bonjour,\nDemande d'avis sur une reconnaissance en maladie professionnelle.", created_at: now, updated_at: now,
     });
     await recountDerived(trx);
+    await indexAllWords(trx);
   });
   return true;
 }

@@ -3,6 +3,7 @@ import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE } 
 import { BODY_MAX, SUBJECT_MAX } from "./conversations/compose.js";
 import { RECIPIENT_MAX } from "./conversations/elsm-question.js";
 import { SEARCH_MAX } from "./conversations/search.js";
+import { NIR_TYPED_MAX } from "./directory/nir.js";
 
 /** Every limit a form states or enforces, read by the templates from here (never written in them). */
 export const LIMITS = {
@@ -17,8 +18,8 @@ export const LIMITS = {
     .join(","),
   recipient: RECIPIENT_MAX,
   search: SEARCH_MAX,
-  /** NIR typed in the patient form: 13 characters, room for spaces. */
-  nir: 15,
+  /** NIR typed in the patient form: 13 characters (and the key), room for spaces or dots between the groups. */
+  nir: NIR_TYPED_MAX,
   nirKey: 2,
   pin: PIN_DIGITS,
 } as const;

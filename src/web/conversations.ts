@@ -1,9 +1,9 @@
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import type { z } from "zod";
 import type { AppDeps } from "../deps.js";
 import { submitCompose } from "../domain/conversations/compose.js";
 import { discardDraft } from "../domain/conversations/operations.js";
-import { startSearch } from "../domain/conversations/search.js";
+import { startSearch, type SearchErrors } from "../domain/conversations/search.js";
 import { namedReplyDraft, replyDraft, type DraftRow } from "../domain/conversations/scope.js";
 import { CLOSED_FOR_ELSM, canWrite, type Side } from "../domain/conversations/states.js";
 import { answerCompose, composePage, type ComposeSide, type ComposeWhere } from "./compose.js";
@@ -15,10 +15,25 @@ import { actorOf, contextOf } from "./middleware/guards.js";
 /** The handlers both sides share, parameterised by the side: search, reply page, reply post, draft page, draft deletion. */
 export type SideHandlers = ComposeSide & { side: Side };
 
-/** The search panel's two posts (the terms are kept in the session, never in a URL), then back to the list. */
-export function searchHandlers<S extends Record<string, string>>(deps: AppDeps, key: "psSearch" | "boSearch", schema: z.ZodType<S>, back: string) {
+/**
+ * The search panel's two posts (the terms are kept in the session, never in a URL), then back to the list.
+ * A search that cannot find anything as typed (a NIR too short…) is answered in place (422) by `refused`:
+ * the panel again with what was typed and the message on each field, no search kept.
+ */
+export function searchHandlers<S extends Record<string, string>>(
+  deps: AppDeps,
+  key: "psSearch" | "boSearch",
+  schema: z.ZodType<S>,
+  back: string,
+  refused: (req: Request, res: Response, form: { searchValues: S; searchErrors: SearchErrors }) => Promise<void>,
+) {
   const save: RequestHandler = async (req, res) => {
-    req.session[key] = ((await startSearch(deps.db, contextOf(req, res), schema, req.body)) ?? undefined) as never;
+    const outcome = await startSearch(deps.db, contextOf(req, res), schema, req.body);
+    if (!outcome.ok) {
+      delete req.session[key];
+      return refused(req, res, { searchValues: outcome.values, searchErrors: outcome.errors });
+    }
+    req.session[key] = (outcome.search ?? undefined) as never;
     res.redirect(303, back);
   };
   const reset: RequestHandler = (req, res) => {

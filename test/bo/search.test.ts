@@ -1,5 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { $, annaAin, bunyel, drGene, hiddenFields, paulHerault, selectPatient, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import {
+  $,
+  annaAin,
+  bunyel,
+  drGene,
+  hiddenFields,
+  marieRhone,
+  paulHerault,
+  selectPatient,
+  signInAgent,
+  signInPs,
+  startTestApp,
+  type Session,
+  type TestApp,
+} from "../helpers/app.js";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -107,5 +121,80 @@ describe("back-office search", () => {
     const rows = await app.db("audit_events").where({ action: "search" });
     expect(rows.length).toBeGreaterThan(0);
     expect(JSON.stringify(rows)).not.toContain("SOLANA");
+  });
+});
+
+describe("back-office search, as people type", () => {
+  it("finds a structure by any word of its raison sociale, whatever the case (tilleuls, LES TILLEULS)", async () => {
+    const marie = await signInAgent(app, marieRhone);
+    for (const ps_nom of ["tilleuls", "LES TILLEULS", "Centre de santé les Tilleuls"]) {
+      expect((await search(marie, { ps_nom })).map((f) => f.subject)).toEqual(["SUIVI ALD DIABÈTE"]);
+    }
+  });
+
+  it("finds a city typed with hyphens or by a later word (Castelnau-le-Lez, lez)", async () => {
+    const anna = await signInAgent(app, annaAin);
+    const all = (await search(anna, { ps_nom: "gene" })).map((f) => f.subject).sort();
+    expect(all.length).toBeGreaterThan(0);
+    for (const ps_ville of ["Castelnau-le-Lez", "castelnau le lez", "lez"]) {
+      expect((await search(anna, { ps_ville })).map((f) => f.subject).sort()).toEqual(all);
+    }
+  });
+
+  it("finds a patient by any word of a composed name, a hyphen or an apostrophe being a space", async () => {
+    const anna = await signInAgent(app, annaAin);
+    expect((await search(anna, { patient_nom: "fuentes" })).map((f) => f.subject)).toEqual(["RECHERCHE"]);
+    expect((await search(anna, { patient_nom: "Solana-y" })).map((f) => f.subject)).toEqual(["RECHERCHE"]);
+    expect((await search(anna, { patient_nom: "y fuent" })).map((f) => f.subject)).toEqual(["RECHERCHE"]);
+  });
+
+  it("finds by a NIR typed with spaces or dots, with or without its key, and by an N°AM or a FINESS typed with spaces", async () => {
+    const anna = await signInAgent(app, annaAin);
+    for (const patient_nir of ["2 85 11 75 123 045", "2.85.11.75.123.045.45", "2 85 11 75 123 045 45"]) {
+      expect((await search(anna, { patient_nir })).map((f) => f.subject)).toEqual(["RECHERCHE"]);
+    }
+    expect((await search(anna, { ps_nam: "971 609 219" })).map((f) => f.subject)).toEqual(["SANS DOSSIER"]);
+    const paul = await signInAgent(app, paulHerault);
+    expect((await search(paul, { ps_nam: "34 009 876 5" })).length).toBe(2);
+  });
+
+  it("its NIR and N°AM fields take a spaced or dotted form whole", async () => {
+    const anna = await signInAgent(app, annaAin);
+    const page = $((await anna.agent.get("/bo/recherche")).text);
+    expect(Number(page("#s-patient-nir").attr("maxlength"))).toBeGreaterThanOrEqual("2 85 11 75 123 045 45".length);
+    expect(Number(page("#s-ps-nam").attr("maxlength"))).toBeGreaterThanOrEqual("34 009 876 5".length);
+  });
+
+  it("a criterion too short to mean anything gets a message on its field instead of 0 résultat, and what was typed stays", async () => {
+    const anna = await signInAgent(app, annaAin);
+    const res = await anna.agent.post("/bo/recherche").type("form").send({ _csrf: anna.csrf, patient_nom: "bunyel", patient_nir: "17004", ps_nam: "99110119", ps_cp: "341" });
+    expect(res.status).toBe(422);
+    const page = $(res.text);
+    const error = (id: string) => page(`#${id}-error`).text().trim();
+    expect(error("s-patient-nir")).toBe("Le NIR doit comporter 13 caractères, éventuellement suivis de la clé (vous en avez saisi 5).");
+    expect(error("s-ps-nam")).toBe("Le N°AM doit comporter 9 chiffres, ou le n° FINESS 9 caractères (vous en avez saisi 8).");
+    expect(error("s-ps-cp")).toBe("Le code postal doit comporter 5 chiffres.");
+    expect(page("#s-patient-nom-error").length).toBe(0);
+    expect(page("#s-patient-nir").attr("aria-invalid")).toBe("true");
+    expect(
+      page(".error-summary a")
+        .map((_, a) => page(a).attr("href"))
+        .get(),
+    ).toEqual(["#s-patient-nir", "#s-ps-nam", "#s-ps-cp"]);
+    expect(page("#s-patient-nom").val()).toBe("bunyel");
+    expect(page("#s-patient-nir").val()).toBe("17004");
+    expect(page("#s-ps-nam").val()).toBe("99110119");
+    expect(page(".results").length).toBe(0);
+    expect(page("#search-results").length).toBe(0);
+    // Nothing searched, nothing kept: the search page is back to its invitation.
+    expect($((await anna.agent.get("/bo/recherche")).text)(".results").length).toBe(0);
+  });
+
+  it("a refused search is not traced as a search", async () => {
+    const anna = await signInAgent(app, annaAin);
+    const before = await app.db("audit_events").where({ action: "search" }).count<{ n: number | string }[]>({ n: "*" });
+    await anna.agent.post("/bo/recherche").type("form").send({ _csrf: anna.csrf, patient_nir: "12345" });
+    const after = await app.db("audit_events").where({ action: "search" }).count<{ n: number | string }[]>({ n: "*" });
+    expect(Number(after[0]!.n)).toBe(Number(before[0]!.n));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkNir, isNirShape, nirKey, normalizeNir } from "../../src/domain/directory/nir.js";
+import { NIR_TYPED_MAX, checkNir, isNirShape, nirKey, normalizeNir, readTypedNir } from "../../src/domain/directory/nir.js";
 
 /** The demo patients' NIR and keys (db/seeds/demo.ts, test/helpers/app.ts). */
 const demo = {
@@ -81,5 +81,34 @@ describe("NIR rules", () => {
     expect(checkNir("1700469387111", "73")).toEqual({ ok: false, field: "key", message: "La clé ne correspond pas au NIR saisi : vérifiez le NIR et la clé." });
     // The 2B key is not accepted for the same NIR in 2A.
     expect(checkNir("185052A012345", "09")).toMatchObject({ ok: false, field: "key" });
+  });
+
+  it("a NIR typed with dots, or with spaces and its key, is reduced to the stored form", () => {
+    expect(normalizeNir("1.70.04.69.387.111")).toBe("1700469387111");
+    expect(normalizeNir("1 70 04 69 387 111 72")).toBe("170046938711172");
+  });
+
+  it("the NIR fields take a NIR and its key with a space or a dot between each group", () => {
+    expect("1 70 04 69 387 111 72".length).toBeLessThanOrEqual(NIR_TYPED_MAX);
+    expect("1.70.04.69.387.111.72".length).toBeLessThanOrEqual(NIR_TYPED_MAX);
+    expect(" 1 . 70 . 04 . 69 . 387 . 111 ".length).toBeLessThanOrEqual(NIR_TYPED_MAX);
+  });
+
+  it("a NIR typed with dots is accepted in its canonical form", () => {
+    expect(checkNir("1.70.04.69.387.111", "72")).toEqual({ ok: true, nir: "1700469387111", key: "72" });
+  });
+
+  it("a NIR typed with its key in the NIR field is accepted when the Clé field is empty or repeats it", () => {
+    expect(checkNir("1 70 04 69 387 111 72", "")).toEqual({ ok: true, nir: "1700469387111", key: "72" });
+    expect(checkNir("1.70.04.69.387.111.72", "72")).toEqual({ ok: true, nir: "1700469387111", key: "72" });
+    expect(checkNir("1 70 04 69 387 111 73", "")).toMatchObject({ ok: false, field: "key" });
+  });
+
+  it("a NIR typed in one field, key or not: its 13 characters and key, or why not", () => {
+    expect(readTypedNir("1 70 04 69 387 111")).toEqual({ ok: true, nir: "1700469387111", key: null });
+    expect(readTypedNir("1.70.04.69.387.111.72")).toEqual({ ok: true, nir: "1700469387111", key: "72" });
+    expect(readTypedNir("17004")).toEqual({ ok: false, problem: "length", length: 5 });
+    expect(readTypedNir("17004693871AB")).toEqual({ ok: false, problem: "shape", length: 13 });
+    expect(readTypedNir("170046938711173")).toEqual({ ok: false, problem: "key", length: 15 });
   });
 });

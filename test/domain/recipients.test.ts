@@ -27,6 +27,11 @@ describe("the recipient of an échelon's question, by the patient's NIR OD", () 
     expect(r.patient).toMatchObject({ firstName: "Guillaume", lastName: "BUNYEL", birthDate: "1970-04-17" });
   });
 
+  it("accepts the NIR OD typed with dots, with or without its key", async () => {
+    expect(ok(await recipientByNir(f.db, ain, "1.70.04.69.387.111")).patient).toMatchObject({ lastName: "BUNYEL" });
+    expect(ok(await recipientByNir(f.db, ain, "1.70.04.69.387.111.72")).patient).toMatchObject({ lastName: "BUNYEL" });
+  });
+
   it("accepts the NIR OD typed with spaces and followed by its key", async () => {
     const r = ok(await recipientByNir(f.db, ain, "1 70 04 69 387 111 72"));
     expect(r.patient?.firstName).toBe("Guillaume");
@@ -136,5 +141,10 @@ describe("the recipient of an échelon's question, by N°AM or FINESS", () => {
 
   it("identifiers are compared without spaces and in upper case", () => {
     expect(normalizeIdentifier(" 2a 000 0001 ")).toBe("2A0000001");
+  });
+
+  it("an N°AM typed with spaces or dots finds the doctor, a FINESS typed so finds the structure", async () => {
+    expect(ok(await recipientByIdentifier(f.db, "99 1 10119 7")).recipient).toMatchObject({ kind: "practitioner", practitioner: { nam: "991101197" } });
+    expect(ok(await recipientByIdentifier(f.db, "01.00.1234.5")).recipient).toMatchObject({ kind: "structure", structure: { finess: "010012345" } });
   });
 });

@@ -101,6 +101,21 @@ describe("selecting a patient", () => {
     expect(card["Service médical"]).toBe("ELSM de l'HÉRAULT");
   });
 
+  it("accepts a NIR typed with dots, or with spaces and its key in the NIR field, that the field takes whole", async () => {
+    const s = await signInPs(app, drGene);
+    const form = $((await s.agent.get("/ps/patient")).text);
+    expect(Number(form("input#nir").attr("maxlength"))).toBeGreaterThanOrEqual("2 78 05 2A 012 034 04".length);
+    for (const [nir, k] of [
+      ["2.78.05.2A.012.034", casanova2A.key],
+      ["2 78 05 2A 012 034 04", ""],
+      ["2.78.05.2a.012.034.04", casanova2A.key],
+    ]) {
+      const res = await typeNir(s, nir!, k!);
+      expect(res.status).toBe(303);
+      expect(patientCard($((await s.agent.get(res.headers.location)).text), "#patient-panel")["Patient(e)"]).toBe("Marie-Ange CASANOVA");
+    }
+  });
+
   it("under a NIR shared by several beneficiaries, asks to choose by birth date and rang", async () => {
     const s = await signInPs(app, drGene);
     const res = await typeNir(s, bunyel.nir, bunyel.key);

@@ -53,6 +53,13 @@ beforeAll(async () => {
     { ps_nom: "GENE" },
     { agent_nom: "AIN" },
     { agent_prenom: "ANNA" },
+    // Any word, several words, hyphens (the search_words ranges).
+    { ps_nom: "tilleuls" },
+    { ps_nom: "LES TILLEULS" },
+    { ps_ville: "Castelnau-le-Lez" },
+    { patient_nom: "fuentes" },
+    { patient_nom: "solana y", patient_prenom: "ines" },
+    { agent_nom: "ain", agent_prenom: "an" },
   ]) {
     await anna.agent
       .post("/bo/recherche")
@@ -66,17 +73,36 @@ afterAll(async () => {
   await app.close();
 });
 
-async function fullScans(sql: string, bindings: unknown[]): Promise<string[]> {
+const DIRECTORY = ["search_words", "structures", "practitioners", "patients", "agents"];
+
+async function fullScans(sql: string, bindings: unknown[], tables = ["conversations", "messages"]): Promise<string[]> {
+  const names = tables.join("|");
   if (isPostgres(app.db)) {
     return app.db.transaction(async (trx) => {
       await trx.raw("SET LOCAL enable_seqscan = off");
       const rows = await trx.raw(`EXPLAIN ${sql.replace(/\$\d+/g, "?")}`, bindings as never);
-      return (rows.rows as { "QUERY PLAN": string }[]).map((r) => r["QUERY PLAN"]).filter((line) => /Seq Scan on (conversations|messages)\b/.test(line));
+      const lines = (rows.rows as { "QUERY PLAN": string }[]).map((r) => r["QUERY PLAN"]);
+      const scans = lines.filter((line) => new RegExp(`Seq Scan on (${names})\\b`).test(line));
+      // A directory table (or search_words) read through a whole index — no Index Cond, only a Filter — is a scan too.
+      // (A bitmap heap scan's condition is on its child, the Bitmap Index Scan node.)
+      const detailsOf = (i: number) => {
+        const details: string[] = [];
+        for (let j = i + 1; j < lines.length && !lines[j]!.includes("->"); j += 1) details.push(lines[j]!);
+        return details;
+      };
+      lines.forEach((line, i) => {
+        const m = /(?:^|\s)(?:Index (?:Only )?Scan (?:Backward )?using \w+|Bitmap Heap Scan) on (\w+)/.exec(line);
+        const table = m?.[1];
+        if (!table || !DIRECTORY.includes(table) || !tables.includes(table)) return;
+        const node = line.includes("Bitmap Heap Scan") ? i + 1 + detailsOf(i).length : i;
+        if (!detailsOf(node).some((d) => d.includes("Index Cond"))) scans.push(line);
+      });
+      return scans;
     });
   }
   const plan = (await app.db.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as never)) as { detail: string }[];
-  const aliases = new Set(["conversations", "messages"]);
-  for (const m of sql.matchAll(/`?(conversations|messages)`?\s+as\s+`?(\w+)`?/gi)) aliases.add(m[2]!);
+  const aliases = new Set(tables);
+  for (const m of sql.matchAll(new RegExp(`\`?(${names})\`?\\s+as\\s+\`?(\\w+)\`?`, "gi"))) aliases.add(m[2]!);
   return plan
     .map((p) => p.detail)
     .filter((d) => {
@@ -134,4 +160,21 @@ it("a filtered tray's page, newest or oldest first, is picked from the index of 
     // The index gives the order: no sort step.
     expect(plan, q.sql).not.toMatch(/USE TEMP B-TREE FOR ORDER BY|^\s*(->\s*)?Sort\b/m);
   }
+});
+
+it("the check itself flags a full scan of the directory", async () => {
+  expect(await fullScans("SELECT id FROM structures WHERE address = ?", ["x"], DIRECTORY)).not.toEqual([]);
+  expect(await fullScans("SELECT entity_id FROM search_words WHERE entity_id + 0 = ?", [1], DIRECTORY)).not.toEqual([]);
+});
+
+it("the any-word searches (raison sociale, city, names) read the search_words index, never a scan of the directory", async () => {
+  const words = captured.filter((q) => /\bsearch_words\b/.test(q.sql) && /^\s*select/i.test(q.sql));
+  // One or more ranges per word criterion above: the captured searches did run through search_words.
+  expect(words.length).toBeGreaterThanOrEqual(8);
+  const offenders: string[] = [];
+  for (const q of words) {
+    const scans = await fullScans(q.sql, q.bindings, [...DIRECTORY, "conversations", "messages"]);
+    if (scans.length) offenders.push(`${scans.join("; ")}  ←  ${q.sql.slice(0, 200)}`);
+  }
+  expect([...new Set(offenders)]).toEqual([]);
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, RequestContext } from "../actor.js";
 import { patientById, practitionerById, structureById } from "../directory/queries.js";
+import { NIR_TYPED_MAX } from "../directory/nir.js";
 import { recipientByIdentifier, recipientByNir, recipientCard, type Recipient, type Resolution } from "../directory/recipients.js";
 import type { ProfessionalCard } from "../directory/cards.js";
 import { hasContent, submitCompose, type ComposeDeps, type ComposeInput, type ComposeOutcome, type ComposeTarget, type FieldErrors } from "./compose.js";
@@ -13,7 +14,8 @@ import type { DraftRow } from "./scope.js";
  * shown to the agent before a send goes out. Nothing typed is lost on the way: text and valid
  * attachments wait in a draft while the recipient is not settled.
  */
-export const RECIPIENT_MAX = 20;
+/** Room for a NIR OD typed with spaces or dots and its key (an N°AM / FINESS is shorter): normalised, then checked. */
+export const RECIPIENT_MAX = NIR_TYPED_MAX;
 
 const trimmed = z
   .string()

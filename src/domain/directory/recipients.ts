@@ -1,6 +1,6 @@
 import type { Db } from "../../db/connection.js";
 import { practitionerCard, structureCard, type ProfessionalCard } from "./cards.js";
-import { isNirShape, nirKey, normalizeNir } from "./nir.js";
+import { readTypedNir } from "./nir.js";
 import { patientsByNir, structureById, structureByFiness, practitionerById, practitionerByNam, type PatientCard, type Practitioner, type Structure } from "./queries.js";
 
 /** Who an ELSM message goes to: a liberal doctor, or a structure (never a single salaried doctor, manual §8). */
@@ -24,9 +24,17 @@ function withMailbox(r: Recipient, patient: PatientCard | null, field: "nir_od" 
   return { ok: true, patient, recipient: r };
 }
 
-/** An N°AM or a FINESS as typed (spaces, lower case) reduced to the stored form. */
+/** The longest N°AM or FINESS a field takes as typed: 9 characters with spaces or dots between groups, and room to spare. */
+export const IDENTIFIER_TYPED_MAX = 20;
+
+/** An N°AM or a FINESS as typed (spaces, dots, lower case) reduced to the stored form. */
 export function normalizeIdentifier(raw: string): string {
-  return raw.replace(/\s+/g, "").toUpperCase();
+  return raw.replace(/[\s.]+/g, "").toUpperCase();
+}
+
+/** The stored form of an N°AM (9 digits) or a FINESS (9 characters, 2A/2B for Corsica). */
+export function isIdentifierShape(value: string): boolean {
+  return /^[0-9A-Z]{9}$/.test(value);
 }
 
 /** A salaried doctor is reached through their structure; a liberal one directly. */
@@ -37,14 +45,15 @@ async function recipientForPractitioner(db: Db, p: Practitioner): Promise<Recipi
 
 /** By the patient's NIR OD: the médecin traitant (or the structure where they work) receives it (manual §7–8). */
 export async function recipientByNir(db: Db, elsmId: number, raw: string): Promise<Resolution> {
-  const value = normalizeNir(raw);
-  const nir = value.slice(0, 13);
-  if (!isNirShape(nir) || (value.length !== 13 && value.length !== 15)) {
-    return { ok: false, field: "nir_od", message: "Le NIR OD doit comporter 13 caractères (chiffres, 2A ou 2B pour la Corse), éventuellement suivis de la clé." };
+  const typed = readTypedNir(raw);
+  if (!typed.ok) {
+    const message =
+      typed.problem === "key"
+        ? "La clé ne correspond pas au NIR OD saisi."
+        : "Le NIR OD doit comporter 13 caractères (chiffres, 2A ou 2B pour la Corse), éventuellement suivis de la clé.";
+    return { ok: false, field: "nir_od", message };
   }
-  if (value.length === 15 && value.slice(13) !== nirKey(nir)) {
-    return { ok: false, field: "nir_od", message: "La clé ne correspond pas au NIR OD saisi." };
-  }
+  const nir = typed.nir;
   const beneficiaries = await patientsByNir(db, nir);
   // The ouvrant droit is the beneficiary whose birth year and month are the ones the NIR encodes.
   const patient = beneficiaries.find((b) => b.birthDate.slice(2, 4) === nir.slice(1, 3) && b.birthDate.slice(5, 7) === nir.slice(3, 5)) ?? beneficiaries[0];
@@ -61,7 +70,7 @@ export async function recipientByNir(db: Db, elsmId: number, raw: string): Promi
 /** By N°AM (a liberal doctor, general question) or FINESS (a centre or establishment). */
 export async function recipientByIdentifier(db: Db, raw: string): Promise<Resolution> {
   const value = normalizeIdentifier(raw);
-  if (!/^[0-9A-Z]{9}$/.test(value)) {
+  if (!isIdentifierShape(value)) {
     return { ok: false, field: "destinataire", message: "Le destinataire doit être un N°AM (9 chiffres) ou un n° FINESS (9 caractères)." };
   }
   const doctor = await practitionerByNam(db, value);

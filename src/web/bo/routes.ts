@@ -60,7 +60,9 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     const results = search ? await boSearchResults(db, actorOf<AgentActor>(res), search, parseCursor(req.query.avant)) : null;
     return render(req, res, "bo/search", { title: "Recherche", searchOpen: true, results });
   });
-  const search = searchHandlers(deps, "boSearch", boSearchFields, "/bo/recherche");
+  const search = searchHandlers(deps, "boSearch", boSearchFields, "/bo/recherche", (req, res, form) =>
+    render(req, res, "bo/search", { title: "Recherche", searchOpen: true, results: null, ...form }, 422),
+  );
   router.post("/bo/recherche", search.save);
   router.post("/bo/recherche/reinitialiser", search.reset);
 

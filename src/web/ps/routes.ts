@@ -10,6 +10,7 @@ import { openThread } from "../../domain/conversations/thread.js";
 import { psWorkspace } from "../../domain/conversations/workspace.js";
 import { patientView } from "../../domain/directory/cards.js";
 import { patientFromChoice, patientFromNir, patientFromVitale, type PatientLookup } from "../../domain/directory/patient-lookup.js";
+import { NIR_TYPED_MAX } from "../../domain/directory/nir.js";
 import { vitaleCards } from "../../domain/directory/queries.js";
 import { downloadAttachment } from "../attachments.js";
 import { answerCompose, composePage, formContextOf, type ComposeWhere } from "../compose.js";
@@ -39,7 +40,7 @@ export function psRoutes(deps: AppDeps): Router {
 
   router.get("/ps", (_req, res) => res.render("ps/portal", { title: "Services patient", identity: actorOf(res).displayName }));
   router.get("/ps/messages", (req, res) => render(req, res, "ps/messages", { title: "Mes échanges" }));
-  const search = searchHandlers(deps, "psSearch", psSearchFields, "/ps/messages");
+  const search = searchHandlers(deps, "psSearch", psSearchFields, "/ps/messages", (req, res, form) => render(req, res, "ps/messages", { title: "Mes échanges", ...form }, 422));
   router.post("/ps/search", search.save);
   router.post("/ps/search/reset", search.reset);
 
@@ -91,7 +92,7 @@ export function psRoutes(deps: AppDeps): Router {
   router.get("/ps/patient", (req, res) => patientPage(req, res));
   router.post("/ps/patient/vitale", async (req, res) => answerLookup(req, res, await patientFromVitale(db, req.body.patient)));
   router.post("/ps/patient/nir", async (req, res) => {
-    const values = { nir: String(req.body.nir ?? "").slice(0, 20), key: String(req.body.key ?? "").slice(0, 5) };
+    const values = { nir: String(req.body.nir ?? "").slice(0, NIR_TYPED_MAX), key: String(req.body.key ?? "").slice(0, 5) };
     return answerLookup(req, res, await patientFromNir(db, values.nir, values.key), values);
   });
   router.post("/ps/patient/choose", async (req, res) => answerLookup(req, res, await patientFromChoice(db, req.session.patientCandidates ?? [], req.body.patient)));
