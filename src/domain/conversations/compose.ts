@@ -8,6 +8,7 @@ import { insertedId, isUniqueViolation } from "../../db/dialect.js";
 import type { PatientCard } from "../directory/queries.js";
 import type { Actor, RequestContext } from "../actor.js";
 import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
+import { holdFiles, type HeldFile } from "./held-files.js";
 import { lockedState, moveTray, patientNameKey } from "./counters.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
 import { CLOSED_FOR_ELSM, canWrite, isClosed, sideOf, stateAfterMessage, type Side } from "./states.js";
@@ -31,14 +32,18 @@ export type ComposeInput = {
   draft: DraftRow | null;
   removeAttachmentIds: number[];
   files: UploadedFile[];
+  /** Files accepted by an earlier post of the same form and not attached yet (see held-files.ts). */
+  held?: HeldFile[];
+  /** false: a refused send writes nothing; what was accepted comes back as held files (the échelon's question). */
+  keepRefused?: boolean;
 };
 
-export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire", string>>;
+export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire" | "patient", string>>;
 
 export type ComposeOutcome =
   | { status: "sent"; conversationId: number }
   | { status: "saved"; draftId: number; fileErrors: string[] }
-  | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[] };
+  | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[]; held?: HeldFile[] };
 
 export type ComposeDeps = { db: Db; storage: FileStorage; scan?: Scanner };
 
@@ -67,7 +72,8 @@ export function hasContent(draft: DraftRow | null, subject: string, body: string
 
 /**
  * Saves or sends what a compose form posted. Whatever is valid is kept: if the send is refused,
- * the typed text and the accepted attachments are saved as a draft, so nothing is lost.
+ * the typed text and the accepted attachments are saved as a draft, so nothing is lost (or, with
+ * `keepRefused: false`, handed back as held files for the form to carry, and no draft is written).
  */
 export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, target: ComposeTarget, input: ComposeInput): Promise<ComposeOutcome> {
   const { db, storage, scan } = deps;
@@ -87,11 +93,14 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   if (!draft && target.kind === "reply") draft = await replyDraft(db, ctx.actor, target.conversation.id);
 
   const kept = draft ? await db("attachments").where({ draft_id: draft.id }).whereNotIn("id", input.removeAttachmentIds).count<{ n: number }[]>({ n: "*" }) : [{ n: 0 }];
-  const { stored, errors: fileErrors } = await acceptUploads(input.files, Number(kept[0]?.n ?? 0), storage, scan);
+  const held = input.held ?? [];
+  const { stored: uploaded, errors: fileErrors } = await acceptUploads(input.files, Number(kept[0]?.n ?? 0) + held.length, storage, scan);
+  const stored = [...held, ...holdFiles(uploaded)];
   if (fileErrors.length) errors.attachments = fileErrors.length === 1 ? fileErrors[0] : `${fileErrors.length} fichiers n'ont pas été joints.`;
 
   const keep = hasContent(draft, input.subject, input.body, stored.length);
   const canSend = sending && Object.keys(errors).length === 0;
+  if (sending && !canSend && input.keepRefused === false) return { status: "invalid", draftId: draft?.id ?? null, errors, fileErrors, held: stored };
 
   const removedKeys: string[] = [];
   try {
@@ -178,7 +187,22 @@ async function saveDraft(
     const [inserted] = await trx("drafts").insert(row).returning("id");
     draftId = insertedId(inserted);
   }
-  await attachToDraft(trx, draftId, stored);
+  // A held file already attached (the same form posted twice) is not attached a second time.
+  const taken = stored.length
+    ? new Set<string>(
+        await trx("attachments")
+          .whereIn(
+            "storage_key",
+            stored.map((f) => f.storageKey),
+          )
+          .pluck("storage_key"),
+      )
+    : new Set<string>();
+  await attachToDraft(
+    trx,
+    draftId,
+    stored.filter((f) => !taken.has(f.storageKey)),
+  );
   return draftId;
 }
 
