@@ -2,7 +2,7 @@ import type { Request, Response } from "express";
 import type { AppDeps } from "../deps.js";
 import { actorKey, type Actor } from "../domain/actor.js";
 import { draftAttachments, type AttachmentView } from "../domain/attachments/service.js";
-import type { ComposeOutcome, FieldErrors } from "../domain/conversations/compose.js";
+import { replyMailWarning, type ComposeOutcome, type FieldErrors } from "../domain/conversations/compose.js";
 import type { QuestionOutcome, QuestionState } from "../domain/conversations/elsm-question.js";
 import { readContext, signContext, type FormContext } from "../domain/conversations/form-context.js";
 import { heldFileViews, readHeldFiles, signHeldFiles, type HeldFile, type HeldFileView } from "../domain/conversations/held-files.js";
@@ -51,9 +51,21 @@ export type ComposeFormView = {
   /** The beneficiaries offered when the NIR OD has several. */
   beneficiaries: PatientCardView[];
   notice: string | null;
+  /** The échelon's reply to a party no notification mail reaches: the warning, and whether sending without mail was ticked. */
+  noMailWarning: string | null;
+  confirmNoMail: boolean;
 };
 
-type Typed = { subject?: string; body?: string; submissionKey?: string; errors?: FieldErrors; fileErrors?: string[]; notice?: string | null; held?: HeldFile[] };
+type Typed = {
+  subject?: string;
+  body?: string;
+  submissionKey?: string;
+  confirmNoMail?: boolean;
+  errors?: FieldErrors;
+  fileErrors?: string[];
+  notice?: string | null;
+  held?: HeldFile[];
+};
 
 const ERROR_ORDER = ["conversation", "nir_od", "patient", "destinataire", "subject", "body"];
 
@@ -115,6 +127,8 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     recipientForm: where.kind === "elsm-new" ? where.state : null,
     beneficiaries,
     notice: typed.notice ?? null,
+    noMailWarning: reply ? await replyMailWarning(deps.db, actor, where.conversation) : null,
+    confirmNoMail: typed.confirmNoMail ?? false,
   };
 }
 
@@ -143,7 +157,7 @@ export async function answerCompose(
   side: ComposeSide,
   where: ComposeWhere,
   outcome: ComposeOutcome | QuestionOutcome,
-  typed: { subject: string; body: string; submissionKey: string },
+  typed: { subject: string; body: string; submissionKey: string; confirmNoMail?: boolean },
 ) {
   if (outcome.status === "sent") {
     void deps.notifier.flush().catch(() => undefined);

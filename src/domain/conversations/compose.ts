@@ -6,6 +6,7 @@ import type { FileStorage } from "../attachments/storage.js";
 import type { Db } from "../../db/connection.js";
 import { insertedId, isUniqueViolation } from "../../db/dialect.js";
 import type { PatientCard } from "../directory/queries.js";
+import { partyWithoutMailbox } from "../directory/recipients.js";
 import type { Actor, RequestContext } from "../actor.js";
 import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
 import { holdFiles, type HeldFile } from "./held-files.js";
@@ -34,11 +35,13 @@ export type ComposeInput = {
   files: UploadedFile[];
   /** Files accepted by an earlier post of the same form and not attached yet (see held-files.ts). */
   held?: HeldFile[];
+  /** The agent confirmed sending a reply that no notification mail will announce (see replyMailWarning). */
+  confirmNoMail?: boolean;
   /** false: a refused send writes nothing; what was accepted comes back as held files (the échelon's question). */
   keepRefused?: boolean;
 };
 
-export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire" | "patient", string>>;
+export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire" | "patient" | "confirm_no_mail", string>>;
 
 export type ComposeOutcome =
   | { status: "sent"; conversationId: number }
@@ -58,6 +61,18 @@ function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarge
   }
   return errors;
 }
+
+/**
+ * The échelon replying to a doctor or structure that has no notification mailbox is told before sending
+ * that no mail will announce the reply; null when a mail will (or when a doctor replies: échelons have one).
+ */
+export async function replyMailWarning(db: Db, actor: Actor, conversation: ConversationRow): Promise<string | null> {
+  if (actor.kind !== "agent") return null;
+  const name = await partyWithoutMailbox(db, conversation.ps_practitioner_id, conversation.ps_structure_id);
+  return name ? `${name} n'a pas de boîte mail de notification : la réponse sera visible à sa prochaine connexion, sans courriel.` : null;
+}
+
+const CONFIRM_NO_MAIL = "Cochez « Envoyer sans courriel de notification » pour envoyer quand même.";
 
 async function existingSend(db: Knex, actor: Actor, submissionKey: string): Promise<number | null> {
   if (!submissionKey) return null;
@@ -87,6 +102,10 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
 
   const errors = fieldErrors(input, sending, target, side);
   if (errors.conversation) return { status: "invalid", draftId: input.draft?.id ?? null, errors, fileErrors: [] };
+  if (sending && target.kind === "reply" && !input.confirmNoMail) {
+    const warning = await replyMailWarning(db, ctx.actor, target.conversation);
+    if (warning) errors.confirm_no_mail = `${warning} ${CONFIRM_NO_MAIL}`;
+  }
 
   let draft =
     input.draft ?? (input.submissionKey ? (((await draftsOf(db, ctx.actor).where({ submission_key: input.submissionKey }).first()) as DraftRow | undefined) ?? null) : null);

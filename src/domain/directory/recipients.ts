@@ -95,6 +95,18 @@ export async function recipientByIdentifier(db: Db, raw: string): Promise<Resolu
   return { ok: false, field: "destinataire", message: `Aucun médecin (N°AM) ni aucune structure (FINESS) ne correspond à « ${value} ».` };
 }
 
+/** The doctor or structure of a conversation, named, when no notification mail can reach them (no active mailbox); else null. */
+export async function partyWithoutMailbox(db: Db, practitionerId: number | null, structureId: number | null): Promise<string | null> {
+  const r: Recipient | null = structureId
+    ? await structureById(db, structureId).then((structure) => (structure ? { kind: "structure" as const, structure } : null))
+    : practitionerId
+      ? await practitionerById(db, practitionerId).then((practitioner) => (practitioner ? { kind: "practitioner" as const, practitioner } : null))
+      : null;
+  if (!r) return null;
+  const mailbox = r.kind === "structure" ? r.structure.mailbox : r.practitioner.mailbox;
+  return mailbox ? null : recipientName(r);
+}
+
 export function recipientCard(r: Recipient): ProfessionalCard {
   return r.kind === "structure" ? structureCard(r.structure) : practitionerCard(r.practitioner);
 }
