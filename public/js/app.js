@@ -86,6 +86,26 @@
     if (summary) summary.focus();
   });
 
+  // The échelon's reply to a party no notification mail reaches: the warning is on the form (and a box to tick
+  // without JavaScript); with it, ENVOYER asks first, and ticks the box when the agent confirms.
+  document.addEventListener(
+    "submit",
+    function (evt) {
+      var form = evt.target;
+      var box = form && form.querySelector ? form.querySelector('input[name="confirm_no_mail"]') : null;
+      var submitter = evt.submitter;
+      if (!box || box.checked || !submitter || submitter.value !== "send") return;
+      var warning = document.getElementById("no-mail-warning");
+      if (window.confirm((warning ? warning.textContent.trim() + " " : "") + "Envoyer quand même ?")) {
+        box.checked = true;
+        return;
+      }
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    },
+    true,
+  );
+
   // Without JavaScript the error summary is the first thing read; with it, it also takes focus.
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-focus]");

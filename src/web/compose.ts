@@ -2,12 +2,14 @@ import type { Request, Response } from "express";
 import type { AppDeps } from "../deps.js";
 import { actorKey, type Actor } from "../domain/actor.js";
 import { draftAttachments, type AttachmentView } from "../domain/attachments/service.js";
-import type { ComposeOutcome, FieldErrors } from "../domain/conversations/compose.js";
+import { replyMailWarning, type ComposeOutcome, type FieldErrors } from "../domain/conversations/compose.js";
 import type { QuestionOutcome, QuestionState } from "../domain/conversations/elsm-question.js";
 import { readContext, signContext, type FormContext } from "../domain/conversations/form-context.js";
+import { heldFileViews, readHeldFiles, signHeldFiles, type HeldFile, type HeldFileView } from "../domain/conversations/held-files.js";
 import { loadDraft, type ConversationRow, type DraftRow } from "../domain/conversations/scope.js";
 import { patientById, type PatientCard } from "../domain/directory/queries.js";
 import { patientView, type PatientCardView } from "../domain/directory/cards.js";
+import { z } from "zod";
 import { errorItems, newSubmissionKey, type ErrorItem } from "./forms.js";
 import { actorOf } from "./middleware/guards.js";
 import { flash } from "./middleware/flash.js";
@@ -35,6 +37,9 @@ export type ComposeFormView = {
   subject: string;
   body: string;
   attachments: AttachmentView[];
+  /** Files accepted by an earlier post, not attached to anything yet, and the signed field naming them. */
+  held: HeldFileView[];
+  heldToken: string;
   errors: FieldErrors;
   fileErrors: string[];
   errorItems: ErrorItem[];
@@ -43,12 +48,37 @@ export type ComposeFormView = {
   draftId: number | null;
   /** The back office's question: the recipient part of the form, and a notice above it. */
   recipientForm: QuestionState | null;
+  /** The beneficiaries offered when the NIR OD has several. */
+  beneficiaries: PatientCardView[];
   notice: string | null;
+  /** The échelon's reply to a party no notification mail reaches: the warning, and whether sending without mail was ticked. */
+  noMailWarning: string | null;
+  confirmNoMail: boolean;
 };
 
-type Typed = { subject?: string; body?: string; submissionKey?: string; errors?: FieldErrors; fileErrors?: string[]; notice?: string | null };
+type Typed = {
+  subject?: string;
+  body?: string;
+  submissionKey?: string;
+  confirmNoMail?: boolean;
+  errors?: FieldErrors;
+  fileErrors?: string[];
+  notice?: string | null;
+  held?: HeldFile[];
+};
 
-const ERROR_ORDER = ["conversation", "nir_od", "destinataire", "subject", "body"];
+const ERROR_ORDER = ["conversation", "nir_od", "patient", "destinataire", "subject", "body"];
+
+const keys = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .catch(undefined)
+  .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
+
+/** The files an earlier post of this actor's form held (signed field `_files`), minus those ticked "Retirer". */
+export function heldFilesOf(deps: AppDeps, res: Response, body: Record<string, unknown> | undefined): HeldFile[] {
+  return readHeldFiles(deps.config.sessionSecret, actorKey(actorOf(res)), body?._files, keys.parse(body?.remove_held));
+}
 
 /** The signed context of a posted form, if it is this actor's form of this kind (else null). */
 export function formContextOf(deps: AppDeps, res: Response, token: unknown, kind: FormContext["t"]): FormContext | null {
@@ -69,7 +99,11 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
   const patient = where.kind === "ps-new" ? where.patient : where.kind === "elsm-new" && where.state.patientId ? await patientById(deps.db, where.state.patientId) : null;
   const errors = typed.errors ?? {};
   const fileErrors = typed.fileErrors ?? [];
-  const { attachments: _summaryOnly, ...fieldErrors } = errors;
+  const { attachments: _summaryOnly, patient: choiceError, ...fieldErrors } = errors;
+  const beneficiaries = where.kind === "elsm-new" ? where.state.beneficiaries.map((b) => patientView(b)!) : [];
+  // The summary links a refused choice to the first beneficiary's radio button.
+  const choice = choiceError && beneficiaries[0] ? { [`patient-${beneficiaries[0].id}`]: choiceError } : {};
+  const held = typed.held ?? [];
   return {
     heading: reply ? "RÉPONDRE" : "POSER UNE QUESTION MÉDICALE",
     action: reply ? `${base}/conversations/${where.conversation.id}/messages` : draft ? `${base}/drafts/${draft.id}` : `${base}/conversations`,
@@ -84,12 +118,17 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     attachments: draft ? await draftAttachments(deps.db, draft.id) : [],
     errors,
     fileErrors,
-    errorItems: errorItems(fieldErrors, fileErrors, ERROR_ORDER),
+    held: heldFileViews(held),
+    heldToken: signHeldFiles(deps.config.sessionSecret, actorKey(actor), held),
+    errorItems: errorItems({ ...choice, ...fieldErrors }, fileErrors, ERROR_ORDER),
     ctxToken: signedContext(deps.config.sessionSecret, actor, where),
     submissionKey: typed.submissionKey ?? newSubmissionKey(),
     draftId: draft?.id ?? null,
     recipientForm: where.kind === "elsm-new" ? where.state : null,
+    beneficiaries,
     notice: typed.notice ?? null,
+    noMailWarning: reply ? await replyMailWarning(deps.db, actor, where.conversation) : null,
+    confirmNoMail: typed.confirmNoMail ?? false,
   };
 }
 
@@ -118,7 +157,7 @@ export async function answerCompose(
   side: ComposeSide,
   where: ComposeWhere,
   outcome: ComposeOutcome | QuestionOutcome,
-  typed: { subject: string; body: string; submissionKey: string },
+  typed: { subject: string; body: string; submissionKey: string; confirmNoMail?: boolean },
 ) {
   if (outcome.status === "sent") {
     void deps.notifier.flush().catch(() => undefined);
@@ -135,6 +174,7 @@ export async function answerCompose(
   // The refused send was kept as a draft: a reload (htmx history) shows that draft, not an empty form.
   if (draft) res.set("HX-Replace-Url", draftHref(side, settled, draft.id));
   const notice = outcome.status === "form" ? outcome.notice : null;
+  const held = outcome.status === "form" ? outcome.held : outcome.status === "invalid" ? (outcome.held ?? []) : [];
   const status = outcome.status === "form" && !outcome.refused ? 200 : errors.conversation ? 409 : 422;
-  return composePage(req, res, deps, side, settled, draft, { ...typed, errors, fileErrors: outcome.fileErrors, notice }, status);
+  return composePage(req, res, deps, side, settled, draft, { ...typed, errors, fileErrors: outcome.fileErrors, notice, held }, status);
 }

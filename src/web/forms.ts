@@ -26,6 +26,11 @@ const composeFields = z.object({
     .regex(/^[a-f0-9]{32}$/)
     .catch(""),
   remove_attachment: ids,
+  // The échelon's reply to a party without a notification mailbox: sent only once this is ticked.
+  confirm_no_mail: z
+    .unknown()
+    .optional()
+    .transform((v) => v === "1"),
 });
 
 export type ComposeIntent = "send" | "draft" | "lookup";
@@ -41,6 +46,7 @@ export function readComposeForm(req: Request, draft: DraftRow | null): { intent:
       body: f.body,
       submissionKey: f.submission_key,
       removeAttachmentIds: f.remove_attachment,
+      confirmNoMail: f.confirm_no_mail,
       draft,
       files: uploadedFiles(req),
     },

@@ -66,10 +66,12 @@ describe("back-office search", () => {
     expect(sent.status).toBe(303);
     const anna = await signInAgent(app, annaAin);
     const blank = await anna.agent.get("/bo/conversations/new");
-    const shown = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), nir_od: bunyel.nir, action: "lookup" });
+    // Bunyel's NIR has three beneficiaries: the agent chooses Guillaume.
+    const guillaume = String((await app.db("patients").where({ nir: bunyel.nir, first_name: "Guillaume" }).first("id")).id);
+    const shown = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), nir_od: bunyel.nir, patient: guillaume, action: "lookup" });
     const written = await anna.agent
       .post("/bo/conversations")
-      .field({ ...hiddenFields(shown.text), nir_od: bunyel.nir, subject: "Réponse du service", body: "Texte", action: "send" });
+      .field({ ...hiddenFields(shown.text), nir_od: bunyel.nir, patient: guillaume, subject: "Réponse du service", body: "Texte", action: "send" });
     expect(written.status).toBe(303);
 
     const byName = (await search(anna, { patient_nom: "buny" })).map((f) => f.subject);

@@ -27,8 +27,13 @@ afterAll(async () => {
 
 const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
 
+/** The id of one of the beneficiaries under a NIR (Bunyel's has three: the agent chooses one, as a doctor does). */
+async function beneficiary(nir: string, firstName: string): Promise<string> {
+  return String((await app.db("patients").where({ nir, first_name: firstName }).first("id")).id);
+}
+
 /** Fills the recipient, asks to see it (as the agent would), then posts the form with `fields`. */
-async function writeTo(s: Session, recipient: { nir_od?: string; destinataire?: string }, fields: Record<string, string>, files: string[] = []) {
+async function writeTo(s: Session, recipient: { nir_od?: string; destinataire?: string; patient?: string }, fields: Record<string, string>, files: string[] = []) {
   const blank = await s.agent.get("/bo/conversations/new");
   const shown = await s.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), ...recipient, action: "lookup" });
   let req = s.agent.post("/bo/conversations").field({ ...hiddenFields(shown.text), ...recipient, ...fields });
@@ -39,7 +44,12 @@ async function writeTo(s: Session, recipient: { nir_od?: string; destinataire?: 
 describe("writing to a doctor or a structure", () => {
   it("by NIR OD shows the patient's médecin traitant before sending, then sends to him with the patient", async () => {
     const anna = await signInAgent(app, annaAin);
-    const { shown, res } = await writeTo(anna, { nir_od: bunyel.nir }, { subject: "Question ELSM", body: "Bonjour Docteur", action: "send" }, [fixture("valid", "releve.xlsx")]);
+    const { shown, res } = await writeTo(
+      anna,
+      { nir_od: bunyel.nir, patient: await beneficiary(bunyel.nir, "Guillaume") },
+      { subject: "Question ELSM", body: "Bonjour Docteur", action: "send" },
+      [fixture("valid", "releve.xlsx")],
+    );
     expect(shown.status).toBe(200);
     expect(text(shown.text, ".recipient")).toContain("Dr GENE Alain");
     expect(text(shown.text, ".patient-card")).toContain("Guillaume BUNYEL");
@@ -63,13 +73,18 @@ describe("writing to a doctor or a structure", () => {
     const anna = await signInAgent(app, annaAin);
     const blank = await anna.agent.get("/bo/conversations/new");
     const before = await app.db("messages").count({ n: "*" }).first();
-    const res = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), nir_od: bunyel.nir, subject: "Sans vérifier", body: "Texte", action: "send" });
+    const guillaume = await beneficiary(bunyel.nir, "Guillaume");
+    const res = await anna.agent
+      .post("/bo/conversations")
+      .field({ ...hiddenFields(blank.text), nir_od: bunyel.nir, patient: guillaume, subject: "Sans vérifier", body: "Texte", action: "send" });
     expect(res.status).toBe(422);
     expect(text(res.text, ".notice")).toContain("Vérifiez le destinataire");
     expect(text(res.text, ".recipient")).toContain("Dr GENE Alain");
     expect($(res.text)("#subject").val()).toBe("Sans vérifier");
     expect(await app.db("messages").count({ n: "*" }).first()).toEqual(before);
-    const resend = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(res.text), nir_od: bunyel.nir, subject: "Sans vérifier", body: "Texte", action: "send" });
+    const resend = await anna.agent
+      .post("/bo/conversations")
+      .field({ ...hiddenFields(res.text), nir_od: bunyel.nir, patient: guillaume, subject: "Sans vérifier", body: "Texte", action: "send" });
     expect(resend.status).toBe(303);
   });
 
@@ -151,8 +166,9 @@ describe("bad input when writing", () => {
     });
   }
 
-  it("keeps the valid attachment and the text in a draft when the recipient is refused, and sends once it is right", async () => {
+  it("keeps the valid attachment and the text in the form, with no draft, when the recipient is refused, and sends once it is right", async () => {
     const anna = await signInAgent(app, annaAin);
+    const drafts = await app.db("drafts").count({ n: "*" }).first();
     const blank = await anna.agent.get("/bo/conversations/new");
     const res = await anna.agent
       .post("/bo/conversations")
@@ -161,17 +177,23 @@ describe("bad input when writing", () => {
     expect(res.status).toBe(422);
     const page = $(res.text);
     expect(page("#destinataire-error").text()).toContain("Aucun médecin");
-    expect(page(".attached li a").text()).toBe("compte-rendu.pdf");
+    expect(page("#destinataire").val()).toBe("123456789");
+    expect(text(res.text, ".attached li")).toContain("compte-rendu.pdf");
     expect(page("#subject").val()).toBe("Avec pièce");
+    expect(page("form.compose").attr("action")).toBe("/bo/conversations");
+    expect(res.headers["hx-replace-url"]).toBeUndefined();
+    expect(await app.db("drafts").count({ n: "*" }).first()).toEqual(drafts);
     const fixed = await anna.agent
       .post(page("form.compose").attr("action")!)
       .field({ ...hiddenFields(res.text), destinataire: "991101197", subject: "Avec pièce", body: "Texte", action: "lookup" });
+    expect(text(fixed.text, ".attached li")).toContain("compte-rendu.pdf");
     const sent = await anna.agent
       .post($(fixed.text)("form.compose").attr("action")!)
       .field({ ...hiddenFields(fixed.text), destinataire: "991101197", subject: "Avec pièce", body: "Texte", action: "send" });
     expect(sent.status).toBe(303);
     const thread = await anna.agent.get(sent.headers.location);
     expect($(thread.text)(".attachments a").text()).toBe("compte-rendu.pdf");
+    expect(await app.db("drafts").count({ n: "*" }).first()).toEqual(drafts);
   });
 
   it("a recipient without mailbox is refused by NIR OD too (the médecin traitant has none)", async () => {

@@ -530,8 +530,12 @@ for (const javaScriptEnabled of [true, false]) {
           await audit(page, "Rédaction (échelon)", `recipient error: ${state}`, { errors: true, status: message });
         }
 
+        // Bunyel's NIR OD has three beneficiaries: the choice is offered first (issue 10 §12), then Guillaume is chosen.
         await nirOd().fill("1700469387111");
         await recipient().fill("");
+        await act(page, () => lookup().click(), detail().locator("fieldset.beneficiaries"));
+        await audit(page, "Rédaction (échelon)", "several beneficiaries under the NIR OD: the choice");
+        await page.getByLabel(/Guillaume BUNYEL/).check();
         await act(page, () => lookup().click(), detail().locator(".recipient"));
         await audit(page, "Rédaction (échelon)", "recipient shown", { status: /Le message sera adressé à : Dr GENE Alain/ });
 

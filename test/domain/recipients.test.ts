@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { normalizeIdentifier, recipientByIdentifier, recipientByNir, recipientCard, type Resolution } from "../../src/domain/directory/recipients.js";
-import { elsmIdOf, finess, nam, nir, seededDomain, type DomainFixture } from "./helpers.js";
+import { elsmIdOf, finess, nam, nir, patient, seededDomain, type DomainFixture } from "./helpers.js";
 
 let f: DomainFixture;
 let ain: number;
@@ -20,11 +20,34 @@ function ok(r: Resolution) {
 }
 
 describe("the recipient of an échelon's question, by the patient's NIR OD", () => {
-  it("goes to the patient's médecin traitant, with the ouvrant droit as the patient (not a child under the same NIR)", async () => {
-    const r = ok(await recipientByNir(f.db, ain, nir.bunyel.nir));
+  it("under a NIR OD of several beneficiaries takes none by default: the agent is offered them all to choose from", async () => {
+    const r = await recipientByNir(f.db, ain, nir.bunyel.nir);
+    expect(r).toMatchObject({ ok: false, field: "patient", message: "Choisissez l'un des bénéficiaires proposés." });
+    expect(r.ok ? [] : r.beneficiaries?.map((b) => `${b.firstName} ${b.birthDate} rang ${b.rang}`)).toEqual([
+      "Guillaume 1970-04-17 rang 1",
+      "Léa 2008-06-02 rang 1",
+      "Hugo 2008-06-02 rang 2",
+    ]);
+  });
+
+  it("goes to the médecin traitant of the beneficiary chosen, a twin told apart by the rang", async () => {
+    const hugo = await patient(f.db, nir.bunyel.nir, "Hugo");
+    const r = ok(await recipientByNir(f.db, ain, nir.bunyel.nir, String(hugo.id)));
     expect(r.recipient.kind).toBe("practitioner");
     expect(recipientCard(r.recipient)).toEqual({ title: "Dr GENE Alain", detail: "N°AM : 991101197 - 34170 CASTELNAU LE LEZ" });
-    expect(r.patient).toMatchObject({ firstName: "Guillaume", lastName: "BUNYEL", birthDate: "1970-04-17" });
+    expect(r.patient).toMatchObject({ firstName: "Hugo", lastName: "BUNYEL", rang: 2 });
+    expect(r.beneficiaries).toHaveLength(3);
+  });
+
+  it("refuses a choice that is not one of the NIR OD's beneficiaries", async () => {
+    const ines = await patient(f.db, nir.solana.nir);
+    expect(await recipientByNir(f.db, ain, nir.bunyel.nir, String(ines.id))).toMatchObject({ ok: false, field: "patient", message: "Choisissez l'un des bénéficiaires proposés." });
+  });
+
+  it("a NIR OD of a single beneficiary needs no choice", async () => {
+    const r = ok(await recipientByNir(f.db, ain, nir.solana.nir));
+    expect(r.patient?.firstName).toBe("Inès");
+    expect(r.beneficiaries).toEqual([]);
   });
 
   it("accepts the NIR OD typed with dots, with or without its key", async () => {
@@ -33,7 +56,8 @@ describe("the recipient of an échelon's question, by the patient's NIR OD", () 
   });
 
   it("accepts the NIR OD typed with spaces and followed by its key", async () => {
-    const r = ok(await recipientByNir(f.db, ain, "1 70 04 69 387 111 72"));
+    const guillaume = await patient(f.db, nir.bunyel.nir, "Guillaume");
+    const r = ok(await recipientByNir(f.db, ain, "1 70 04 69 387 111 72", String(guillaume.id)));
     expect(r.patient?.firstName).toBe("Guillaume");
   });
 

@@ -109,8 +109,11 @@ export async function agentActor(app: TestApp, lastName: string): Promise<AgentA
   return { kind: "agent", agentId: a.id, elsmId: a.elsm_id, displayName: `${a.last_name} ${a.first_name}` };
 }
 
-/** The échelon answers in a conversation, through the same domain operation the back office uses. */
-export async function elsmWrites(app: TestApp, agentLastName: string, conversationId: number, body: string) {
+/**
+ * The échelon answers in a conversation, through the same domain operation the back office uses
+ * (`confirmNoMail`: the agent ticked "Envoyer sans courriel de notification", for a party without mailbox).
+ */
+export async function elsmWrites(app: TestApp, agentLastName: string, conversationId: number, body: string, confirmNoMail = false) {
   const actor = await agentActor(app, agentLastName);
   const conversation = await loadConversation(app.db, actor, String(conversationId));
   const outcome = await submitCompose(
@@ -125,6 +128,7 @@ export async function elsmWrites(app: TestApp, agentLastName: string, conversati
       draft: null,
       removeAttachmentIds: [],
       files: [],
+      confirmNoMail,
     },
   );
   if (outcome.status !== "sent") throw new Error(`ELSM message not sent: ${JSON.stringify(outcome)}`);

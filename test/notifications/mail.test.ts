@@ -133,7 +133,7 @@ describe("with SMTP configured", () => {
     expectNoMedicalContent(readable(smtp.received[0]!.raw), ["MOREAU", "Jeanne", moreauMsa.nir, "Posée par le centre", "Réponse de l'échelon"]);
   });
 
-  it("a doctor without a notification mailbox gets no mail, and the message is still delivered", async () => {
+  it("a doctor without a notification mailbox gets no mail, and the message confirmed by the agent is still delivered", async () => {
     const martin = (await app.db("practitioners").where({ nam: drMartin.nam }).first("id")).id;
     const ain = await app.db("elsms").where({ code: "ELSM 011" }).first("id");
     const now = new Date().toISOString();
@@ -154,7 +154,8 @@ describe("with SMTP configured", () => {
       .returning("id");
     const id = typeof row === "object" ? row.id : row;
     await app.db("messages").insert({ conversation_id: id, side: "ps", author_practitioner_id: martin, body: "Question", sent_at: now });
-    await elsmWrites(app, "AIN", id, "Réponse");
+    // The agent was warned that no mail would announce it, and confirmed (issue 10 §7).
+    await elsmWrites(app, "AIN", id, "Réponse", true);
     await app.notifier.flush();
     expect(smtp.received).toHaveLength(0);
     expect(await app.db("messages").where({ conversation_id: id })).toHaveLength(2);

@@ -6,8 +6,10 @@ import type { FileStorage } from "../attachments/storage.js";
 import type { Db } from "../../db/connection.js";
 import { insertedId, isUniqueViolation } from "../../db/dialect.js";
 import type { PatientCard } from "../directory/queries.js";
+import { partyWithoutMailbox } from "../directory/recipients.js";
 import type { Actor, RequestContext } from "../actor.js";
 import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
+import { holdFiles, type HeldFile } from "./held-files.js";
 import { lockedSlot, moveTray, patientNameKey } from "./counters.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
 import { CLOSED_FOR_ELSM, canWrite, isClosed, sideOf, stateAfterMessage, type Side } from "./states.js";
@@ -31,14 +33,20 @@ export type ComposeInput = {
   draft: DraftRow | null;
   removeAttachmentIds: number[];
   files: UploadedFile[];
+  /** Files accepted by an earlier post of the same form and not attached yet (see held-files.ts). */
+  held?: HeldFile[];
+  /** The agent confirmed sending a reply that no notification mail will announce (see replyMailWarning). */
+  confirmNoMail?: boolean;
+  /** false: a refused send writes nothing; what was accepted comes back as held files (the échelon's question). */
+  keepRefused?: boolean;
 };
 
-export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire", string>>;
+export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire" | "patient" | "confirm_no_mail", string>>;
 
 export type ComposeOutcome =
   | { status: "sent"; conversationId: number }
   | { status: "saved"; draftId: number; fileErrors: string[] }
-  | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[] };
+  | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[]; held?: HeldFile[] };
 
 export type ComposeDeps = { db: Db; storage: FileStorage; scan?: Scanner };
 
@@ -54,6 +62,18 @@ function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarge
   return errors;
 }
 
+/**
+ * The échelon replying to a doctor or structure that has no notification mailbox is told before sending
+ * that no mail will announce the reply; null when a mail will (or when a doctor replies: échelons have one).
+ */
+export async function replyMailWarning(db: Db, actor: Actor, conversation: ConversationRow): Promise<string | null> {
+  if (actor.kind !== "agent") return null;
+  const name = await partyWithoutMailbox(db, conversation.ps_practitioner_id, conversation.ps_structure_id);
+  return name ? `${name} n'a pas de boîte mail de notification : la réponse sera visible à sa prochaine connexion, sans courriel.` : null;
+}
+
+const CONFIRM_NO_MAIL = "Cochez « Envoyer sans courriel de notification » pour envoyer quand même.";
+
 async function existingSend(db: Knex, actor: Actor, submissionKey: string): Promise<number | null> {
   if (!submissionKey) return null;
   const row = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id").where("m.submission_key", submissionKey).first("c.id");
@@ -67,7 +87,8 @@ export function hasContent(draft: DraftRow | null, subject: string, body: string
 
 /**
  * Saves or sends what a compose form posted. Whatever is valid is kept: if the send is refused,
- * the typed text and the accepted attachments are saved as a draft, so nothing is lost.
+ * the typed text and the accepted attachments are saved as a draft, so nothing is lost (or, with
+ * `keepRefused: false`, handed back as held files for the form to carry, and no draft is written).
  */
 export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, target: ComposeTarget, input: ComposeInput): Promise<ComposeOutcome> {
   const { db, storage, scan } = deps;
@@ -81,17 +102,24 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
 
   const errors = fieldErrors(input, sending, target, side);
   if (errors.conversation) return { status: "invalid", draftId: input.draft?.id ?? null, errors, fileErrors: [] };
+  if (sending && target.kind === "reply" && !input.confirmNoMail) {
+    const warning = await replyMailWarning(db, ctx.actor, target.conversation);
+    if (warning) errors.confirm_no_mail = `${warning} ${CONFIRM_NO_MAIL}`;
+  }
 
   let draft =
     input.draft ?? (input.submissionKey ? (((await draftsOf(db, ctx.actor).where({ submission_key: input.submissionKey }).first()) as DraftRow | undefined) ?? null) : null);
   if (!draft && target.kind === "reply") draft = await replyDraft(db, ctx.actor, target.conversation.id);
 
   const kept = draft ? await db("attachments").where({ draft_id: draft.id }).whereNotIn("id", input.removeAttachmentIds).count<{ n: number }[]>({ n: "*" }) : [{ n: 0 }];
-  const { stored, errors: fileErrors } = await acceptUploads(input.files, Number(kept[0]?.n ?? 0), storage, scan);
+  const held = input.held ?? [];
+  const { stored: uploaded, errors: fileErrors } = await acceptUploads(input.files, Number(kept[0]?.n ?? 0) + held.length, storage, scan);
+  const stored = [...held, ...holdFiles(uploaded)];
   if (fileErrors.length) errors.attachments = fileErrors.length === 1 ? fileErrors[0] : `${fileErrors.length} fichiers n'ont pas été joints.`;
 
   const keep = hasContent(draft, input.subject, input.body, stored.length);
   const canSend = sending && Object.keys(errors).length === 0;
+  if (sending && !canSend && input.keepRefused === false) return { status: "invalid", draftId: draft?.id ?? null, errors, fileErrors, held: stored };
 
   const removedKeys: string[] = [];
   try {
@@ -178,7 +206,22 @@ async function saveDraft(
     const [inserted] = await trx("drafts").insert(row).returning("id");
     draftId = insertedId(inserted);
   }
-  await attachToDraft(trx, draftId, stored);
+  // A held file already attached (the same form posted twice) is not attached a second time.
+  const taken = stored.length
+    ? new Set<string>(
+        await trx("attachments")
+          .whereIn(
+            "storage_key",
+            stored.map((f) => f.storageKey),
+          )
+          .pluck("storage_key"),
+      )
+    : new Set<string>();
+  await attachToDraft(
+    trx,
+    draftId,
+    stored.filter((f) => !taken.has(f.storageKey)),
+  );
   return draftId;
 }
 

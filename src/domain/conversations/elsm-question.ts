@@ -1,18 +1,21 @@
 import { z } from "zod";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, RequestContext } from "../actor.js";
-import { patientById, practitionerById, structureById } from "../directory/queries.js";
+import { patientById, patientsByNir, practitionerById, structureById, type PatientCard } from "../directory/queries.js";
 import { NIR_TYPED_MAX } from "../directory/nir.js";
 import { recipientByIdentifier, recipientByNir, recipientCard, type Recipient, type Resolution } from "../directory/recipients.js";
 import type { ProfessionalCard } from "../directory/cards.js";
-import { hasContent, submitCompose, type ComposeDeps, type ComposeInput, type ComposeOutcome, type ComposeTarget, type FieldErrors } from "./compose.js";
+import { acceptUploads } from "../attachments/service.js";
+import { holdFiles, type HeldFile } from "./held-files.js";
+import { submitCompose, type ComposeDeps, type ComposeInput, type ComposeOutcome, type ComposeTarget, type FieldErrors } from "./compose.js";
 import type { DraftRow } from "./scope.js";
 
 /**
  * The échelon's new question (manual §7–8): the recipient is found from the patient's NIR OD (their
  * médecin traitant, or the structure where they work) or from an N°AM / FINESS, and must have been
- * shown to the agent before a send goes out. Nothing typed is lost on the way: text and valid
- * attachments wait in a draft while the recipient is not settled.
+ * shown to the agent before a send goes out. A question that cannot be sent yet (recipient refused,
+ * ambiguous, or not shown yet) comes back with everything typed and the valid files held (held-files.ts):
+ * only "Enregistrer comme brouillon" (or the expired-session rescue) writes a draft colleagues see.
  */
 /** Room for a NIR OD typed with spaces or dots and its key (an N°AM / FINESS is shorter): normalised, then checked. */
 export const RECIPIENT_MAX = NIR_TYPED_MAX;
@@ -21,7 +24,8 @@ const trimmed = z
   .string()
   .catch("")
   .transform((s) => s.trim().slice(0, RECIPIENT_MAX));
-export const recipientFields = z.object({ nir_od: trimmed, destinataire: trimmed });
+/** `patient`: the beneficiary chosen when the NIR OD has several (an id, checked against them). */
+export const recipientFields = z.object({ nir_od: trimmed, destinataire: trimmed, patient: trimmed });
 export type RecipientFields = z.infer<typeof recipientFields>;
 
 /** Who the question goes to, by id: what the signed form context carries between two posts. */
@@ -34,17 +38,22 @@ export type QuestionState = {
   recipient: ProfessionalCard | null;
   patientId: number | null;
   recipientIds: RecipientIds | null;
+  /** The beneficiaries offered when the NIR OD has several (the chosen one is `patientId`). */
+  beneficiaries: PatientCard[];
 };
 
-export const EMPTY_QUESTION: QuestionState = { nirOd: "", destinataire: "", recipient: null, patientId: null, recipientIds: null };
+export const EMPTY_QUESTION: QuestionState = { nirOd: "", destinataire: "", recipient: null, patientId: null, recipientIds: null, beneficiaries: [] };
 
 /** The recipient the agent was shown on the previous post (read from the signed form context), if any. */
 export type ShownRecipient = { patientId: number | null } & RecipientIds;
 
 export type QuestionOutcome =
   | (ComposeOutcome & { state: QuestionState })
-  /** Not sent: the form again, with the recipient found (or the error), a notice, and the draft that keeps the text. */
-  | { status: "form"; state: QuestionState; draftId: number | null; errors: FieldErrors; fileErrors: string[]; notice: string | null; refused: boolean };
+  /**
+   * Not sent: the form again, with the recipient found (or the error), a notice, the files held for the
+   * next post, and the draft id only when one exists (opened from a draft, or saved by this post).
+   */
+  | { status: "form"; state: QuestionState; draftId: number | null; held: HeldFile[]; errors: FieldErrors; fileErrors: string[]; notice: string | null; refused: boolean };
 
 function recipientIds(r: Recipient): RecipientIds {
   return r.kind === "structure" ? { rs: r.structure.id } : { rp: r.practitioner.id };
@@ -56,21 +65,34 @@ function targetOf(state: QuestionState): ComposeTarget {
   return { kind: "elsm-new", patientId: state.patientId, recipient };
 }
 
-async function resolve(db: Db, actor: AgentActor, fields: RecipientFields): Promise<Resolution | null> {
-  if (fields.nir_od) return recipientByNir(db, actor.elsmId, fields.nir_od);
-  if (fields.destinataire) return recipientByIdentifier(db, fields.destinataire);
-  return null;
-}
-
-/** Keeps what was typed in a draft (when there is anything to keep) while the question cannot be sent yet. */
-async function keepAsDraft(deps: ComposeDeps, ctx: RequestContext<AgentActor>, state: QuestionState, input: ComposeInput) {
-  if (!hasContent(input.draft, input.subject, input.body, input.files.length)) return { draftId: input.draft?.id ?? null, fileErrors: [] };
-  const outcome = await submitCompose(deps, ctx, targetOf(state), { ...input, action: "draft" });
-  return outcome.status === "sent" ? { draftId: null, fileErrors: [] } : { draftId: outcome.draftId ?? input.draft?.id ?? null, fileErrors: outcome.fileErrors };
-}
-
 const NO_RECIPIENT = "Indiquez le destinataire : le NIR OD du patient, ou le N°AM du médecin ou le FINESS de la structure.";
 const CHECK_RECIPIENT = "Vérifiez le destinataire affiché ci-dessous, puis cliquez à nouveau sur ENVOYER.";
+const SAVED_WITHOUT_RECIPIENT = "Le brouillon a été enregistré sans destinataire : corrigez le destinataire pour pouvoir l'envoyer.";
+/** Both ways of naming the recipient typed: the agent says which one, nothing is guessed. */
+const BOTH_TYPED: FieldErrors = {
+  nir_od: "Un N°AM ou FINESS est aussi saisi : gardez le NIR OD (le médecin traitant du patient) ou le N°AM / FINESS, et effacez l'autre.",
+  destinataire: "Un NIR OD est aussi saisi : gardez le N°AM / FINESS ou le NIR OD (le médecin traitant du patient), et effacez l'autre.",
+};
+
+type Resolved = { ok: true; resolution: Extract<Resolution, { ok: true }> } | { ok: false; errors: FieldErrors; beneficiaries: PatientCard[] };
+
+async function resolve(db: Db, actor: AgentActor, fields: RecipientFields): Promise<Resolved> {
+  if (fields.nir_od && fields.destinataire) return { ok: false, errors: BOTH_TYPED, beneficiaries: [] };
+  if (!fields.nir_od && !fields.destinataire) return { ok: false, errors: { nir_od: NO_RECIPIENT }, beneficiaries: [] };
+  const r = fields.nir_od ? await recipientByNir(db, actor.elsmId, fields.nir_od, fields.patient) : await recipientByIdentifier(db, fields.destinataire);
+  if (r.ok) return { ok: true, resolution: r };
+  return { ok: false, errors: { [r.field]: r.message }, beneficiaries: r.beneficiaries ?? [] };
+}
+
+/** The files of this post held for the next one (no draft is written). */
+async function hold(deps: ComposeDeps, input: ComposeInput) {
+  const held = input.held ?? [];
+  const kept = input.draft
+    ? await deps.db("attachments").where({ draft_id: input.draft.id }).whereNotIn("id", input.removeAttachmentIds).count<{ n: number }[]>({ n: "*" })
+    : [{ n: 0 }];
+  const { stored, errors } = await acceptUploads(input.files, Number(kept[0]?.n ?? 0) + held.length, deps.storage, deps.scan);
+  return { held: [...held, ...holdFiles(stored)], fileErrors: errors, draftId: input.draft?.id ?? null };
+}
 
 /**
  * One post of the question form: `intent` "lookup" shows the recipient, "draft" saves, "send" sends —
@@ -84,26 +106,44 @@ export async function submitElsmQuestion(
   input: ComposeInput,
   shown: ShownRecipient | null,
 ): Promise<QuestionOutcome> {
-  const resolution = await resolve(deps.db, ctx.actor, fields);
+  const resolved = await resolve(deps.db, ctx.actor, fields);
   const typed: QuestionState = { ...EMPTY_QUESTION, nirOd: fields.nir_od, destinataire: fields.destinataire };
-  if (!resolution?.ok) {
-    const errors: FieldErrors = resolution ? { [resolution.field]: resolution.message } : { nir_od: NO_RECIPIENT };
-    const kept = await keepAsDraft(deps, ctx, typed, input);
-    return { status: "form", state: typed, ...kept, errors, notice: null, refused: true };
+  if (!resolved.ok) {
+    const state = { ...typed, beneficiaries: resolved.beneficiaries };
+    // A NIR OD of several beneficiaries looked up: the choice is offered, nothing is wrong yet.
+    const errors = intent === "lookup" && resolved.errors.patient ? {} : resolved.errors;
+    if (intent === "draft") {
+      const outcome = await submitCompose(deps, ctx, targetOf(state), { ...input, action: "draft" });
+      if (outcome.status === "sent") return { ...outcome, state };
+      const saved = outcome.status === "saved";
+      const fileErrors = outcome.fileErrors;
+      return {
+        status: "form",
+        state,
+        draftId: outcome.draftId,
+        held: [],
+        errors: saved ? errors : { ...outcome.errors, ...errors },
+        fileErrors,
+        notice: saved ? SAVED_WITHOUT_RECIPIENT : null,
+        refused: true,
+      };
+    }
+    return { status: "form", state, ...(await hold(deps, input)), errors, notice: null, refused: Object.keys(errors).length > 0 };
   }
+  const { resolution } = resolved;
   const state: QuestionState = {
     ...typed,
     recipient: recipientCard(resolution.recipient),
     patientId: resolution.patient?.id ?? null,
     recipientIds: recipientIds(resolution.recipient),
+    beneficiaries: resolution.beneficiaries,
   };
   const confirmed = shown !== null && shown.patientId === state.patientId && shown.rp === state.recipientIds?.rp && shown.rs === state.recipientIds?.rs;
   if (intent === "lookup" || (intent === "send" && !confirmed)) {
-    const kept = await keepAsDraft(deps, ctx, state, input);
     const refused = intent === "send";
-    return { status: "form", state, ...kept, errors: {}, notice: refused ? CHECK_RECIPIENT : null, refused };
+    return { status: "form", state, ...(await hold(deps, input)), errors: {}, notice: refused ? CHECK_RECIPIENT : null, refused };
   }
-  const outcome = await submitCompose(deps, ctx, targetOf(state), { ...input, action: intent });
+  const outcome = await submitCompose(deps, ctx, targetOf(state), { ...input, action: intent, keepRefused: false });
   return { ...outcome, state };
 }
 
@@ -115,11 +155,13 @@ export async function questionStateOfDraft(db: Db, draft: DraftRow): Promise<Que
     draft.recipient_structure_id ? structureById(db, draft.recipient_structure_id) : null,
   ]);
   const recipient: Recipient | null = structure ? { kind: "structure", structure } : practitioner ? { kind: "practitioner", practitioner } : null;
+  const underNir = patient ? (await patientsByNir(db, patient.nir)).filter((b) => b.elsmId === patient.elsmId) : [];
   return {
     nirOd: patient ? patient.nir : "",
     destinataire: !patient && recipient ? (recipient.kind === "structure" ? recipient.structure.finess : recipient.practitioner.nam) : "",
     recipient: recipient ? recipientCard(recipient) : null,
     patientId: patient?.id ?? null,
     recipientIds: recipient ? recipientIds(recipient) : null,
+    beneficiaries: underNir.length > 1 ? underNir : [],
   };
 }

@@ -22,20 +22,30 @@ export const FORM_MAX_AGE_MS = 24 * 3_600_000;
 export type RescuedForm = { context: FormContext; subject: string; body: string; at: number };
 
 export function signContext(secret: string, context: FormContext): string {
-  const payload = Buffer.from(JSON.stringify({ ...context, iat: Date.now() })).toString("base64url");
+  return signPayload(secret, { ...context, iat: Date.now() });
+}
+
+export function readContext(secret: string, token: unknown): FormContext | null {
+  return readPayload<FormContext>(secret, token, 1000);
+}
+
+/** Any plain value, signed by the server (HMAC-SHA256) for a hidden field. */
+export function signPayload(secret: string, value: unknown): string {
+  const payload = Buffer.from(JSON.stringify(value)).toString("base64url");
   const mac = crypto.createHmac("sha256", secret).update(payload).digest("base64url");
   return `${payload}.${mac}`;
 }
 
-export function readContext(secret: string, token: unknown): FormContext | null {
-  if (typeof token !== "string" || token.length > 1000) return null;
+/** The value a hidden field carries if the server signed it (else null). */
+export function readPayload<T>(secret: string, token: unknown, maxLength: number): T | null {
+  if (typeof token !== "string" || token.length > maxLength) return null;
   const [payload, mac] = token.split(".");
   if (!payload || !mac) return null;
   const expected = crypto.createHmac("sha256", secret).update(payload).digest();
   const given = Buffer.from(mac, "base64url");
   if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null;
   try {
-    return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as FormContext;
+    return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as T;
   } catch {
     return null;
   }

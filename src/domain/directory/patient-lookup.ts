@@ -18,12 +18,26 @@ export async function patientFromVitale(db: Db, rawId: unknown): Promise<Patient
   return { status: "found", patient: card };
 }
 
+/** What asks for a choice when a NIR has several beneficiaries (a parent and children, twins: the rang tells them apart). */
+export const CHOOSE_BENEFICIARY = "Choisissez l'un des bénéficiaires proposés.";
+
+/** The beneficiaries under one NIR: the only one is the patient; several are offered for a choice. */
+export function amongBeneficiaries(found: PatientCard[]): PatientLookup {
+  return found.length === 1 ? { status: "found", patient: found[0]! } : { status: "several", candidates: found };
+}
+
+/** The beneficiary chosen (by id) among those offered, or null: never the first one by default. */
+export function chosenBeneficiary(offered: PatientCard[], rawId: unknown): PatientCard | null {
+  const id = parseId(rawId);
+  return id === null ? null : (offered.find((p) => p.id === id) ?? null);
+}
+
 export async function patientFromNir(db: Db, rawNir: string, rawKey: string): Promise<PatientLookup> {
   const check = checkNir(rawNir, rawKey);
   if (!check.ok) return { status: "refused", field: check.field, message: check.message };
   const found = await patientsByNir(db, check.nir);
   if (found.length === 0) return { status: "refused", field: "nir", message: "Aucun patient n'est connu sous ce NIR : vérifiez la saisie ou lisez la carte Vitale." };
-  return found.length === 1 ? { status: "found", patient: found[0]! } : { status: "several", candidates: found };
+  return amongBeneficiaries(found);
 }
 
 /**
@@ -31,10 +45,9 @@ export async function patientFromNir(db: Db, rawNir: string, rawKey: string): Pr
  * first radio button, or, with nothing offered any more (or the offered ones gone), asks for the NIR again.
  */
 export async function patientFromChoice(db: Db, offered: number[], rawId: unknown): Promise<PatientLookup> {
-  const id = parseId(rawId);
-  const chosen = id !== null && offered.includes(id) ? await patientById(db, id) : null;
-  if (chosen) return { status: "found", patient: chosen };
   const candidates = (await Promise.all(offered.map((c) => patientById(db, c)))).filter((p) => p !== null);
+  const chosen = chosenBeneficiary(candidates, rawId);
+  if (chosen) return { status: "found", patient: chosen };
   if (candidates.length === 0) return { status: "refused", field: "nir", message: "Saisissez de nouveau le NIR du patient." };
-  return { status: "refused", field: `patient-${candidates[0]!.id}`, message: "Choisissez l'un des bénéficiaires proposés.", candidates };
+  return { status: "refused", field: `patient-${candidates[0]!.id}`, message: CHOOSE_BENEFICIARY, candidates };
 }

@@ -12,7 +12,7 @@ import { openThread } from "../../domain/conversations/thread.js";
 import { boSearchResults, boWorkspace } from "../../domain/conversations/workspace.js";
 import { NotFound } from "../../domain/errors.js";
 import { downloadAttachment } from "../attachments.js";
-import { answerCompose, composePage, formContextOf } from "../compose.js";
+import { answerCompose, composePage, formContextOf, heldFilesOf } from "../compose.js";
 import { deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
 import { readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
@@ -69,6 +69,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   // ---- a question to a professional (manual §7–8), its drafts ------------------------------------
   async function postQuestion(req: Request, res: Response, draft: DraftRow | null) {
     const { intent, input } = readComposeForm(req, draft);
+    input.held = heldFilesOf(deps, res, req.body);
     const signed = formContextOf(deps, res, req.body?._ctx, "elsm-new");
     const shown = signed ? { patientId: signed.p ?? null, rp: signed.rp, rs: signed.rs } : null;
     const outcome = await submitElsmQuestion(deps, contextOf(req, res), recipientFields.parse(req.body ?? {}), intent, input, shown);
