@@ -134,7 +134,7 @@ export async function answerCompose(
   const errors = outcome.status === "saved" ? {} : outcome.errors;
   // The refused send was kept as a draft: a reload (htmx history) shows that draft, not an empty form.
   if (draft) res.set("HX-Replace-Url", draftHref(side, settled, draft.id));
-  const notice = outcome.status === "form" ? outcome.notice : null;
+  const notice = outcome.status === "form" || outcome.status === "invalid" ? (outcome.notice ?? null) : null;
   const status = outcome.status === "form" && !outcome.refused ? 200 : errors.conversation ? 409 : 422;
   return composePage(req, res, deps, side, settled, draft, { ...typed, errors, fileErrors: outcome.fileErrors, notice }, status);
 }
