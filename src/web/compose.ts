@@ -6,6 +6,7 @@ import type { ComposeOutcome, FieldErrors } from "../domain/conversations/compos
 import type { QuestionOutcome, QuestionState } from "../domain/conversations/elsm-question.js";
 import { readContext, signContext, type FormContext } from "../domain/conversations/form-context.js";
 import { loadDraft, type ConversationRow, type DraftRow } from "../domain/conversations/scope.js";
+import { answeredMessage, type MessageView } from "../domain/conversations/thread.js";
 import { patientById, type PatientCard } from "../domain/directory/queries.js";
 import { patientView, type PatientCardView } from "../domain/directory/cards.js";
 import { errorItems, newSubmissionKey, type ErrorItem } from "./forms.js";
@@ -31,6 +32,8 @@ export type ComposeFormView = {
   base: string;
   patient: PatientCardView | null;
   thread: string | null;
+  /** A reply: the message it answers, quoted above the form. */
+  answered: MessageView | null;
   showSubject: boolean;
   subject: string;
   body: string;
@@ -78,6 +81,7 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     base,
     patient: patientView(patient),
     thread: reply ? where.conversation.subject : null,
+    answered: reply ? await answeredMessage(deps.db, actor, where.conversation) : null,
     showSubject: !reply,
     subject: typed.subject ?? draft?.subject ?? "",
     body: typed.body ?? draft?.body ?? "",
