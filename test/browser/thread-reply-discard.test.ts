@@ -146,6 +146,8 @@ for (const javaScriptEnabled of [true, false]) {
       await settle();
       const question = "Supprimer ce brouillon et ses 2 pièces jointes ?";
 
+      const box = await page.getByRole("link", { name: "Supprimer ce brouillon" }).boundingBox();
+      expect(box!.height, "a target of 24 px at least (WCAG 2.5.8)").toBeGreaterThanOrEqual(24);
       await page.getByRole("link", { name: "Supprimer ce brouillon" }).click();
       if (javaScriptEnabled) {
         const dialog = page.locator("dialog#discard-dialog[open]");
