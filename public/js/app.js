@@ -106,6 +106,30 @@
     true,
   );
 
+  // A link that opens a confirmation <dialog> of the page (discarding a draft with its attachments): with
+  // JavaScript the question is asked in place; without it the link leads to the same question on its own page.
+  // Capture phase: htmx's boosted navigation never sees the click.
+  document.addEventListener(
+    "click",
+    function (evt) {
+      var closer = evt.target && evt.target.closest ? evt.target.closest("[data-closes-dialog]") : null;
+      if (closer && closer.closest("dialog")) {
+        closer.closest("dialog").close();
+        return;
+      }
+      var link = evt.target && evt.target.closest ? evt.target.closest("[data-opens-dialog]") : null;
+      if (!link || evt.button !== 0 || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.altKey) return;
+      var dialog = document.getElementById(link.getAttribute("data-opens-dialog"));
+      if (!dialog || typeof dialog.showModal !== "function") return;
+      evt.preventDefault();
+      evt.stopPropagation();
+      dialog.showModal();
+      var title = dialog.querySelector("[tabindex='-1']");
+      if (title) title.focus();
+    },
+    true,
+  );
+
   // Without JavaScript the error summary is the first thing read; with it, it also takes focus.
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-focus]");

@@ -7,6 +7,7 @@ import type { QuestionOutcome, QuestionState } from "../domain/conversations/els
 import { readContext, signContext, type FormContext } from "../domain/conversations/form-context.js";
 import { heldFileViews, readHeldFiles, signHeldFiles, type HeldFile, type HeldFileView } from "../domain/conversations/held-files.js";
 import { loadDraft, type ConversationRow, type DraftRow } from "../domain/conversations/scope.js";
+import { answeredMessage, type MessageView } from "../domain/conversations/thread.js";
 import { patientById, type PatientCard } from "../domain/directory/queries.js";
 import { patientView, type PatientCardView } from "../domain/directory/cards.js";
 import { z } from "zod";
@@ -33,6 +34,8 @@ export type ComposeFormView = {
   base: string;
   patient: PatientCardView | null;
   thread: string | null;
+  /** A reply: the message it answers, quoted above the form. */
+  answered: MessageView | null;
   showSubject: boolean;
   subject: string;
   body: string;
@@ -112,6 +115,7 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     base,
     patient: patientView(patient),
     thread: reply ? where.conversation.subject : null,
+    answered: reply ? await answeredMessage(deps.db, actor, where.conversation) : null,
     showSubject: !reply,
     subject: typed.subject ?? draft?.subject ?? "",
     body: typed.body ?? draft?.body ?? "",
@@ -173,7 +177,7 @@ export async function answerCompose(
   const errors = outcome.status === "saved" ? {} : outcome.errors;
   // The refused send was kept as a draft: a reload (htmx history) shows that draft, not an empty form.
   if (draft) res.set("HX-Replace-Url", draftHref(side, settled, draft.id));
-  const notice = outcome.status === "form" ? outcome.notice : null;
+  const notice = outcome.status === "form" || outcome.status === "invalid" ? (outcome.notice ?? null) : null;
   const held = outcome.status === "form" ? outcome.held : outcome.status === "invalid" ? (outcome.held ?? []) : [];
   const status = outcome.status === "form" && !outcome.refused ? 200 : errors.conversation ? 409 : 422;
   return composePage(req, res, deps, side, settled, draft, { ...typed, errors, fileErrors: outcome.fileErrors, notice, held }, status);

@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from "express";
 import type { z } from "zod";
 import type { AppDeps } from "../deps.js";
 import { submitCompose } from "../domain/conversations/compose.js";
+import { draftAttachments } from "../domain/attachments/service.js";
 import { discardDraft } from "../domain/conversations/operations.js";
 import { startSearch, type SearchErrors } from "../domain/conversations/search.js";
 import { namedReplyDraft, replyDraft, type DraftRow } from "../domain/conversations/scope.js";
@@ -70,8 +71,23 @@ export function postReply(deps: AppDeps, s: SideHandlers): RequestHandler {
 export function draftPage(deps: AppDeps, s: SideHandlers, whereOf: (draft: DraftRow) => Promise<ComposeWhere>): RequestHandler {
   return async (req, res) => {
     const draft = draftOf(res);
-    if (draft.conversation_id) return res.redirect(303, `${s.base}/conversations/${draft.conversation_id}/reply`);
+    if (draft.conversation_id) return res.redirect(303, draftHref(s, draft));
     return composePage(req, res, deps, s, await whereOf(draft), draft);
+  };
+}
+
+/** Where a draft is written on: its conversation's reply page, or its own page. */
+function draftHref(s: SideHandlers, draft: DraftRow): string {
+  return draft.conversation_id ? `${s.base}/conversations/${draft.conversation_id}/reply` : `${s.base}/drafts/${draft.id}`;
+}
+
+/** The question before a draft is discarded (its attachments go with it): the page of "Supprimer ce brouillon" without JavaScript. */
+export function confirmDiscardPage(deps: AppDeps, s: SideHandlers): RequestHandler {
+  return async (req, res) => {
+    const draft = draftOf(res);
+    const current = draft.conversation_id ? { current: draft.conversation_id } : { currentDraft: draft.id };
+    const discard = { action: `${s.base}/drafts/${draft.id}/delete`, cancelHref: draftHref(s, draft), files: (await draftAttachments(deps.db, draft.id)).length };
+    return s.render(req, res, "conversations/confirm-discard", { title: "Supprimer le brouillon", discard, ...current });
   };
 }
 

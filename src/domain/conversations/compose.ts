@@ -46,7 +46,8 @@ export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "c
 export type ComposeOutcome =
   | { status: "sent"; conversationId: number }
   | { status: "saved"; draftId: number; fileErrors: string[] }
-  | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[]; held?: HeldFile[] };
+  /** notice: set when what was typed was kept in a draft anyway (the page must say so). */
+  | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[]; held?: HeldFile[]; notice?: string | null };
 
 export type ComposeDeps = { db: Db; storage: FileStorage; scan?: Scanner };
 
@@ -78,6 +79,20 @@ async function existingSend(db: Knex, actor: Actor, submissionKey: string): Prom
   if (!submissionKey) return null;
   const row = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id").where("m.submission_key", submissionKey).first("c.id");
   return row ? Number(row.id) : null;
+}
+
+/**
+ * What the page says when a post was refused but its text and valid attachments were kept in a draft:
+ * nothing is ever saved without telling.
+ */
+export function keptDraftNotice(sending: boolean, errors: FieldErrors, fileErrors: string[]): string {
+  const reasons: string[] = [];
+  if (fileErrors.length) reasons.push(fileErrors.length === 1 ? "un fichier a été refusé" : `${fileErrors.length} fichiers ont été refusés`);
+  const fields = Object.keys(errors).filter((k) => k !== "attachments").length;
+  if (fields) reasons.push(fields === 1 ? "un champ est à corriger" : "des champs sont à corriger");
+  const why = reasons.join(" et ") || "vérifiez le formulaire";
+  if (sending) return `Message non envoyé : ${why}. Votre texte et vos pièces jointes valides sont conservés dans un brouillon.`;
+  return `Brouillon enregistré avec votre texte et vos pièces jointes valides, mais ${why}.`;
 }
 
 /** Whether a form holds anything worth keeping as a draft. */
@@ -136,7 +151,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
           return { status: "invalid", draftId, errors, fileErrors } as const;
         }
         await audit(trx, ctx, "draft.saved", { type: "draft", id: draftId });
-        if (Object.keys(errors).length || sending) return { status: "invalid", draftId, errors, fileErrors } as const;
+        if (Object.keys(errors).length || sending) return { status: "invalid", draftId, errors, fileErrors, notice: keptDraftNotice(sending, errors, fileErrors) } as const;
         return { status: "saved", draftId, fileErrors } as const;
       }
       const conversationId = await deliver(trx, ctx, target, draftId!, input);

@@ -32,7 +32,12 @@ export type ThreadView = {
   canReply: boolean;
   /** What the other side did to the thread, as the viewer is told: the doctor deleted it (back office), the échelon closed it (doctor). */
   notice: string | null;
+  /** Long enough to open on its newest message, with links to it and to the actions. */
+  long: boolean;
 };
+
+/** From this many messages a thread is long: the page opens on the newest one and offers links past the others. */
+export const LONG_THREAD = 4;
 
 function noticeFor(actor: Actor, c: ConversationRow): string | null {
   if (actor.kind === "agent" && c.ps_deleted_at) return `Supprimée par le professionnel de santé le ${formatDateTime(c.ps_deleted_at)}`;
@@ -86,7 +91,18 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     })),
     canReply: canWrite(sideOf(actor), c.state),
     notice: noticeFor(actor, c),
+    long: rows.length >= LONG_THREAD,
   };
+}
+
+/**
+ * The message a reply answers, shown above the reply form: the other side's newest message (else the
+ * newest of the thread, when the other side has not written yet).
+ */
+export async function answeredMessage(db: Db, actor: Actor, c: ConversationRow): Promise<MessageView | null> {
+  const { messages } = await threadView(db, actor, c);
+  const other = messages.filter((m) => m.side !== sideOf(actor));
+  return other.at(-1) ?? messages.at(-1) ?? null;
 }
 
 /**

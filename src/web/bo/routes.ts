@@ -13,7 +13,7 @@ import { boSearchResults, boWorkspace } from "../../domain/conversations/workspa
 import { NotFound } from "../../domain/errors.js";
 import { downloadAttachment } from "../attachments.js";
 import { answerCompose, composePage, formContextOf, heldFilesOf } from "../compose.js";
-import { deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
+import { confirmDiscardPage, deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
 import { readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { flash } from "../middleware/flash.js";
@@ -82,6 +82,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     draftPage(deps, bo, async (draft) => ({ kind: "elsm-new", state: await questionStateOfDraft(db, draft) })),
   );
   router.post("/bo/drafts/:draftId", (req, res) => postQuestion(req, res, newQuestionDraft(draftOf(res))));
+  router.get("/bo/drafts/:draftId/delete", confirmDiscardPage(deps, bo));
   router.post("/bo/drafts/:draftId/delete", deleteDraft(deps, bo));
 
   // ---- a conversation ----------------------------------------------------------------------------

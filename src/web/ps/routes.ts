@@ -14,7 +14,7 @@ import { NIR_TYPED_MAX } from "../../domain/directory/nir.js";
 import { vitaleCards } from "../../domain/directory/queries.js";
 import { downloadAttachment } from "../attachments.js";
 import { answerCompose, composePage, formContextOf, type ComposeWhere } from "../compose.js";
-import { deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
+import { confirmDiscardPage, deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
 import { errorItems, readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { flash } from "../middleware/flash.js";
@@ -125,6 +125,7 @@ export function psRoutes(deps: AppDeps): Router {
     draftPage(deps, ps, async (draft) => ({ kind: "ps-new", patient: await draftPatient(db, draft) })),
   );
   router.post("/ps/drafts/:draftId", async (req, res) => postQuestion(req, res, { kind: "ps-new", patient: await draftPatient(db, draftOf(res)) }));
+  router.get("/ps/drafts/:draftId/delete", confirmDiscardPage(deps, ps));
   router.post("/ps/drafts/:draftId/delete", deleteDraft(deps, ps));
 
   // ---- a conversation ----------------------------------------------------------------------------
