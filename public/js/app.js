@@ -10,12 +10,17 @@
   // The element that asked for the update (a form's submit button, else the link or form): it may say where
   // the focus goes afterwards (data-focus-after), since by then it has been replaced.
   var focusAfter = null;
+  // Whether the list column keeps its scroll position through the update: yes, unless the request shows another list
+  // (a tray tab, the pager, the search panel).
+  var keepList = true;
+  var listScroll = null;
 
   // htmx requests carry the CSRF token as a header too (forms already post it as a field).
   document.addEventListener("htmx:config:request", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
     var trigger = (ctx && ctx.request && ctx.request.submitter) || evt.target;
     focusAfter = trigger && trigger.getAttribute ? trigger.getAttribute("data-focus-after") : null;
+    keepList = !(trigger && trigger.closest && trigger.closest(".tabs, .pager, .search"));
     var token = csrfToken();
     if (token && ctx && ctx.request) {
       ctx.request.headers["X-CSRF-Token"] = token;
@@ -44,14 +49,40 @@
     }, 50);
   }
 
+  // The list column as it scrolls before an update: the whole <main> is swapped (the list's unread marks and counts
+  // change too), and the new column is put back where the old one was.
+  document.addEventListener("htmx:before:swap", function () {
+    var sidebar = document.querySelector("#main .sidebar");
+    listScroll = sidebar && keepList ? { sidebar: sidebar.scrollTop, page: window.scrollY } : null;
+  });
+
+  // Brings a newly focused element into view without moving what need not move: inside its own scrolling column
+  // (desk layout), else in the page, keeping the page top (banner, name, Se déconnecter) on screen when it fits.
+  function reveal(el) {
+    var box = el.getBoundingClientRect();
+    var column = el.closest(".detail, .sidebar");
+    if (column && column.scrollHeight > column.clientHeight && getComputedStyle(column).overflowY !== "visible") {
+      var area = column.getBoundingClientRect();
+      if (box.top < area.top || box.bottom > area.bottom) column.scrollTop += box.top - area.top - 8;
+      return;
+    }
+    if (box.top >= 0 && box.bottom <= window.innerHeight) return;
+    var top = box.top + window.scrollY;
+    if (top + box.height <= window.innerHeight) window.scrollTo(0, 0);
+    else window.scrollTo(0, top - 8);
+  }
+
   // Focuses the first of these elements that can take the focus (one inside a closed <details> cannot).
   function focusFirst(candidates) {
     for (var i = 0; i < candidates.length; i++) {
       var el = candidates[i];
       if (!el) continue;
       if (el.tabIndex < 0 && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
-      el.focus();
-      if (document.activeElement === el) return el;
+      el.focus({ preventScroll: true });
+      if (document.activeElement === el) {
+        reveal(el);
+        return el;
+      }
     }
     return null;
   }
@@ -62,6 +93,15 @@
   document.addEventListener("htmx:after:swap", function () {
     var main = document.getElementById("main");
     if (!main) return;
+    var sidebar = main.querySelector(".sidebar");
+    if (sidebar && listScroll) {
+      sidebar.scrollTop = listScroll.sidebar;
+      // One scrolling page (narrow window): the list sits under the detail, so the page keeps its place only
+      // when the focus below stays in view; reveal() decides.
+      window.scrollTo(0, listScroll.page);
+    }
+    listScroll = null;
+    keepList = true;
     var candidates = [main.querySelector("[data-focus]")];
     (focusAfter || "").split(",").forEach(function (selector) {
       if (selector.trim()) candidates.push(document.querySelector(selector.trim()));

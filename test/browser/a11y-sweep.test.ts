@@ -587,9 +587,13 @@ for (const javaScriptEnabled of [true, false]) {
         await page.locator("#s-patient-nom").fill("bunyel");
         await act(page, () => page.getByRole("button", { name: "RECHERCHER" }).click(), page.locator(".results .item"));
         await audit(page, "Recherche (échelon)", "results", { status: /\d+ conversations trouvées/ });
+        // After a search the panel is folded under a summary of the criteria: « Modifier la recherche » opens it.
+        await page.locator("details.search summary", { hasText: "Modifier la recherche" }).click();
+        await audit(page, "Recherche (échelon)", "results, the panel opened again");
         await page.locator("#s-patient-nom").fill("zzzz");
         await act(page, () => page.getByRole("button", { name: "RECHERCHER" }).click(), detail().getByText("0 conversation trouvée."));
         await audit(page, "Recherche (échelon)", "no results", { status: "0 conversation trouvée." });
+        await page.locator("details.search summary").click();
         await act(page, () => page.getByRole("button", { name: "RÉINITIALISER" }).click(), detail().locator("h1"));
       });
 

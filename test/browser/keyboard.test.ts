@@ -477,8 +477,14 @@ for (const javaScriptEnabled of [true, false]) {
         await page.keyboard.press("Enter");
         await arrived(page, navigations, "#search-results", "#search-results", "the search results");
         expect(await page.locator(".results .item").allInnerTexts()).toContainEqual(expect.stringContaining(agentSubject.toUpperCase()));
+        // The panel is folded under the criteria after the search; « Modifier la recherche » opens it with the name kept.
+        expect(await page.locator("details.search[open]").count()).toBe(0);
+        await tabTo(page, { css: "#search-toggle", text: "Modifier la recherche" });
+        await page.keyboard.press("Enter");
+        await page.keyboard.press("Tab");
+        await expectFocus(page, "#s-patient-nom", "the patient's Nom field, still holding the name");
+        expect(await page.locator("#s-patient-nom").inputValue()).toBe("ferrand");
         if (javaScriptEnabled) {
-          await tabTo(page, "#s-patient-nom");
           await page.keyboard.press("Escape");
           await expectFocus(page, "#search-toggle", "the search panel's summary, after Escape");
           expect(await page.locator("details.search[open]").count()).toBe(0);

@@ -6,6 +6,7 @@ import { parseCursor } from "../../domain/conversations/lists.js";
 import { closeConversation } from "../../domain/conversations/operations.js";
 import { newQuestionDraft, type DraftRow } from "../../domain/conversations/scope.js";
 import { boSearchFields } from "../../domain/conversations/search.js";
+import { boSearchCriteria } from "../../domain/conversations/search-criteria.js";
 import { TRAYS, TRAY_LABELS, isClosed, trayBySlug } from "../../domain/conversations/states.js";
 import { cursorOf, DEFAULT_TRAY_VIEW, readTrayView } from "../../domain/conversations/tray-view.js";
 import { openThread } from "../../domain/conversations/thread.js";
@@ -58,7 +59,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   router.get("/bo/recherche", async (req, res) => {
     const search = req.session.boSearch ?? null;
     const results = search ? await boSearchResults(db, actorOf<AgentActor>(res), search, parseCursor(req.query.avant)) : null;
-    return render(req, res, "bo/search", { title: "Recherche", searchOpen: true, results });
+    return render(req, res, "bo/search", { title: "Recherche", searchOpen: true, searchCriteria: boSearchCriteria(search), results });
   });
   const search = searchHandlers(deps, "boSearch", boSearchFields, "/bo/recherche", (req, res, form) =>
     render(req, res, "bo/search", { title: "Recherche", searchOpen: true, results: null, ...form }, 422),
