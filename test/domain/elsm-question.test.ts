@@ -201,7 +201,11 @@ describe("the échelon's new question", () => {
 
   it("the recipient fields are trimmed and cut at 30 characters (a NIR OD spaced or dotted with its key stays whole); a missing field is empty", () => {
     expect(recipientFields.parse({ nir_od: `  ${"1".repeat(40)}  `, destinataire: 42 })).toEqual({ nir_od: "1".repeat(30), destinataire: "", patient: "" });
-    expect(recipientFields.parse({ nir_od: " 1 70 04 69 387 111 72 ", destinataire: "99 1 10 11 97" })).toEqual({ nir_od: "1 70 04 69 387 111 72", destinataire: "99 1 10 11 97", patient: "" });
+    expect(recipientFields.parse({ nir_od: " 1 70 04 69 387 111 72 ", destinataire: "99 1 10 11 97" })).toEqual({
+      nir_od: "1 70 04 69 387 111 72",
+      destinataire: "99 1 10 11 97",
+      patient: "",
+    });
     expect(recipientFields.parse({})).toEqual({ nir_od: "", destinataire: "", patient: "" });
   });
 });
