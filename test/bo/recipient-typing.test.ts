@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { $, annaAin, hiddenFields, signInAgent, startTestApp, type TestApp } from "../helpers/app.js";
+import { $, annaAin, bunyel, hiddenFields, signInAgent, startTestApp, type TestApp } from "../helpers/app.js";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ afterAll(async () => {
 
 const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
 
-async function lookUp(recipient: { nir_od?: string; destinataire?: string }) {
+async function lookUp(recipient: { nir_od?: string; destinataire?: string; patient?: string }) {
   const anna = await signInAgent(app, annaAin);
   const blank = await anna.agent.get("/bo/conversations/new");
   return { blank, shown: await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), ...recipient, action: "lookup" }) };
@@ -26,8 +26,10 @@ describe("the question's recipient, as people type it", () => {
   });
 
   it("a NIR OD typed with spaces and its key, or with dots, finds the médecin traitant", async () => {
+    // BUNYEL's NIR has several beneficiaries: the agent chooses Guillaume, whose médecin traitant is Dr GENE.
+    const guillaume = await app.db("patients").where({ nir: bunyel.nir, first_name: "Guillaume" }).first("id");
     for (const nir_od of ["1 70 04 69 387 111 72", "1.70.04.69.387.111"]) {
-      const { shown } = await lookUp({ nir_od });
+      const { shown } = await lookUp({ nir_od, patient: String(guillaume.id) });
       expect(shown.status).toBe(200);
       expect(text(shown.text, ".recipient")).toContain("Dr GENE Alain");
     }

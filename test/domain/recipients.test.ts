@@ -51,8 +51,9 @@ describe("the recipient of an échelon's question, by the patient's NIR OD", () 
   });
 
   it("accepts the NIR OD typed with dots, with or without its key", async () => {
-    expect(ok(await recipientByNir(f.db, ain, "1.70.04.69.387.111")).patient).toMatchObject({ lastName: "BUNYEL" });
-    expect(ok(await recipientByNir(f.db, ain, "1.70.04.69.387.111.72")).patient).toMatchObject({ lastName: "BUNYEL" });
+    const guillaume = await patient(f.db, nir.bunyel.nir, "Guillaume");
+    expect(ok(await recipientByNir(f.db, ain, "1.70.04.69.387.111", String(guillaume.id))).patient).toMatchObject({ lastName: "BUNYEL", firstName: "Guillaume" });
+    expect(ok(await recipientByNir(f.db, ain, "1.70.04.69.387.111.72", String(guillaume.id))).patient).toMatchObject({ lastName: "BUNYEL", firstName: "Guillaume" });
   });
 
   it("accepts the NIR OD typed with spaces and followed by its key", async () => {

@@ -116,7 +116,8 @@ describe("the back office's draft", () => {
   it("a question draft with attachments asks « Supprimer ce brouillon et ses 2 pièces jointes ? » first, then is discarded", async () => {
     const anna = await signInAgent(app, annaAin);
     const blank = await anna.agent.get("/bo/conversations/new");
-    const saved = await postForm(anna, "/bo/conversations", { ...hiddenFields(blank.text), nir_od: bunyel.nir, subject: "Question ELSM à jeter", body: "Texte", action: "draft" }, [
+    const guillaume = await app.db("patients").where({ nir: bunyel.nir, first_name: "Guillaume" }).first("id");
+    const saved = await postForm(anna, "/bo/conversations", { ...hiddenFields(blank.text), nir_od: bunyel.nir, patient: String(guillaume.id), subject: "Question ELSM à jeter", body: "Texte", action: "draft" }, [
       pdf,
       png,
     ]);
