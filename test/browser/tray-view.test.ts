@@ -42,6 +42,16 @@ for (const javaScriptEnabled of [true, false]) {
       expect(await tab.count()).toBe(1);
     });
 
+    it("every control of the form is at least 24×24 px (WCAG 2.5.8)", async () => {
+      const small = await page.locator("form.tray-view").evaluate((form) =>
+        [...form.querySelectorAll("a, button, input, select")]
+          .map((el) => ({ el: `${el.tagName} ${el.getAttribute("name") ?? el.textContent}`, r: el.getBoundingClientRect() }))
+          .filter(({ r }) => r.width < 24 || r.height < 24)
+          .map(({ el }) => el),
+      );
+      expect(small).toEqual([]);
+    });
+
     it("choosing unread only and oldest first shows them in the URL and the heading, and the tabs keep them", async () => {
       await page.getByLabel("Ordre").selectOption("anciennes");
       await page.getByLabel("Non lus seulement").check();
