@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { EventEmitter } from "node:events";
 import type { Request } from "express";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { CappedDiskStorage } from "../../src/web/middleware/upload.js";
 import { MAX_FILE_BYTES } from "../../src/domain/attachments/rules.js";
 
@@ -63,6 +63,9 @@ it("a part cut off at once (malformed body) reports its error once and leaves no
     const calls: unknown[] = [];
     new CappedDiskStorage(dir)._handleFile({} as Request, { stream } as unknown as Express.Multer.File, (err) => calls.push(err));
     stream.emit("error", new Error("Unexpected end of form"));
+    // The callback comes once the temporary file is closed and removed: wait for it (a loaded machine is slow), then
+    // leave time for a wrong second call.
+    await vi.waitFor(() => expect(calls.length).toBeGreaterThan(0), { timeout: 5_000, interval: 10 });
     await new Promise((r) => setTimeout(r, 50));
     expect(calls).toHaveLength(1);
     expect(String(calls[0])).toContain("Unexpected end of form");

@@ -117,10 +117,12 @@ describe("the back office's draft", () => {
     const anna = await signInAgent(app, annaAin);
     const blank = await anna.agent.get("/bo/conversations/new");
     const guillaume = await app.db("patients").where({ nir: bunyel.nir, first_name: "Guillaume" }).first("id");
-    const saved = await postForm(anna, "/bo/conversations", { ...hiddenFields(blank.text), nir_od: bunyel.nir, patient: String(guillaume.id), subject: "Question ELSM à jeter", body: "Texte", action: "draft" }, [
-      pdf,
-      png,
-    ]);
+    const saved = await postForm(
+      anna,
+      "/bo/conversations",
+      { ...hiddenFields(blank.text), nir_od: bunyel.nir, patient: String(guillaume.id), subject: "Question ELSM à jeter", body: "Texte", action: "draft" },
+      [pdf, png],
+    );
     expect(saved.status).toBe(303);
     const href = saved.headers.location as string;
     const page = $((await anna.agent.get(href)).text);
