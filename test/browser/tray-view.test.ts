@@ -42,7 +42,12 @@ for (const javaScriptEnabled of [true, false]) {
       expect(await tab.count()).toBe(1);
     });
 
-    it("every control of the form is at least 24×24 px (WCAG 2.5.8)", async () => {
+    it("the form is folded under « Trier et filtrer » while the tray is shown as it comes; its controls are at least 24×24 px (WCAG 2.5.8)", async () => {
+      const panel = page.locator("details.tray-view-panel");
+      expect(await panel.getAttribute("open")).toBeNull();
+      expect(await page.getByLabel("Ordre").isVisible()).toBe(false);
+      await panel.locator("summary").click();
+      await page.getByLabel("Ordre").waitFor();
       const small = await page.locator("form.tray-view").evaluate((form) =>
         [...form.querySelectorAll("a, button, input, select")]
           .map((el) => ({ el: `${el.tagName} ${el.getAttribute("name") ?? el.textContent}`, r: el.getBoundingClientRect() }))
@@ -73,6 +78,7 @@ for (const javaScriptEnabled of [true, false]) {
       await page.getByRole("link", { name: "Effacer le tri et les filtres" }).click();
       await page.locator("#list-title", { hasText: /^CLOS \(\d+\)$/ }).waitFor();
       expect(new URL(page.url()).search).toBe("");
+      expect(await page.locator("details.tray-view-panel").getAttribute("open"), "folded again once nothing is chosen").toBeNull();
       expect(errors).toEqual([]);
     });
   });
