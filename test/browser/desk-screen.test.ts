@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { submitCompose } from "../../src/domain/conversations/compose.js";
 import { patientsByNir } from "../../src/domain/directory/queries.js";
-import { axe, formatViolations, launchBrowser, startServer, watchErrors, type RunningApp } from "./helpers.js";
+import { axe, formatViolations, launchBrowser, newContext, signInAgent, startServer, watchErrors, type RunningApp } from "./helpers.js";
 
 /**
  * Issue 10, "a day's work on a hospital PC": the back office at 1024×768 and 1280×800, with JavaScript (htmx) and without.
@@ -70,14 +70,10 @@ for (const javaScriptEnabled of [true, false]) {
       beforeAll(async () => {
         app = await startServer();
         await fillTray(app);
-        context = await browser.newContext({ baseURL: app.baseUrl, javaScriptEnabled, bypassCSP: true, locale: "fr-FR", timezoneId: "Europe/Paris", viewport });
-        context.setDefaultTimeout(10_000);
+        context = await newContext(browser, app, { javaScriptEnabled, viewport });
         page = await context.newPage();
         errors = watchErrors(page);
-        await page.goto("/bo/login");
-        await page.getByLabel("Agent").selectOption({ label: "Anna AIN — ELSM de l'AIN" });
-        await page.getByRole("button", { name: "Se connecter" }).click();
-        await page.waitForURL((u) => u.pathname === "/bo/bannettes/a-traiter");
+        await signInAgent(page);
       });
       afterAll(async () => {
         await context?.close();

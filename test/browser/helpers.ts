@@ -46,17 +46,29 @@ export async function launchBrowser(): Promise<Browser> {
  * A fresh context (own cookies). `bypassCSP` lets the axe pass inject its script into pages that only
  * allow 'self' scripts; the strict CSP itself is checked by a context made with `bypassCSP: false`.
  */
-export async function newContext(browser: Browser, app: RunningApp, options: { javaScriptEnabled: boolean; bypassCSP?: boolean }): Promise<BrowserContext> {
+export async function newContext(
+  browser: Browser,
+  app: RunningApp,
+  options: { javaScriptEnabled: boolean; bypassCSP?: boolean; viewport?: { width: number; height: number } },
+): Promise<BrowserContext> {
   const context = await browser.newContext({
     baseURL: app.baseUrl,
     javaScriptEnabled: options.javaScriptEnabled,
     bypassCSP: options.bypassCSP ?? true,
     locale: "fr-FR",
     timezoneId: "Europe/Paris",
-    viewport: { width: 1280, height: 900 },
+    viewport: options.viewport ?? { width: 1280, height: 900 },
   });
   context.setDefaultTimeout(10_000);
   return context;
+}
+
+/** Signs an agent in through the back-office login page; lands on their A TRAITER tray. */
+export async function signInAgent(page: Page, agent = "Anna AIN — ELSM de l'AIN"): Promise<void> {
+  await page.goto("/bo/login");
+  await page.getByLabel("Agent").selectOption({ label: agent });
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  await page.waitForURL((u) => u.pathname === "/bo/bannettes/a-traiter");
 }
 
 /** Problems a page reported by itself: uncaught errors and console errors (CSP refusals show up there). */

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { axe, formatViolations, launchBrowser, newContext, startServer, watchErrors, type RunningApp } from "./helpers.js";
+import { axe, formatViolations, launchBrowser, newContext, signInAgent, startServer, watchErrors, type RunningApp } from "./helpers.js";
 
 /**
  * Issue 10 §19 in a browser, with JavaScript (htmx swaps the page in place) and without (plain GET form and links):
@@ -27,10 +27,7 @@ for (const javaScriptEnabled of [true, false]) {
       context = await newContext(browser, app, { javaScriptEnabled });
       page = await context.newPage();
       errors = watchErrors(page);
-      await page.goto("/bo/login");
-      await page.getByLabel("Agent").selectOption({ label: "Anna AIN — ELSM de l'AIN" });
-      await page.getByRole("button", { name: "Se connecter" }).click();
-      await page.waitForURL((u) => u.pathname === "/bo/bannettes/a-traiter");
+      await signInAgent(page);
     });
     afterAll(async () => {
       await context?.close();
