@@ -4,3 +4,14 @@ export class NotFound extends Error {
     super("Not found");
   }
 }
+
+/** An attachment's stored file cannot be read (gone from the storage, unreadable): a server incident, by id and code only. */
+export class StoredFileUnreadable extends Error {
+  readonly status = 500;
+  constructor(
+    readonly attachmentId: number,
+    readonly code: string,
+  ) {
+    super("Stored file unreadable");
+  }
+}
