@@ -1,6 +1,7 @@
 import { createApp } from "./app.js";
 import { clamavScanner } from "./domain/attachments/antivirus.js";
 import { localStorage } from "./domain/attachments/storage.js";
+import type { DestinationStream } from "pino";
 import type { Config } from "./config.js";
 import { connect, type Db } from "./db/connection.js";
 import { createLogger } from "./log.js";
@@ -8,8 +9,8 @@ import { createNotifier, createTransport } from "./domain/notifications/mailer.j
 import { seedDemo } from "../db/seeds/demo.js";
 
 /** Everything a running instance needs, built from the configuration: used by the server, the CLI and the tests. */
-export function buildRuntime(config: Config, options: { db?: Db } = {}) {
-  const logger = createLogger(config.logLevel);
+export function buildRuntime(config: Config, options: { db?: Db; logDestination?: DestinationStream } = {}) {
+  const logger = createLogger(config.logLevel, options.logDestination);
   const db = options.db ?? connect(config);
   const storage = localStorage(config.storageDir);
   const notifier = createNotifier(db, createTransport(config.smtpUrl, config.outboxDir), config.mailFrom, config.publicUrl, logger);

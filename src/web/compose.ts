@@ -172,6 +172,10 @@ export async function answerCompose(
     flash(req, "Le brouillon a été enregistré.");
     return res.redirect(303, draftHref(side, where, outcome.draftId));
   }
+  if (outcome.status === "gone") {
+    // Sent before, into a thread since deleted: the text comes back under a fresh submission key.
+    return composePage(req, res, deps, side, where, null, { subject: typed.subject, body: typed.body, notice: outcome.notice }, 409);
+  }
   const settled: ComposeWhere = where.kind === "elsm-new" && "state" in outcome ? { kind: "elsm-new", state: outcome.state } : where;
   const draft = outcome.draftId ? await loadDraft(deps.db, actorOf(res), String(outcome.draftId)) : null;
   const errors = outcome.status === "saved" ? {} : outcome.errors;

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as cheerio from "cheerio";
+import { Writable } from "node:stream";
 import request from "supertest";
 import { loadConfig } from "../../src/config.js";
 import knexFactory from "knex";
@@ -13,7 +14,7 @@ export type TestApp = Awaited<ReturnType<typeof startTestApp>>;
  * A fresh app, migrated and seeded with the demo data: on its own SQLite file, or, when DATABASE_URL
  * points to PostgreSQL, in its own schema (dropped at close) so that runs never see each other's data.
  */
-export async function startTestApp(env: Record<string, string> = {}) {
+export async function startTestApp(env: Record<string, string> = {}, options: { log?: Writable } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-test-"));
   const databaseUrl = env.DATABASE_URL ?? process.env.DATABASE_URL;
   const schema = databaseUrl
@@ -35,7 +36,7 @@ export async function startTestApp(env: Record<string, string> = {}) {
     ...(databaseUrl && schema ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {}),
     ...env,
   });
-  const runtime = buildRuntime(config);
+  const runtime = buildRuntime(config, { logDestination: options.log });
   await prepareDatabase(runtime.db);
   return {
     ...runtime,
@@ -46,6 +47,18 @@ export async function startTestApp(env: Record<string, string> = {}) {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Everything the app logs, line by line (pass `stream` as startTestApp's `log`). */
+export function captureLog() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      done();
+    },
+  });
+  return { stream, lines, entries: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 /** Demo people, by the identifiers printed in the README. */

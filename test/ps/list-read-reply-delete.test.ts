@@ -251,7 +251,7 @@ describe("deleting a conversation", () => {
     expect((await ctx.app.db("conversations").where({ id }).first()).ps_deleted_at).toBeNull();
   });
 
-  it("then the thread is gone from the list, 404 everywhere for the doctor, but kept on the ELSM side", async () => {
+  it("then the thread is gone from the list, 404 on every page for the doctor (a reply posted into it: refused, its text given back), but kept on the ELSM side", async () => {
     const s = await signInPs(ctx.app, drGene);
     const id = await idOf(ctx.app, "RV pour échange confraternel");
     const before = await ctx.app.db("conversations").where({ id }).first();
@@ -266,7 +266,8 @@ describe("deleting a conversation", () => {
     expect((await s.agent.get(`/ps/conversations/${id}/reply`)).status).toBe(404);
     expect((await s.agent.get(`/ps/conversations/${id}/delete`)).status).toBe(404);
     const reply = await postForm(s, `/ps/conversations/${id}/messages`, { _csrf: s.csrf, body: "Encore là ?", action: "send" });
-    expect(reply.status).toBe(404);
+    expect(reply.status).toBe(410);
+    expect($(reply.text)("main textarea").text()).toBe("Encore là ?");
     expect(await ctx.app.db("messages").where({ conversation_id: id })).toHaveLength(1);
 
     const after = await ctx.app.db("conversations").where({ id }).first();

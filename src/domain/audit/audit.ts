@@ -15,6 +15,8 @@ export type AuditAction =
   | "draft.saved"
   | "draft.deleted"
   | "attachment.downloaded"
+  // Its stored file could not be read: nothing was handed over.
+  | "attachment.download_failed"
   | "search";
 
 export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent"; id: number };

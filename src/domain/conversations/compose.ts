@@ -47,7 +47,9 @@ export type ComposeOutcome =
   | { status: "sent"; conversationId: number }
   | { status: "saved"; draftId: number; fileErrors: string[] }
   /** notice: set when what was typed was kept in a draft anyway (the page must say so). */
-  | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[]; held?: HeldFile[]; notice?: string | null };
+  | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[]; held?: HeldFile[]; notice?: string | null }
+  /** This form was already sent, into a thread the actor has since deleted: nothing is sent again (the page gives the text back). */
+  | { status: "gone"; notice: string };
 
 export type ComposeDeps = { db: Db; storage: FileStorage; scan?: Scanner };
 
@@ -79,6 +81,20 @@ async function existingSend(db: Knex, actor: Actor, submissionKey: string): Prom
   if (!submissionKey) return null;
   const row = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id").where("m.submission_key", submissionKey).first("c.id");
   return row ? Number(row.id) : null;
+}
+
+export const SENT_THEN_DELETED =
+  "Cette conversation a été supprimée de votre liste : ce message y avait déjà été envoyé et n'a pas été envoyé une seconde fois. Votre texte est repris ci-dessous ; ENVOYER le pose comme une nouvelle question.";
+
+/** A message this actor sent with this submission key, in a thread no longer in their scope (the PS side deleted it). */
+async function sentOutOfSight(db: Knex, actor: Actor, submissionKey: string): Promise<boolean> {
+  if (!submissionKey) return false;
+  const author = actor.kind === "ps" ? { author_practitioner_id: actor.practitionerId } : { author_agent_id: actor.agentId };
+  return Boolean(
+    await db("messages")
+      .where({ submission_key: submissionKey, ...author })
+      .first("id"),
+  );
 }
 
 /**
@@ -113,6 +129,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   if (sending) {
     const already = await existingSend(db, ctx.actor, input.submissionKey);
     if (already) return { status: "sent", conversationId: already };
+    if (await sentOutOfSight(db, ctx.actor, input.submissionKey)) return { status: "gone", notice: SENT_THEN_DELETED };
   }
 
   const errors = fieldErrors(input, sending, target, side);

@@ -41,5 +41,5 @@ export async function restoreRescued(deps: ComposeDeps, ctx: { actor: Actor; ip:
     files: [],
   });
   if (target.kind === "reply") return { kind: "reply", conversationId: target.conversation.id };
-  return outcome.status !== "sent" && outcome.draftId ? { kind: "new", draftId: outcome.draftId } : null;
+  return (outcome.status === "saved" || outcome.status === "invalid") && outcome.draftId ? { kind: "new", draftId: outcome.draftId } : null;
 }

@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import type { Db } from "../../db/connection.js";
 import type { Actor, AgentActor, PsActor } from "../actor.js";
-import { NotFound } from "../errors.js";
+import { NotFound, ThreadDeleted } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { ConversationState, Side } from "./states.js";
 
@@ -12,7 +12,11 @@ import type { ConversationState, Side } from "./states.js";
  * starts from one of these queries, so anything outside them is a 404 by construction.
  */
 export function psConversations(db: Knex, actor: PsActor, alias = "conversations") {
-  const q = db(`conversations as ${alias}`).whereNull(`${alias}.ps_deleted_at`);
+  return psParty(db(`conversations as ${alias}`).whereNull(`${alias}.ps_deleted_at`), actor, alias);
+}
+
+/** The conversations this doctor (or their structure) is party to, deleted or not. */
+function psParty(q: Knex.QueryBuilder, actor: PsActor, alias: string) {
   return actor.structureId ? q.where(`${alias}.ps_structure_id`, actor.structureId) : q.where(`${alias}.ps_practitioner_id`, actor.practitionerId);
 }
 
@@ -58,9 +62,17 @@ export type ConversationRow = {
 };
 
 export async function loadConversation(db: Knex, actor: Actor, rawId: unknown): Promise<ConversationRow> {
-  const row = await conversationsOf(db, actor).where("conversations.id", idOrNotFound(rawId)).first("conversations.*");
-  if (!row) throw new NotFound();
-  return row as ConversationRow;
+  const id = idOrNotFound(rawId);
+  const row = await conversationsOf(db, actor).where("conversations.id", id).first("conversations.*");
+  if (row) return row as ConversationRow;
+  if (actor.kind === "ps") {
+    // The PS side's own thread, deleted from its list: still a 404, which a reply post may answer better.
+    const deleted = await psParty(db("conversations").whereNotNull("conversations.ps_deleted_at"), actor, "conversations")
+      .where("conversations.id", id)
+      .first("id", "subject", "patient_id");
+    if (deleted) throw new ThreadDeleted({ id: Number(deleted.id), subject: deleted.subject, patientId: deleted.patient_id === null ? null : Number(deleted.patient_id) });
+  }
+  throw new NotFound();
 }
 
 export type DraftRow = {

@@ -80,7 +80,7 @@ export function createNotifier(db: Db, transport: Transporter, from: string, pub
           .update({ sent_at: new Date().toISOString(), attempts: n.attempts + 1 });
         sent += 1;
       } catch (err) {
-        logger.warn({ notification: n.id, err: (err as Error).message }, "notification not delivered");
+        logger.warn({ notification: n.id, err }, "notification not delivered");
         await db("notifications")
           .where({ id: n.id })
           .update({ attempts: n.attempts + 1, claimed_until: null, last_error: String((err as Error).message).slice(0, 300) });

@@ -37,6 +37,7 @@ export function assets(publicDir: string, extra: Record<string, string>): { asse
     serve: (req, res, next) => {
       const found = byUrl.get(req.path);
       if (!found || (req.method !== "GET" && req.method !== "HEAD")) return next();
+      res.locals.logRoute = "static";
       res.set({ "Content-Type": found.type, "Cache-Control": "public, max-age=31536000, immutable" });
       res.send(found.body);
     },

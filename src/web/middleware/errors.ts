@@ -1,8 +1,9 @@
 import crypto from "node:crypto";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
-import { NotFound } from "../../domain/errors.js";
+import { NotFound, StoredFileUnreadable } from "../../domain/errors.js";
 import { LIMITS } from "../../domain/limits.js";
+import { routeOf } from "./request-log.js";
 
 export class HttpError extends Error {
   constructor(
@@ -33,6 +34,9 @@ const MESSAGES: Record<number, string> = {
   500: "Une erreur inattendue est survenue. Réessayez dans quelques instants ; si elle persiste, contactez la hotline en citant la référence.",
 };
 
+const UNREADABLE_FILE =
+  "Cette pièce jointe n'a pas pu être lue sur le serveur : elle n'a pas été téléchargée. Réessayez plus tard ; si le problème persiste, contactez la hotline en citant la référence.";
+
 export const notFoundHandler: RequestHandler = (_req, _res, next) => next(new NotFound());
 
 export function errorHandler(logger: Logger, showStack: boolean): ErrorRequestHandler {
@@ -40,15 +44,23 @@ export function errorHandler(logger: Logger, showStack: boolean): ErrorRequestHa
     const raw = err instanceof NotFound ? 404 : ((err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode ?? 500);
     const status = TITLES[raw] ? raw : raw >= 400 && raw < 500 ? 400 : 500;
     const reference = crypto.randomBytes(4).toString("hex").toUpperCase();
-    if (status >= 500) {
-      logger.error({ reference, method: req.method, route: req.route?.path, err }, "request failed");
+    // The error by its class and code only (src/log.ts: errorFacts), the route by its pattern.
+    const unreadable = err instanceof StoredFileUnreadable;
+    if (unreadable) {
+      logger.error({ reference, method: req.method, route: routeOf(req, res), attachment: err.attachmentId, code: err.code }, "attachment file unreadable");
+    } else if (status >= 500) {
+      logger.error({ reference, method: req.method, route: routeOf(req, res), err }, "request failed");
     } else {
-      logger.info({ reference, method: req.method, route: req.route?.path, status }, "request refused");
+      logger.info({ reference, method: req.method, route: routeOf(req, res), status }, "request refused");
     }
-    if (res.headersSent) return;
+    // Failed mid-answer (a download cut by a read error): the client must see it broken, not complete.
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     res.status(status).render("errors/error", {
-      title: TITLES[status],
-      message: MESSAGES[status],
+      title: unreadable ? "Pièce jointe indisponible" : TITLES[status],
+      message: unreadable ? UNREADABLE_FILE : MESSAGES[status],
       reference,
       stack: showStack && status >= 500 ? String((err as Error).stack ?? err) : null,
     });

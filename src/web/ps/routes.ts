@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from "express";
+import { Router, type NextFunction, type Request, type Response } from "express";
 import type { AppDeps } from "../../deps.js";
 import type { PsActor } from "../../domain/actor.js";
 import { submitCompose } from "../../domain/conversations/compose.js";
@@ -8,6 +8,7 @@ import { draftPatient, questionPatient } from "../../domain/conversations/ps-que
 import { psSearchFields } from "../../domain/conversations/search.js";
 import { openThread } from "../../domain/conversations/thread.js";
 import { psWorkspace } from "../../domain/conversations/workspace.js";
+import { ThreadDeleted } from "../../domain/errors.js";
 import { patientView } from "../../domain/directory/cards.js";
 import { patientFromChoice, patientFromNir, patientFromVitale, type PatientLookup } from "../../domain/directory/patient-lookup.js";
 import { NIR_TYPED_MAX } from "../../domain/directory/nir.js";
@@ -22,6 +23,10 @@ import { actorOf, contextOf, requirePs } from "../middleware/guards.js";
 import { workspaceRenderer } from "../workspace.js";
 
 /** The doctor's side (/ps/…): their list, the patient chosen for a question, threads, drafts, attachments. */
+const THREAD_DELETED =
+  "Ce fil a été supprimé : votre message n'a pas été envoyé. Votre texte est repris ci-dessous ; ENVOYER le pose comme une nouvelle question sur le même patient (joignez de nouveau vos fichiers, le cas échéant).";
+const THREAD_DELETED_NO_PATIENT = "Ce fil a été supprimé : votre message n'a pas été envoyé. Votre texte est repris ci-dessous pour que vous puissiez le copier.";
+
 export function psRoutes(deps: AppDeps): Router {
   const { db } = deps;
   const router = Router();
@@ -153,6 +158,19 @@ export function psRoutes(deps: AppDeps): Router {
   });
 
   router.get("/ps/attachments/:attachmentId", downloadAttachment(deps));
+
+  // A reply posted into a thread this doctor's side deleted meanwhile (another tab; Back after deleting):
+  // not sent, and its text given back — in a new question about the same patient when the thread had one.
+  router.use(async (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!(err instanceof ThreadDeleted) || req.method !== "POST" || req.route?.path !== "/ps/conversations/:conversationId/messages") return next(err);
+    const { input } = readComposeForm(req, null);
+    const { conversation } = err;
+    if (conversation.patientId === null) {
+      return render(req, res, "ps/thread-deleted", { title: "Conversation supprimée", notice: THREAD_DELETED_NO_PATIENT, body: input.body }, 410);
+    }
+    const patient = await questionPatient(db, conversation.patientId);
+    return composePage(req, res, deps, ps, { kind: "ps-new", patient }, null, { subject: conversation.subject, body: input.body, notice: THREAD_DELETED }, 410);
+  });
 
   return router;
 }
