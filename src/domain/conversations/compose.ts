@@ -12,7 +12,8 @@ import { queueNotification, type NotificationTarget } from "../notifications/mai
 import { holdFiles, type HeldFile } from "./held-files.js";
 import { lockedSlot, moveTray, patientNameKey } from "./counters.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
-import { CLOSED_FOR_ELSM, canWrite, isClosed, sideOf, stateAfterMessage, type Side } from "./states.js";
+import { closerOf } from "./operations.js";
+import { canWrite, closedWhileTyping, isClosed, sideOf, stateAfterMessage } from "./states.js";
 
 /** The limits of a message (the templates' maxlength and hints come from here). */
 export const SUBJECT_MAX = 200;
@@ -51,9 +52,11 @@ export type ComposeOutcome =
 
 export type ComposeDeps = { db: Db; storage: FileStorage; scan?: Scanner };
 
-function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarget, side: Side): FieldErrors {
+/** Thrown inside the writing transaction when the thread was closed after the form was loaded (rolls it back). */
+class ClosedMeanwhile extends Error {}
+
+function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarget): FieldErrors {
   const errors: FieldErrors = {};
-  if (target.kind === "reply" && !canWrite(side, target.conversation.state)) errors.conversation = CLOSED_FOR_ELSM;
   if (input.subject.length > SUBJECT_MAX) errors.subject = `L'objet ne peut pas dépasser ${SUBJECT_MAX} caractères (${input.subject.length} saisis).`;
   if (input.body.length > BODY_MAX) errors.body = `Le message ne peut pas dépasser ${BODY_MAX} caractères (${input.body.length} saisis).`;
   if (sending) {
@@ -115,8 +118,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
     if (already) return { status: "sent", conversationId: already };
   }
 
-  const errors = fieldErrors(input, sending, target, side);
-  if (errors.conversation) return { status: "invalid", draftId: input.draft?.id ?? null, errors, fileErrors: [] };
+  const errors = fieldErrors(input, sending, target);
   if (sending && target.kind === "reply" && !input.confirmNoMail) {
     const warning = await replyMailWarning(db, ctx.actor, target.conversation);
     if (warning) errors.confirm_no_mail = `${warning} ${CONFIRM_NO_MAIL}`;
@@ -132,6 +134,13 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const stored = [...held, ...holdFiles(uploaded)];
   if (fileErrors.length) errors.attachments = fileErrors.length === 1 ? fileErrors[0] : `${fileErrors.length} fichiers n'ont pas été joints.`;
 
+  // The échelon may not write in a closed thread: refused, nothing written, the text and valid files handed back.
+  const closedRefusal = async (): Promise<ComposeOutcome> => {
+    const closer = target.kind === "reply" ? await closerOf(db, target.conversation.id) : null;
+    return { status: "invalid", draftId: null, errors: { ...errors, conversation: closedWhileTyping(sending, closer) }, fileErrors, held: stored };
+  };
+  if (target.kind === "reply" && !canWrite(side, target.conversation.state)) return closedRefusal();
+
   const keep = hasContent(draft, input.subject, input.body, stored.length);
   const canSend = sending && Object.keys(errors).length === 0;
   if (sending && !canSend && input.keepRefused === false) return { status: "invalid", draftId: draft?.id ?? null, errors, fileErrors, held: stored };
@@ -139,6 +148,9 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const removedKeys: string[] = [];
   try {
     const outcome = await db.transaction(async (trx): Promise<ComposeOutcome> => {
+      // The state as it is now, read under the row lock (PostgreSQL; SQLite runs one transaction at a time):
+      // a close committed since the form was loaded refuses the reply; a close waiting on the lock comes after it.
+      if (target.kind === "reply" && !canWrite(side, (await lockedSlot(trx, target.conversation.id)).state)) throw new ClosedMeanwhile();
       let draftId: number | null = draft?.id ?? null;
       if (keep) draftId = await saveDraft(trx, ctx, target, draft, input, stored, removedKeys);
       if (!canSend) {
@@ -160,6 +172,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
     await Promise.all(removedKeys.map((k) => storage.remove(k).catch(() => undefined)));
     return outcome;
   } catch (err) {
+    if (err instanceof ClosedMeanwhile) return closedRefusal();
     if (!isUniqueViolation(err)) throw err;
     // A concurrent double submit won the race: answer as it did.
     const already = await existingSend(db, ctx.actor, input.submissionKey);
