@@ -182,7 +182,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
     const outcome = await db.transaction(async (trx): Promise<ComposeOutcome> => {
       // The state as it is now, read under the row lock (PostgreSQL; SQLite runs one transaction at a time):
       // a close committed since the form was loaded refuses the reply; a close waiting on the lock comes after it.
-      if (target.kind === "reply" && !canWrite(side, (await lockedSlot(trx, target.conversation.id)).state)) throw new ClosedMeanwhile();
+      if (target.kind === "reply" && side === "elsm" && !canWrite(side, (await lockedSlot(trx, target.conversation.id)).state)) throw new ClosedMeanwhile();
       let draftId: number | null = draft?.id ?? null;
       if (keep) draftId = await saveDraft(trx, ctx, target, draft, input, stored, removedKeys);
       if (!canSend) {
