@@ -9,6 +9,7 @@ import * as historyAndNameIndexes from "./20261126200000_history_and_name_indexe
 import * as conversationPatientName from "./20261126210000_conversation_patient_name.js";
 import * as searchWords from "./20261202000000_search_words.js";
 import * as trayUnreadAndFilters from "./20261202010000_tray_unread_and_filters.js";
+import * as submissionKeyPerAuthor from "./20261202020000_submission_key_per_author.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -25,6 +26,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261126210000_conversation_patient_name": conversationPatientName,
   "20261202000000_search_words": searchWords,
   "20261202010000_tray_unread_and_filters": trayUnreadAndFilters,
+  "20261202020000_submission_key_per_author": submissionKeyPerAuthor,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

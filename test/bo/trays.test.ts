@@ -162,20 +162,56 @@ describe("the loop across both sides", () => {
     expect(await trayOf(anna, "Boucle complète")).toBe("a-traiter");
   });
 
-  it("refuses an ELSM reply or draft in a closed thread and keeps the typed text", async () => {
+  it("refuses an ELSM reply or draft posted after another agent closed the thread, saying who, and keeps the text and the file", async () => {
     const gene = await signInPs(app, drGene);
     const anna = await signInAgent(app, annaAin);
+    const marc = await signInAgent(app, marcDubois);
     const id = await psSend(gene, "Fil à clore", "Bonjour");
     const form = await anna.agent.get(`/bo/conversations/${id}/reply`);
-    await anna.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: anna.csrf });
-    for (const action of ["send", "draft"]) {
-      const res = await anna.agent.post(`/bo/conversations/${id}/messages`).field({ ...hiddenFields(form.text), body: "Texte tapé trop tard", action });
+    await marc.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: marc.csrf });
+    for (const [action, said] of [
+      ["send", "la réponse n'a pas été envoyée"],
+      ["draft", "le brouillon n'a pas été enregistré"],
+    ]) {
+      const res = await anna.agent
+        .post(`/bo/conversations/${id}/messages`)
+        .field({ ...hiddenFields(form.text), body: "Texte tapé trop tard", action: action! })
+        .attach("attachments", fixture("valid", "radio.png"));
       expect(res.status).toBe(409);
-      expect(text(res.text, ".error-summary")).toContain("Cette conversation est close");
+      expect(text(res.text, ".error-summary")).toContain(`Ce fil a été clos par Marc DUBOIS pendant votre saisie : ${said}.`);
       expect($(res.text)("textarea#body").text()).toBe("Texte tapé trop tard");
+      expect(text(res.text, "ul.attached")).toContain("radio.png");
     }
     expect(await app.db("messages").where({ conversation_id: id })).toHaveLength(1);
     expect(await app.db("drafts").where({ conversation_id: id, side: "elsm" }).first()).toBeUndefined();
+    expect((await app.db("conversations").where({ id }).first()).state).toBe("clos");
+  });
+
+  it("a reply and a close posted at once by two agents: replied then closed, or closed and the reply refused; never reopened", async () => {
+    const gene = await signInPs(app, drGene);
+    const anna = await signInAgent(app, annaAin);
+    const marc = await signInAgent(app, marcDubois);
+    for (let i = 0; i < 6; i++) {
+      const id = await psSend(gene, `Course ${i}`, "Bonjour");
+      const form = await anna.agent.get(`/bo/conversations/${id}/reply`);
+      const [sent, closed] = await Promise.all([
+        anna.agent.post(`/bo/conversations/${id}/messages`).field({ ...hiddenFields(form.text), body: `Réponse ${i}`, action: "send" }),
+        marc.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: marc.csrf }),
+      ]);
+      expect(closed.status).toBe(303);
+      const c = await app.db("conversations").where({ id }).first();
+      expect(c.state, `thread ${i}`).toBe("clos");
+      const elsm = await app.db("messages").where({ conversation_id: id, side: "elsm" });
+      if (sent.status === 303) {
+        expect(elsm).toHaveLength(1);
+        expect(elsm[0].sent_at <= c.closed_at).toBe(true);
+      } else {
+        expect(sent.status).toBe(409);
+        expect(text(sent.text, ".error-summary")).toContain("Ce fil a été clos par Marc DUBOIS pendant votre saisie");
+        expect($(sent.text)("textarea#body").text()).toBe(`Réponse ${i}`);
+        expect(elsm).toHaveLength(0);
+      }
+    }
   });
 
   it("closes once when Clôturer is posted four times at once (double click, two agents): every post answers like the first", async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasContent, submitCompose, type ComposeOutcome } from "../../src/domain/conversations/compose.js";
 import { closeConversation } from "../../src/domain/conversations/operations.js";
 import { loadConversation, type DraftRow } from "../../src/domain/conversations/scope.js";
-import { CLOSED_FOR_ELSM } from "../../src/domain/conversations/states.js";
+import { closedWhileTyping } from "../../src/domain/conversations/states.js";
 import {
   agentActor,
   auditRows,
@@ -227,7 +227,8 @@ describe("replies", () => {
     const drafts = await count(f.db, "drafts");
     for (const action of ["send", "draft"] as const) {
       const o = await submitCompose(f.deps, ctx(anna), { kind: "reply", conversation: c }, form({ action, body: "Encore une précision" }));
-      expect(o).toEqual({ status: "invalid", draftId: null, errors: { conversation: CLOSED_FOR_ELSM }, fileErrors: [] });
+      // Closed by the seed, before any audit trail: nobody to name.
+      expect(o).toEqual({ status: "invalid", draftId: null, errors: { conversation: closedWhileTyping(action === "send", null) }, fileErrors: [], held: [] });
     }
     expect(await count(f.db, "messages", { conversation_id: c.id })).toBe(messages);
     expect(await count(f.db, "drafts")).toBe(drafts);

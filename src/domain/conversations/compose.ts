@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import type { Knex } from "knex";
 import { audit } from "../audit/audit.js";
 import { acceptUploads, attachToDraft, type UploadedFile } from "../attachments/service.js";
@@ -12,7 +13,8 @@ import { queueNotification, type NotificationTarget } from "../notifications/mai
 import { holdFiles, type HeldFile } from "./held-files.js";
 import { lockedSlot, moveTray, patientNameKey } from "./counters.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
-import { CLOSED_FOR_ELSM, canWrite, isClosed, sideOf, stateAfterMessage, type Side } from "./states.js";
+import { closerOf } from "./operations.js";
+import { canWrite, closedWhileTyping, isClosed, sideOf, stateAfterMessage } from "./states.js";
 
 /** The limits of a message (the templates' maxlength and hints come from here). */
 export const SUBJECT_MAX = 200;
@@ -53,9 +55,11 @@ export type ComposeOutcome =
 
 export type ComposeDeps = { db: Db; storage: FileStorage; scan?: Scanner };
 
-function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarget, side: Side): FieldErrors {
+/** Thrown inside the writing transaction when the thread was closed after the form was loaded (rolls it back). */
+class ClosedMeanwhile extends Error {}
+
+function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarget): FieldErrors {
   const errors: FieldErrors = {};
-  if (target.kind === "reply" && !canWrite(side, target.conversation.state)) errors.conversation = CLOSED_FOR_ELSM;
   if (input.subject.length > SUBJECT_MAX) errors.subject = `L'objet ne peut pas dépasser ${SUBJECT_MAX} caractères (${input.subject.length} saisis).`;
   if (input.body.length > BODY_MAX) errors.body = `Le message ne peut pas dépasser ${BODY_MAX} caractères (${input.body.length} saisis).`;
   if (sending) {
@@ -77,10 +81,41 @@ export async function replyMailWarning(db: Db, actor: Actor, conversation: Conve
 
 const CONFIRM_NO_MAIL = "Cochez « Envoyer sans courriel de notification » pour envoyer quand même.";
 
-async function existingSend(db: Knex, actor: Actor, submissionKey: string): Promise<number | null> {
+/** The rows an actor wrote (messages, drafts): a submission key is unique per author (and side). */
+function byAuthor(actor: Actor, alias: string): Record<string, unknown> {
+  return actor.kind === "ps"
+    ? { [`${alias}.side`]: "ps", [`${alias}.author_practitioner_id`]: actor.practitionerId }
+    : { [`${alias}.side`]: "elsm", [`${alias}.author_agent_id`]: actor.agentId };
+}
+
+/**
+ * The message this actor already sent with this form's key, if it was sent for the same target: the same
+ * conversation for a reply; the opening message of a thread this actor started, for a new question.
+ * "elsewhere": the key went with a message of another target (a forged or copied form), so it cannot
+ * stand for this one.
+ */
+async function existingSend(db: Knex, actor: Actor, target: ComposeTarget, submissionKey: string): Promise<number | "elsewhere" | null> {
   if (!submissionKey) return null;
-  const row = await conversationsOf(db, actor, "c").join("messages as m", "m.conversation_id", "c.id").where("m.submission_key", submissionKey).first("c.id");
-  return row ? Number(row.id) : null;
+  const row = await conversationsOf(db, actor, "c")
+    .join("messages as m", "m.conversation_id", "c.id")
+    .where(byAuthor(actor, "m"))
+    .where("m.submission_key", submissionKey)
+    .first("c.id", "m.id as message_id", "c.started_by");
+  if (!row) return null;
+  const conversationId = Number(row.id);
+  if (target.kind === "reply") return conversationId === target.conversation.id ? conversationId : "elsewhere";
+  const first = await db("messages").where({ conversation_id: conversationId }).min<{ id: number }[]>({ id: "id" });
+  return row.started_by === sideOf(actor) && Number(first[0]?.id) === Number(row.message_id) ? conversationId : "elsewhere";
+}
+
+/** This actor's draft saved earlier by the same form (same key, same target), and whether the key went with another draft. */
+async function draftOfKey(db: Knex, actor: Actor, target: ComposeTarget, submissionKey: string): Promise<{ draft: DraftRow | null; elsewhere: boolean }> {
+  if (!submissionKey) return { draft: null, elsewhere: false };
+  const same = (row: DraftRow) => (target.kind === "reply" ? row.conversation_id === target.conversation.id : row.conversation_id === null);
+  const mine = (await db("drafts as d").where(byAuthor(actor, "d")).where("d.submission_key", submissionKey).first("d.*")) as DraftRow | undefined;
+  if (mine && !same(mine)) return { draft: null, elsewhere: true };
+  const draft = (await draftsOf(db, actor).where({ submission_key: submissionKey }).first()) as DraftRow | undefined;
+  return { draft: draft && same(draft) ? draft : null, elsewhere: false };
 }
 
 export const SENT_THEN_DELETED =
@@ -126,21 +161,21 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const side = sideOf(ctx.actor);
   const sending = input.action === "send";
 
-  if (sending) {
-    const already = await existingSend(db, ctx.actor, input.submissionKey);
-    if (already) return { status: "sent", conversationId: already };
-    if (await sentOutOfSight(db, ctx.actor, input.submissionKey)) return { status: "gone", notice: SENT_THEN_DELETED };
-  }
+  // A key that already went with another message or draft of this actor is spent: this post is written under a fresh one.
+  const already = await existingSend(db, ctx.actor, target, input.submissionKey);
+  if (sending && typeof already === "number") return { status: "sent", conversationId: already };
+  // Sent already, in a thread the doctor has since deleted (Back, then ENVOYER): said, never sent twice.
+  if (sending && already === null && (await sentOutOfSight(db, ctx.actor, input.submissionKey))) return { status: "gone", notice: SENT_THEN_DELETED };
+  const keyed = await draftOfKey(db, ctx.actor, target, input.submissionKey);
+  if (already === "elsewhere" || keyed.elsewhere) input = { ...input, submissionKey: crypto.randomBytes(16).toString("hex") };
 
-  const errors = fieldErrors(input, sending, target, side);
-  if (errors.conversation) return { status: "invalid", draftId: input.draft?.id ?? null, errors, fileErrors: [] };
+  const errors = fieldErrors(input, sending, target);
   if (sending && target.kind === "reply" && !input.confirmNoMail) {
     const warning = await replyMailWarning(db, ctx.actor, target.conversation);
     if (warning) errors.confirm_no_mail = `${warning} ${CONFIRM_NO_MAIL}`;
   }
 
-  let draft =
-    input.draft ?? (input.submissionKey ? (((await draftsOf(db, ctx.actor).where({ submission_key: input.submissionKey }).first()) as DraftRow | undefined) ?? null) : null);
+  let draft = input.draft ?? keyed.draft;
   if (!draft && target.kind === "reply") draft = await replyDraft(db, ctx.actor, target.conversation.id);
 
   const kept = draft ? await db("attachments").where({ draft_id: draft.id }).whereNotIn("id", input.removeAttachmentIds).count<{ n: number }[]>({ n: "*" }) : [{ n: 0 }];
@@ -149,6 +184,13 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const stored = [...held, ...holdFiles(uploaded)];
   if (fileErrors.length) errors.attachments = fileErrors.length === 1 ? fileErrors[0] : `${fileErrors.length} fichiers n'ont pas été joints.`;
 
+  // The échelon may not write in a closed thread: refused, nothing written, the text and valid files handed back.
+  const closedRefusal = async (): Promise<ComposeOutcome> => {
+    const closer = target.kind === "reply" ? await closerOf(db, target.conversation.id) : null;
+    return { status: "invalid", draftId: null, errors: { ...errors, conversation: closedWhileTyping(sending, closer) }, fileErrors, held: stored };
+  };
+  if (target.kind === "reply" && !canWrite(side, target.conversation.state)) return closedRefusal();
+
   const keep = hasContent(draft, input.subject, input.body, stored.length);
   const canSend = sending && Object.keys(errors).length === 0;
   if (sending && !canSend && input.keepRefused === false) return { status: "invalid", draftId: draft?.id ?? null, errors, fileErrors, held: stored };
@@ -156,6 +198,9 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const removedKeys: string[] = [];
   try {
     const outcome = await db.transaction(async (trx): Promise<ComposeOutcome> => {
+      // The state as it is now, read under the row lock (PostgreSQL; SQLite runs one transaction at a time):
+      // a close committed since the form was loaded refuses the reply; a close waiting on the lock comes after it.
+      if (target.kind === "reply" && side === "elsm" && !canWrite(side, (await lockedSlot(trx, target.conversation.id)).state)) throw new ClosedMeanwhile();
       let draftId: number | null = draft?.id ?? null;
       if (keep) draftId = await saveDraft(trx, ctx, target, draft, input, stored, removedKeys);
       if (!canSend) {
@@ -177,11 +222,12 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
     await Promise.all(removedKeys.map((k) => storage.remove(k).catch(() => undefined)));
     return outcome;
   } catch (err) {
+    if (err instanceof ClosedMeanwhile) return closedRefusal();
     if (!isUniqueViolation(err)) throw err;
     // A concurrent double submit won the race: answer as it did.
-    const already = await existingSend(db, ctx.actor, input.submissionKey);
-    if (already) return { status: "sent", conversationId: already };
-    const twin = (await draftsOf(db, ctx.actor).where({ submission_key: input.submissionKey }).first()) as DraftRow | undefined;
+    const twice = await existingSend(db, ctx.actor, target, input.submissionKey);
+    if (typeof twice === "number") return { status: "sent", conversationId: twice };
+    const twin = (await draftOfKey(db, ctx.actor, target, input.submissionKey)).draft;
     if (twin) return { status: "saved", draftId: twin.id, fileErrors: [] };
     throw err;
   }

@@ -81,3 +81,13 @@ export async function closeConversation(deps: { db: Db; storage: FileStorage }, 
   await removeFiles(deps.storage, keys);
   return { closed };
 }
+
+/** The agent who last closed a conversation, "Marc DUBOIS", from the audit trail (null: none recorded). */
+export async function closerOf(db: Knex, conversationId: number): Promise<string | null> {
+  const row = await db("audit_events as e")
+    .join("agents as a", "a.id", "e.actor_id")
+    .where({ "e.object_type": "conversation", "e.object_id": conversationId, "e.action": "conversation.closed", "e.actor_type": "agent" })
+    .orderBy("e.id", "desc")
+    .first("a.first_name", "a.last_name");
+  return row ? `${row.first_name} ${row.last_name}` : null;
+}

@@ -36,6 +36,15 @@ export function isClosed(state: ConversationState): boolean {
 
 export const CLOSED_FOR_ELSM = "Cette conversation est close : l'échelon ne peut plus y répondre ni y préparer de brouillon.";
 
+/**
+ * The échelon's reply (or reply draft) posted to a thread closed since its form was loaded: refused, and
+ * said so with who closed it (null: not known, e.g. a thread closed before the audit trail).
+ */
+export function closedWhileTyping(sending: boolean, closer: string | null): string {
+  const by = closer ? ` par ${closer}` : "";
+  return `Ce fil a été clos${by} pendant votre saisie : ${sending ? "la réponse n'a pas été envoyée" : "le brouillon n'a pas été enregistré"}.`;
+}
+
 /** The three trays of the back office, one per state (manual §6). */
 export const TRAYS: { key: ConversationState; slug: string; label: string }[] = [
   { key: "a_traiter", slug: "a-traiter", label: "A TRAITER" },
