@@ -32,8 +32,13 @@ export async function discardDraft(deps: { db: Db; storage: FileStorage }, ctx: 
 }
 
 /** Opening a thread marks the other side's messages read (the ELSM then sees [Lu]) and is traced. */
-export async function openConversation(db: Db, ctx: RequestContext, conversation: ConversationRow): Promise<void> {
+export async function openConversation(db: Db, ctx: RequestContext, conversation: ConversationRow, options: { markRead: boolean } = { markRead: true }): Promise<void> {
   await db.transaction(async (trx) => {
+    // Shown, and traced, but not marked read: a navigation another site started (issue 11 §11).
+    if (!options.markRead) {
+      await audit(trx, ctx, "conversation.opened", { type: "conversation", id: conversation.id });
+      return;
+    }
     // The ELSM reading a thread it had not read: one fewer unread in its tray (read under the row lock, so two
     // agents opening it at once count it once).
     if (ctx.actor.kind === "agent") {

@@ -110,8 +110,8 @@ export async function answeredMessage(db: Db, actor: Actor, c: ConversationRow):
  * the thread is shown; the back office also sees who opened it ("Historique des accès") and
  * whether the échelon has a reply draft in it.
  */
-export async function openThread(db: Db, ctx: RequestContext, c: ConversationRow) {
-  await openConversation(db, ctx, c);
+export async function openThread(db: Db, ctx: RequestContext, c: ConversationRow, options: { markRead: boolean } = { markRead: true }) {
+  await openConversation(db, ctx, c, options);
   const agent = ctx.actor.kind === "agent";
   const [thread, history, draft] = await Promise.all([threadView(db, ctx.actor, c), agent ? accessHistory(db, c.id) : [], replyDraft(db, ctx.actor, c.id)]);
   return { thread, history, hasDraft: Boolean(draft) };

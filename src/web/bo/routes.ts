@@ -19,6 +19,7 @@ import { readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { flash } from "../middleware/flash.js";
 import { actorOf, contextOf, requireAgent } from "../middleware/guards.js";
+import { openedByTheUser } from "../middleware/origin.js";
 import { workspaceRenderer } from "../workspace.js";
 
 /** The back office (/bo/…): the échelon's three trays, search, threads, questions to professionals, drafts shared by its agents. */
@@ -89,7 +90,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   // ---- a conversation ----------------------------------------------------------------------------
   router.get("/bo/conversations/:conversationId", async (req, res) => {
     const conversation = conversationOf(res);
-    const opened = await openThread(db, contextOf(req, res), conversation);
+    const opened = await openThread(db, contextOf(req, res), conversation, { markRead: openedByTheUser(req) });
     return render(req, res, "bo/thread", { title: conversation.subject, ...opened, current: conversation.id });
   });
   router.get("/bo/conversations/:conversationId/reply", replyPage(deps, bo));

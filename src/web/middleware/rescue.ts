@@ -1,6 +1,7 @@
 import type { RequestHandler } from "express";
 import { FORM_MAX_AGE_MS, readContext } from "../../domain/conversations/form-context.js";
 import { flash } from "./flash.js";
+import { postedFromOurPages } from "./origin.js";
 
 /**
  * A compose form posted after the session expired: keep what was typed (bound to the person who
@@ -11,9 +12,7 @@ export function rescueExpiredSubmission(secret: string): RequestHandler {
   return (req, res, next) => {
     if (req.method !== "POST" || req.session?.user || !req.body) return next();
     // Only a form of ours, posted from our own pages, recently served: no cross-site planting of drafts.
-    const site = req.get("Sec-Fetch-Site");
-    const origin = req.get("Origin");
-    if ((site && site !== "same-origin") || (origin && origin !== `${req.protocol}://${req.get("host")}`)) return next();
+    if (!postedFromOurPages(req)) return next();
     const context = readContext(secret, req.body._ctx);
     if (!context?.iat || Date.now() - context.iat > FORM_MAX_AGE_MS) return next();
     const text = (v: unknown) => (typeof v === "string" ? v : "");

@@ -20,6 +20,7 @@ import { errorItems, readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { flash } from "../middleware/flash.js";
 import { actorOf, contextOf, requirePs } from "../middleware/guards.js";
+import { openedByTheUser } from "../middleware/origin.js";
 import { workspaceRenderer } from "../workspace.js";
 
 /** The doctor's side (/ps/…): their list, the patient chosen for a question, threads, drafts, attachments. */
@@ -136,7 +137,7 @@ export function psRoutes(deps: AppDeps): Router {
   // ---- a conversation ----------------------------------------------------------------------------
   router.get("/ps/conversations/:conversationId", async (req, res) => {
     const conversation = conversationOf(res);
-    const { thread, hasDraft } = await openThread(db, contextOf(req, res), conversation);
+    const { thread, hasDraft } = await openThread(db, contextOf(req, res), conversation, { markRead: openedByTheUser(req) });
     return render(req, res, "ps/thread", { title: conversation.subject, thread, hasDraft, current: conversation.id });
   });
   router.get("/ps/conversations/:conversationId/reply", replyPage(deps, ps));
