@@ -1,9 +1,10 @@
 import fs from "node:fs/promises";
 import CFB from "cfb";
 import { fileTypeFromFile } from "file-type";
+import { ooxmlContainerProblem } from "./container.js";
 import { KINDS, type Kind } from "./rules.js";
 
-export type Detection = { ok: true; kind: Kind } | { ok: false; reason: "empty" | "format" | "zip" | "ole" | "mismatch" };
+export type Detection = { ok: true; kind: Kind } | { ok: false; reason: "empty" | "format" | "zip" | "ole" | "mismatch" | "bomb" };
 
 /** An OLE compound file is a Word 97 document if it holds a WordDocument stream, an Excel 97 workbook if Workbook/Book. */
 async function oleKind(filePath: string): Promise<Kind | null> {
@@ -32,6 +33,8 @@ export async function detectKind(filePath: string, size: number, originalName: s
     return { ok: false, reason: "zip" };
   }
   if (!kind) return { ok: false, reason: "format" };
+  // A Word / Excel zip: its directory must be a document's, not a bomb's (read, never inflated).
+  if ((kind === "docx" || kind === "xlsx") && (await ooxmlContainerProblem(filePath))) return { ok: false, reason: "bomb" };
   const extension = originalName.toLowerCase().split(".").pop() ?? "";
   if (!(KINDS[kind].extensions as readonly string[]).includes(extension)) return { ok: false, reason: "mismatch" };
   return { ok: true, kind };

@@ -36,7 +36,7 @@ export function safeFileName(raw: string, fallbackExtension = ""): string {
   return name || `piece-jointe${fallbackExtension ? `.${fallbackExtension}` : ""}`;
 }
 
-function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mismatch" | "large" | "count" | "virus" | "unscanned"): string {
+function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mismatch" | "bomb" | "large" | "count" | "virus" | "unscanned"): string {
   switch (reason) {
     case "virus":
       return `« ${name} » contient un virus détecté par l'antivirus : il n'a pas été joint.`;
@@ -48,6 +48,8 @@ function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mis
       return `« ${name} » est un fichier vide (0 octet) : il n'a pas été joint.`;
     case "zip":
       return `« ${name} » est une archive qui n'est pas un document Word ou Excel : format non accepté.`;
+    case "bomb":
+      return `« ${name} » a la structure d'une archive piégée (contenu décompressé démesuré ou trop de parties) et non celle d'un document Word ou Excel : il n'a pas été joint.`;
     case "ole":
       return `« ${name} » n'est ni un document Word ni un classeur Excel : format non accepté.`;
     case "mismatch":
