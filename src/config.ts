@@ -67,7 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     showErrorDetails: env.NODE_ENV === "development",
     trustProxy: env.TRUST_PROXY === "true",
     logLevel: env.LOG_LEVEL ?? (nodeEnv === "test" ? "silent" : "info"),
-    loginLimitPerAddress: int(env.LOGIN_LIMIT_PER_ADDRESS, 20),
+    loginLimitPerAddress: int(env.LOGIN_LIMIT_PER_ADDRESS, 300),
     loginLimitPerCard: int(env.LOGIN_LIMIT_PER_CARD, 6),
     auditRetentionDays: int(env.AUDIT_RETENTION_DAYS, 183),
     clamavCommand: env.CLAMAV_COMMAND || undefined,

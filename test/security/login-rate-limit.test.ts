@@ -72,3 +72,43 @@ describe("the per-card limit cannot be sidestepped", () => {
     }
   });
 });
+
+describe("a hospital behind one address (NAT), default limits", () => {
+  let hospital: TestApp;
+  beforeAll(async () => {
+    hospital = await startTestApp();
+  });
+  afterAll(async () => {
+    await hospital.close();
+  });
+
+  it("one person's 30 failed logins block their cards, not a colleague signing in from the same address", async () => {
+    const someone = request.agent(hospital.app);
+    const cards = (await hospital.db("practitioners").whereNot({ nam: drGene.nam }).orderBy("id").limit(3).select("id")).map((r) => String(r.id));
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const page = await someone.get("/ps/login");
+      statuses.push(
+        (
+          await someone
+            .post("/ps/login")
+            .type("form")
+            .send({ _csrf: csrfFrom(page.text), card: cards[i % cards.length], pin: "0000" })
+        ).status,
+      );
+    }
+    // Their own cards are blocked then limited (the card's rule), every attempt refused.
+    expect(statuses.every((s) => s === 422 || s === 429)).toBe(true);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    // The colleague at the next desk, same public address, right PIN: signed in.
+    const colleague = request.agent(hospital.app);
+    const card = await hospital.db("practitioners").where({ nam: drGene.nam }).first("id");
+    const page = await colleague.get("/ps/login");
+    const res = await colleague
+      .post("/ps/login")
+      .type("form")
+      .send({ _csrf: csrfFrom(page.text), card: String(card.id), pin: "1234" });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe("/ps");
+  });
+});
