@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { AppDeps } from "../deps.js";
 import { submitCompose } from "../domain/conversations/compose.js";
 import { draftAttachments } from "../domain/attachments/service.js";
-import { discardDraft } from "../domain/conversations/operations.js";
+import { discardDraft, traceDisplay } from "../domain/conversations/operations.js";
 import { startSearch, type SearchErrors } from "../domain/conversations/search.js";
 import { namedReplyDraft, replyDraft, type DraftRow } from "../domain/conversations/scope.js";
 import { CLOSED_FOR_ELSM, canWrite, type Side } from "../domain/conversations/states.js";
@@ -51,6 +51,7 @@ export function replyPage(deps: AppDeps, s: SideHandlers): RequestHandler {
       flash(req, CLOSED_FOR_ELSM);
       return res.redirect(303, `${s.base}/conversations/${conversation.id}`);
     }
+    await traceDisplay(deps.db, contextOf(req, res), conversation);
     const draft = await replyDraft(deps.db, actorOf(res), conversation.id);
     return composePage(req, res, deps, s, { kind: "reply", conversation }, draft);
   };

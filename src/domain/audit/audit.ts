@@ -8,6 +8,10 @@ export type AuditAction =
   | "login.failed_pin"
   | "login.card_blocked"
   | "conversation.opened"
+  // A page showing a thread's subject or content without opening it: the reply form, the delete / close confirmation.
+  | "conversation.displayed"
+  // A patient's identity shown: a look-up by Carte Vitale or NIR (doctor), by NIR OD (échelon), each beneficiary offered.
+  | "patient.displayed"
   | "conversation.deleted"
   | "conversation.closed"
   | "conversation.reopened"
@@ -19,7 +23,7 @@ export type AuditAction =
   | "attachment.download_failed"
   | "search";
 
-export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent"; id: number };
+export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient"; id: number };
 
 function organisation(actor: Actor): { org_type: string; org_id: number } {
   if (actor.kind === "agent") return { org_type: "elsm", org_id: actor.elsmId };

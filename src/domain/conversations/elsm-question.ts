@@ -3,6 +3,7 @@ import type { Db } from "../../db/connection.js";
 import type { AgentActor, RequestContext } from "../actor.js";
 import { patientById, patientsByNir, practitionerById, structureById, type PatientCard } from "../directory/queries.js";
 import { NIR_TYPED_MAX } from "../directory/nir.js";
+import { traceShown } from "../directory/patient-lookup.js";
 import { recipientByIdentifier, recipientByNir, recipientCard, type Recipient, type Resolution } from "../directory/recipients.js";
 import type { ProfessionalCard } from "../directory/cards.js";
 import { acceptUploads } from "../attachments/service.js";
@@ -107,6 +108,14 @@ export async function submitElsmQuestion(
   shown: ShownRecipient | null,
 ): Promise<QuestionOutcome> {
   const resolved = await resolve(deps.db, ctx.actor, fields);
+  // The patient (and their médecin traitant) or the beneficiaries the form is about to show: traced.
+  await traceShown(
+    deps.db,
+    ctx,
+    resolved.ok
+      ? [...(resolved.resolution.patient ? [resolved.resolution.patient] : []), ...resolved.resolution.beneficiaries.filter((b) => b.id !== resolved.resolution.patient?.id)]
+      : resolved.beneficiaries,
+  );
   const typed: QuestionState = { ...EMPTY_QUESTION, nirOd: fields.nir_od, destinataire: fields.destinataire };
   if (!resolved.ok) {
     const state = { ...typed, beneficiaries: resolved.beneficiaries };

@@ -56,6 +56,11 @@ export async function openConversation(db: Db, ctx: RequestContext, conversation
   });
 }
 
+/** A page showing a thread's subject or content without opening it (reply form, delete / close confirmation): traced. */
+export async function traceDisplay(db: Db, ctx: RequestContext, conversation: ConversationRow): Promise<void> {
+  await audit(db, ctx, "conversation.displayed", { type: "conversation", id: conversation.id });
+}
+
 /** PS side: the thread leaves this PS's (or structure's) list for good; the ELSM keeps it (manual §4). */
 export async function deleteForPs(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<PsActor>, conversation: ConversationRow): Promise<void> {
   const keys = await deps.db.transaction(async (trx) => {

@@ -1,4 +1,6 @@
 import type { Db } from "../../db/connection.js";
+import type { RequestContext } from "../actor.js";
+import { audit } from "../audit/audit.js";
 import { parseId } from "../ids.js";
 import { checkNir } from "./nir.js";
 import { patientById, patientsByNir, vitaleCards, type PatientCard } from "./queries.js";
@@ -50,4 +52,16 @@ export async function patientFromChoice(db: Db, offered: number[], rawId: unknow
   if (chosen) return { status: "found", patient: chosen };
   if (candidates.length === 0) return { status: "refused", field: "nir", message: "Saisissez de nouveau le NIR du patient." };
   return { status: "refused", field: `patient-${candidates[0]!.id}`, message: CHOOSE_BENEFICIARY, candidates };
+}
+
+/** Every patient whose identity a page is about to show is one audit row (issue 11 §6): the one found, or each offered. */
+export async function traceShown(db: Db, ctx: RequestContext, patients: readonly { id: number }[]): Promise<void> {
+  for (const p of patients) await audit(db, ctx, "patient.displayed", { type: "patient", id: p.id });
+}
+
+/** The patients a doctor's look-up shows: the one found, or the beneficiaries offered (again). */
+export function shownBy(lookup: PatientLookup): PatientCard[] {
+  if (lookup.status === "found") return [lookup.patient];
+  if (lookup.status === "several") return lookup.candidates;
+  return lookup.candidates ?? [];
 }

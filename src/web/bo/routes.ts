@@ -3,7 +3,7 @@ import type { AppDeps } from "../../deps.js";
 import type { AgentActor } from "../../domain/actor.js";
 import { EMPTY_QUESTION, questionStateOfDraft, recipientFields, submitElsmQuestion } from "../../domain/conversations/elsm-question.js";
 import { parseCursor } from "../../domain/conversations/lists.js";
-import { closeConversation } from "../../domain/conversations/operations.js";
+import { closeConversation, traceDisplay } from "../../domain/conversations/operations.js";
 import { newQuestionDraft, type DraftRow } from "../../domain/conversations/scope.js";
 import { boSearchFields } from "../../domain/conversations/search.js";
 import { boSearchCriteria } from "../../domain/conversations/search-criteria.js";
@@ -95,9 +95,10 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   });
   router.get("/bo/conversations/:conversationId/reply", replyPage(deps, bo));
   router.post("/bo/conversations/:conversationId/messages", postReply(deps, bo));
-  router.get("/bo/conversations/:conversationId/close", (req, res) => {
+  router.get("/bo/conversations/:conversationId/close", async (req, res) => {
     const conversation = conversationOf(res);
     if (isClosed(conversation.state)) return res.redirect(303, `/bo/conversations/${conversation.id}`);
+    await traceDisplay(db, contextOf(req, res), conversation);
     return render(req, res, "bo/confirm-close", { title: "Clôturer la conversation", id: conversation.id, subject: conversation.subject, current: conversation.id });
   });
   // A second or concurrent close answers like the first: the thread is closed.

@@ -3,14 +3,14 @@ import type { AppDeps } from "../../deps.js";
 import type { PsActor } from "../../domain/actor.js";
 import { submitCompose } from "../../domain/conversations/compose.js";
 import { parseCursor } from "../../domain/conversations/lists.js";
-import { deleteForPs } from "../../domain/conversations/operations.js";
+import { deleteForPs, traceDisplay } from "../../domain/conversations/operations.js";
 import { draftPatient, questionPatient } from "../../domain/conversations/ps-question.js";
 import { psSearchFields } from "../../domain/conversations/search.js";
 import { openThread } from "../../domain/conversations/thread.js";
 import { psWorkspace } from "../../domain/conversations/workspace.js";
 import { ThreadDeleted } from "../../domain/errors.js";
 import { patientView } from "../../domain/directory/cards.js";
-import { patientFromChoice, patientFromNir, patientFromVitale, type PatientLookup } from "../../domain/directory/patient-lookup.js";
+import { patientFromChoice, patientFromNir, patientFromVitale, shownBy, traceShown, type PatientLookup } from "../../domain/directory/patient-lookup.js";
 import { NIR_TYPED_MAX } from "../../domain/directory/nir.js";
 import { vitaleCards } from "../../domain/directory/queries.js";
 import { downloadAttachment } from "../attachments.js";
@@ -69,6 +69,7 @@ export function psRoutes(deps: AppDeps): Router {
   }
   /** A patient found is selected (PRG); a refusal shows the page again with the error on its field. */
   async function answerLookup(req: Request, res: Response, lookup: PatientLookup, values?: { nir: string; key: string }) {
+    await traceShown(db, contextOf(req, res), shownBy(lookup));
     if (lookup.status === "found") {
       req.session.selectedPatientId = lookup.patient.id;
       delete req.session.patientCandidates;
@@ -142,8 +143,9 @@ export function psRoutes(deps: AppDeps): Router {
   });
   router.get("/ps/conversations/:conversationId/reply", replyPage(deps, ps));
   router.post("/ps/conversations/:conversationId/messages", postReply(deps, ps));
-  router.get("/ps/conversations/:conversationId/delete", (req, res) => {
+  router.get("/ps/conversations/:conversationId/delete", async (req, res) => {
     const conversation = conversationOf(res);
+    await traceDisplay(db, contextOf(req, res), conversation);
     return render(req, res, "ps/confirm-delete", {
       title: "Supprimer la conversation",
       id: conversation.id,
