@@ -2,7 +2,7 @@ import type { Request, Response } from "express";
 import type { AppDeps } from "../deps.js";
 import { actorKey, type Actor } from "../domain/actor.js";
 import { draftAttachments, type AttachmentView } from "../domain/attachments/service.js";
-import { replyMailWarning, type ComposeOutcome, type FieldErrors } from "../domain/conversations/compose.js";
+import { replyMailWarning, type ComposeOutcome, type DraftConflict, type FieldErrors } from "../domain/conversations/compose.js";
 import type { QuestionOutcome, QuestionState } from "../domain/conversations/elsm-question.js";
 import { readContext, signContext, type FormContext } from "../domain/conversations/form-context.js";
 import { heldFileViews, readHeldFiles, signHeldFiles, type HeldFile, type HeldFileView } from "../domain/conversations/held-files.js";
@@ -49,6 +49,10 @@ export type ComposeFormView = {
   ctxToken: string;
   submissionKey: string;
   draftId: number | null;
+  /** The version of that draft this form shows (posted back: a draft changed since is a conflict). */
+  draftVersion: string | null;
+  /** The draft someone else wrote or changed since this form was shown: read-only, above the user's own text. */
+  conflict: ConflictView | null;
   /** The back office's question: the recipient part of the form, and a notice above it. */
   recipientForm: QuestionState | null;
   /** The beneficiaries offered when the NIR OD has several. */
@@ -59,7 +63,21 @@ export type ComposeFormView = {
   confirmNoMail: boolean;
 };
 
+export type ConflictView = { author: string; at: string; subject: string; body: string; showSubject: boolean } | { discarded: true };
+
+const CONFLICT_NOTICE =
+  "Rien n'a été envoyé ni enregistré : le brouillon de cette réponse a changé depuis l'ouverture de ce formulaire. Votre texte est ci-dessous, le brouillon actuel au-dessus. Relisez-les : ENVOYER ou ENREGISTRER remplacera désormais le brouillon actuel par votre texte (ses pièces jointes restent listées).";
+const DISCARDED_NOTICE =
+  "Rien n'a été envoyé ni enregistré : le brouillon que ce formulaire reprenait a été supprimé entre-temps. Votre texte est ci-dessous ; ENVOYER ou ENREGISTRER le reprend dans un nouveau brouillon.";
+
+function conflictView(theirs: DraftConflict | null, reply: boolean): ConflictView {
+  if (!theirs) return { discarded: true };
+  const at = new Date(theirs.updatedAt).toLocaleString("fr-FR", { timeZone: "Europe/Paris", dateStyle: "short", timeStyle: "short" });
+  return { author: theirs.author, at, subject: theirs.subject, body: theirs.body, showSubject: !reply };
+}
+
 type Typed = {
+  conflict?: ConflictView;
   subject?: string;
   body?: string;
   submissionKey?: string;
@@ -128,6 +146,8 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     ctxToken: signedContext(deps.config.sessionSecret, actor, where),
     submissionKey: typed.submissionKey ?? newSubmissionKey(),
     draftId: draft?.id ?? null,
+    draftVersion: draft?.updated_at ?? null,
+    conflict: typed.conflict ?? null,
     recipientForm: where.kind === "elsm-new" ? where.state : null,
     beneficiaries,
     notice: typed.notice ?? null,
@@ -175,6 +195,14 @@ export async function answerCompose(
   if (outcome.status === "gone") {
     // Sent before, into a thread since deleted: the text comes back under a fresh submission key.
     return composePage(req, res, deps, side, where, null, { subject: typed.subject, body: typed.body, notice: outcome.notice }, 409);
+  }
+  if (outcome.status === "conflict") {
+    // Nothing written: the user's text and files back, the draft as it is now shown beside them (and named by the form).
+    const settledConflict: ComposeWhere = where.kind === "elsm-new" && "state" in outcome ? { kind: "elsm-new", state: outcome.state } : where;
+    const current = outcome.draftId ? await loadDraft(deps.db, actorOf(res), String(outcome.draftId)) : null;
+    const conflict = conflictView(outcome.theirs, where.kind === "reply");
+    const notice = outcome.theirs ? CONFLICT_NOTICE : DISCARDED_NOTICE;
+    return composePage(req, res, deps, side, settledConflict, current, { ...typed, conflict, notice, held: outcome.held, fileErrors: outcome.fileErrors }, 409);
   }
   const settled: ComposeWhere = where.kind === "elsm-new" && "state" in outcome ? { kind: "elsm-new", state: outcome.state } : where;
   const draft = outcome.draftId ? await loadDraft(deps.db, actorOf(res), String(outcome.draftId)) : null;

@@ -26,6 +26,8 @@ const composeFields = z.object({
     .regex(/^[a-f0-9]{32}$/)
     .catch(""),
   remove_attachment: ids,
+  // The version of the named draft the form was shown (its updated_at): a draft changed since is a conflict.
+  draft_version: z.string().max(40).catch(""),
   // The échelon's reply to a party without a notification mailbox: sent only once this is ticked.
   confirm_no_mail: z
     .unknown()
@@ -48,6 +50,7 @@ export function readComposeForm(req: Request, draft: DraftRow | null): { intent:
       removeAttachmentIds: f.remove_attachment,
       confirmNoMail: f.confirm_no_mail,
       draft,
+      ...(draft && f.draft_version ? { draftVersion: f.draft_version } : {}),
       files: uploadedFiles(req),
     },
   };

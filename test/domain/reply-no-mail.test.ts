@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentActor } from "../../src/domain/actor.js";
 import { replyMailWarning, submitCompose } from "../../src/domain/conversations/compose.js";
-import { loadConversation } from "../../src/domain/conversations/scope.js";
+import { loadConversation, replyDraft } from "../../src/domain/conversations/scope.js";
 import { agentActor, conversationBySubject, count, ctx, form, nam, nir, patient, psActor, seededDomain, type DomainFixture } from "./helpers.js";
 
 /** Issue 10 §7: the échelon replying to a doctor or structure that no notification mail reaches is told, and confirms. */
@@ -49,7 +49,9 @@ describe("the échelon's reply to a party without a notification mailbox", () =>
 
   it("sent with the confirmation goes, and no mail is queued", async () => {
     const thread = await loadConversation(f.db, paul, String(martinThread));
-    const o = await submitCompose(f.deps, ctx(paul), { kind: "reply", conversation: thread }, form({ body: "Réponse confirmée", confirmNoMail: true }));
+    // The form given back by the refused send names the draft that kept its text (a post naming none never takes it).
+    const kept = await replyDraft(f.db, paul, martinThread);
+    const o = await submitCompose(f.deps, ctx(paul), { kind: "reply", conversation: thread }, form({ body: "Réponse confirmée", confirmNoMail: true, draft: kept }));
     expect(o.status).toBe("sent");
     expect(await f.db("messages").where({ conversation_id: martinThread, side: "elsm" }).pluck("body")).toEqual(["Réponse confirmée"]);
     expect(await f.db("notifications").where({ conversation_id: martinThread }).whereNull("recipient_elsm_id").pluck("id")).toEqual([]);

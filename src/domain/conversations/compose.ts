@@ -33,6 +33,8 @@ export type ComposeInput = {
   body: string;
   submissionKey: string;
   draft: DraftRow | null;
+  /** The version (updated_at) of `draft` the form was shown; a draft changed since is a conflict. */
+  draftVersion?: string;
   removeAttachmentIds: number[];
   files: UploadedFile[];
   /** Files accepted by an earlier post of the same form and not attached yet (see held-files.ts). */
@@ -51,12 +53,58 @@ export type ComposeOutcome =
   /** notice: set when what was typed was kept in a draft anyway (the page must say so). */
   | { status: "invalid"; draftId: number | null; errors: FieldErrors; fileErrors: string[]; held?: HeldFile[]; notice?: string | null }
   /** This form was already sent, into a thread the actor has since deleted: nothing is sent again (the page gives the text back). */
-  | { status: "gone"; notice: string };
+  | { status: "gone"; notice: string }
+  /**
+   * Nothing written: the draft this form named was changed (or discarded) by someone else since it was shown,
+   * or a form naming no draft met a reply draft saved since. `theirs`: that draft as it is now (null: discarded);
+   * the files this post accepted come back held.
+   */
+  | { status: "conflict"; draftId: number | null; theirs: DraftConflict | null; held: HeldFile[]; fileErrors: string[] };
+
+/** The draft a conflicting post met, as it is now: shown read-only beside what the user typed. */
+export type DraftConflict = { draftId: number; subject: string; body: string; author: string; updatedAt: string };
 
 export type ComposeDeps = { db: Db; storage: FileStorage; scan?: Scanner };
 
 /** Thrown inside the writing transaction when the thread was closed after the form was loaded (rolls it back). */
 class ClosedMeanwhile extends Error {}
+/** Thrown inside the writing transaction when the draft slot is not as the form was shown (rolls it back). */
+class DraftChanged extends Error {}
+
+/**
+ * A post takes only the draft its form names, at the version it was shown: the draft is claimed by a conditional
+ * write (a row lock on PostgreSQL, so two posts of one version cannot both pass). A form naming no draft never takes
+ * the reply draft of the thread (a colleague's, or another tab's): if one exists, that is a conflict too.
+ */
+async function claimDraft(trx: Knex, actor: Actor, target: ComposeTarget, draft: DraftRow | null, version: string | undefined, named: boolean): Promise<void> {
+  if (draft) {
+    if (!named || !version) return;
+    const claimed = await trx("drafts").where({ id: draft.id, updated_at: version }).update({ updated_at: version });
+    if (!claimed) throw new DraftChanged();
+  } else if (target.kind === "reply" && (await replyDraft(trx, actor, target.conversation.id))) {
+    throw new DraftChanged();
+  }
+}
+
+/** Who wrote a draft, as the conflict shows it. */
+async function draftAuthor(db: Knex, actor: Actor, draft: DraftRow): Promise<string> {
+  if (draft.author_agent_id) {
+    const a = await db("agents").where({ id: draft.author_agent_id }).first("first_name", "last_name");
+    return a ? `${a.first_name} ${a.last_name}` : "un agent de l'échelon";
+  }
+  return actor.kind === "ps" ? "vous (dans une autre page)" : "le médecin";
+}
+
+/** The conflict answer: the draft of the slot as it is now, and the files this post accepted, held. */
+async function conflictOutcome(db: Knex, actor: Actor, target: ComposeTarget, named: DraftRow | null, held: HeldFile[], fileErrors: string[]): Promise<ComposeOutcome> {
+  const now = named
+    ? (((await draftsOf(db, actor).where({ id: named.id }).first()) as DraftRow | undefined) ?? null)
+    : target.kind === "reply"
+      ? await replyDraft(db, actor, target.conversation.id)
+      : null;
+  const theirs = now ? { draftId: now.id, subject: now.subject, body: now.body, author: await draftAuthor(db, actor, now), updatedAt: now.updated_at } : null;
+  return { status: "conflict", draftId: now?.id ?? null, theirs, held, fileErrors };
+}
 
 function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarget): FieldErrors {
   const errors: FieldErrors = {};
@@ -175,8 +223,8 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
     if (warning) errors.confirm_no_mail = `${warning} ${CONFIRM_NO_MAIL}`;
   }
 
-  let draft = input.draft ?? keyed.draft;
-  if (!draft && target.kind === "reply") draft = await replyDraft(db, ctx.actor, target.conversation.id);
+  // Only the draft the form names (or the one this very form saved before): never the thread's reply draft implicitly.
+  const draft = input.draft ?? keyed.draft;
 
   const kept = draft ? await db("attachments").where({ draft_id: draft.id }).whereNotIn("id", input.removeAttachmentIds).count<{ n: number }[]>({ n: "*" }) : [{ n: 0 }];
   const held = input.held ?? [];
@@ -201,6 +249,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
       // The state as it is now, read under the row lock (PostgreSQL; SQLite runs one transaction at a time):
       // a close committed since the form was loaded refuses the reply; a close waiting on the lock comes after it.
       if (target.kind === "reply" && side === "elsm" && !canWrite(side, (await lockedSlot(trx, target.conversation.id)).state)) throw new ClosedMeanwhile();
+      await claimDraft(trx, ctx.actor, target, draft, input.draftVersion, draft !== null && draft === input.draft);
       let draftId: number | null = draft?.id ?? null;
       if (keep) draftId = await saveDraft(trx, ctx, target, draft, input, stored, removedKeys);
       if (!canSend) {
@@ -223,6 +272,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
     return outcome;
   } catch (err) {
     if (err instanceof ClosedMeanwhile) return closedRefusal();
+    if (err instanceof DraftChanged) return conflictOutcome(db, ctx.actor, target, input.draft, stored, fileErrors);
     if (!isUniqueViolation(err)) throw err;
     // A concurrent double submit won the race: answer as it did.
     const twice = await existingSend(db, ctx.actor, target, input.submissionKey);

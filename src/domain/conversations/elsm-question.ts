@@ -123,7 +123,7 @@ export async function submitElsmQuestion(
     const errors = intent === "lookup" && resolved.errors.patient ? {} : resolved.errors;
     if (intent === "draft") {
       const outcome = await submitCompose(deps, ctx, targetOf(state), { ...input, action: "draft" });
-      if (outcome.status === "sent" || outcome.status === "gone") return { ...outcome, state };
+      if (outcome.status === "sent" || outcome.status === "gone" || outcome.status === "conflict") return { ...outcome, state };
       const saved = outcome.status === "saved";
       const fileErrors = outcome.fileErrors;
       return {

@@ -2,7 +2,7 @@ import { patientById } from "../directory/queries.js";
 import { actorKey, type Actor } from "../actor.js";
 import { submitCompose, type ComposeDeps, type ComposeTarget } from "./compose.js";
 import { FORM_MAX_AGE_MS, type RescuedForm } from "./form-context.js";
-import { loadConversation } from "./scope.js";
+import { loadConversation, replyDraft, type DraftRow } from "./scope.js";
 
 /**
  * After a login, turns what a form posted with an expired session held into a draft, if the same
@@ -31,12 +31,17 @@ export async function restoreRescued(deps: ComposeDeps, ctx: { actor: Actor; ip:
   } catch {
     return null; // the conversation is no longer reachable
   }
+  // A reply's rescued text goes into this person's own reply draft of the thread; a colleague's is never taken
+  // (submitCompose answers a conflict and writes nothing).
+  const slot = target.kind === "reply" ? await replyDraft(deps.db, actor, target.conversation.id) : null;
+  const own = slot && (actor.kind === "ps" ? slot.author_practitioner_id === actor.practitionerId : slot.author_agent_id === actor.agentId);
+  const draft: DraftRow | null = own ? slot : null;
   const outcome = await submitCompose(deps, ctx, target, {
     action: "draft",
     subject: rescued.subject,
     body: rescued.body,
     submissionKey: "",
-    draft: null,
+    draft,
     removeAttachmentIds: [],
     files: [],
   });
