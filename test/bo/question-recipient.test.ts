@@ -1,3 +1,4 @@
+import { textAll } from "../helpers/ps.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, annaAin, bunyel, fixture, hiddenFields, marcDubois, signInAgent, solana, startTestApp, type Session, type TestApp } from "../helpers/app.js";
 
@@ -10,7 +11,7 @@ afterAll(async () => {
   await app.close();
 });
 
-const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
+const text = textAll;
 
 async function newQuestion(s: Session, fields: Record<string, string>, files: string[] = []) {
   const blank = await s.agent.get("/bo/conversations/new");

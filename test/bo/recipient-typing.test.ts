@@ -1,3 +1,4 @@
+import { textAll } from "../helpers/ps.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, annaAin, bunyel, hiddenFields, signInAgent, startTestApp, type TestApp } from "../helpers/app.js";
 
@@ -9,7 +10,7 @@ afterAll(async () => {
   await app.close();
 });
 
-const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
+const text = textAll;
 
 async function lookUp(recipient: { nir_od?: string; destinataire?: string; patient?: string }) {
   const anna = await signInAgent(app, annaAin);

@@ -1,3 +1,4 @@
+import { textAll } from "../helpers/ps.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, annaAin, casanova2A, drMartin, hiddenFields, paulHerault, signInAgent, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 import { openCompose, postForm } from "../helpers/ps.js";
@@ -18,7 +19,7 @@ afterAll(async () => {
   await app.close();
 });
 
-const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
+const text = textAll;
 const WARNING = "Dr Sophie MARTIN n'a pas de boîte mail de notification : la réponse sera visible à sa prochaine connexion, sans courriel.";
 
 describe("the échelon's reply to a doctor without a notification mailbox", () => {

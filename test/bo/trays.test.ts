@@ -1,3 +1,4 @@
+import { textAll } from "../helpers/ps.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   $,
@@ -25,7 +26,7 @@ afterAll(async () => {
   await app.close();
 });
 
-const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
+const text = textAll;
 
 async function trayItems(s: Session, slug: string) {
   const page = $((await s.agent.get(`/bo/bannettes/${slug}`)).text);

@@ -1,3 +1,4 @@
+import { textAll } from "../helpers/ps.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   $,
@@ -25,7 +26,7 @@ afterAll(async () => {
   await app.close();
 });
 
-const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
+const text = textAll;
 
 /** The id of one of the beneficiaries under a NIR (Bunyel's has three: the agent chooses one, as a doctor does). */
 async function beneficiary(nir: string, firstName: string): Promise<string> {

@@ -22,6 +22,11 @@ export async function download(s: Session, href: string): Promise<Response> {
 }
 
 /** Text of the first match, whitespace collapsed. */
+/** The text of every element a selector matches in a page's HTML, whitespace collapsed. */
+export function textAll(html: string, selector: string): string {
+  return $(html)(selector).text().replace(/\s+/g, " ").trim();
+}
+
 export function textOf(page: CheerioAPI, selector: string): string {
   return page(selector).first().text().replace(/\s+/g, " ").trim();
 }

@@ -1,3 +1,4 @@
+import { textAll } from "../helpers/ps.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, annaAin, drGene, fixture, hiddenFields, marcDubois, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
 
@@ -16,7 +17,7 @@ afterAll(async () => {
 
 /** A row count, as a number on both databases (PostgreSQL answers a string). */
 const count = async (q: ReturnType<TestApp["db"]>) => Number((await q.count({ n: "*" }).first())?.n);
-const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
+const text = textAll;
 
 /** A fresh thread of Dr GENE with the ELSM de l'Ain (doctor with a mailbox), so each test starts with no draft. */
 async function freshThread(subject: string): Promise<number> {

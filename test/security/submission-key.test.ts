@@ -1,6 +1,6 @@
+import { textAll } from "../helpers/ps.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  $,
   annaAin,
   arnaud,
   bunyel,
@@ -29,7 +29,7 @@ afterAll(async () => {
   await app.close();
 });
 
-const text = (html: string, selector: string) => $(html)(selector).text().replace(/\s+/g, " ").trim();
+const text = textAll;
 
 async function ask(s: Session, patient: { nir: string; key: string; firstName?: string }, subject: string): Promise<number> {
   await selectPatient(s, patient);
