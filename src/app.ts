@@ -16,7 +16,9 @@ import { requestLog } from "./web/middleware/request-log.js";
 import { rescueExpiredSubmission } from "./web/middleware/rescue.js";
 import { noStore, securityHeaders } from "./web/middleware/security.js";
 import { absoluteLifetime, sessionMiddleware } from "./web/middleware/session.js";
-import { multipartParser } from "./web/middleware/upload.js";
+import { bodyGuard } from "./web/middleware/body-guard.js";
+import { fileUploads } from "./web/middleware/upload.js";
+import { FILE_ROUTES } from "./web/file-routes.js";
 import { psRoutes } from "./web/ps/routes.js";
 import { siteRoutes } from "./web/site/routes.js";
 
@@ -39,6 +41,7 @@ export function createApp(deps: AppDeps): Express {
   app.locals.limits = LIMITS;
 
   app.use(requestLog(logger));
+  app.use(bodyGuard({ minBytesPerSecond: config.bodyMinBytesPerSecond, windowMs: config.bodyRateWindowMs }));
   app.use(securityHeaders(config.secureCookies));
   app.use(compression());
   app.use(serve);
@@ -57,7 +60,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.urlencoded({ extended: false, limit: "200kb", parameterLimit: 60 }));
   app.use(session.middleware);
   app.use(absoluteLifetime(config));
-  app.use(multipartParser(storage.tmpDir));
+  // Multipart bodies are read on the routes that take files only, after the session (upload.ts: CSRF before any file).
+  app.post(FILE_ROUTES, fileUploads(storage.tmpDir, config.uploadTempPerUserBytes));
   app.use(rescueExpiredSubmission(config.sessionSecret));
   app.use(htmxLocals, flashLocals, csrfLocals, (req, res, next) => {
     res.locals.user = req.session.user ?? null;

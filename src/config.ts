@@ -1,5 +1,8 @@
 import path from "node:path";
 import crypto from "node:crypto";
+import { REQUEST_MAX_BYTES } from "./domain/attachments/rules.js";
+
+const MB = 1024 * 1024;
 
 /** Every setting the app reads, from the environment, with its default. Documented in README.md. */
 export interface Config {
@@ -31,6 +34,14 @@ export interface Config {
   auditRetentionDays: number;
   clamavCommand: string | undefined;
   clamavDatabase: string | undefined;
+  /** Temporary space one signed-in user's uploads in progress may hold in this process (bytes). */
+  uploadTempPerUserBytes: number;
+  /** A request body arriving slower than this (bytes per second, measured over bodyRateWindowMs) is cut. */
+  bodyMinBytesPerSecond: number;
+  bodyRateWindowMs: number;
+  /** Node's server limits: all headers within headersTimeoutMs, the whole request within requestTimeoutMs. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -72,5 +83,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionDays: int(env.AUDIT_RETENTION_DAYS, 183),
     clamavCommand: env.CLAMAV_COMMAND || undefined,
     clamavDatabase: env.CLAMAV_DATABASE || undefined,
+    uploadTempPerUserBytes: int(env.UPLOAD_TEMP_PER_USER_MB, 2 * Math.ceil(REQUEST_MAX_BYTES / MB)) * MB,
+    bodyMinBytesPerSecond: int(env.BODY_MIN_BYTES_PER_SECOND, 1024),
+    bodyRateWindowMs: int(env.BODY_RATE_WINDOW_SECONDS, 10) * 1000,
+    headersTimeoutMs: int(env.HEADERS_TIMEOUT_SECONDS, 20) * 1000,
+    requestTimeoutMs: int(env.REQUEST_TIMEOUT_SECONDS, 600) * 1000,
   };
 }

@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import { loadConfig } from "./config.js";
 import { connect } from "./db/connection.js";
 import type { KnexSessionStore } from "./web/middleware/session-store.js";
+import { createHttpServer } from "./http-server.js";
 import { buildRuntime, prepareDatabase } from "./runtime.js";
 
 const config = loadConfig();
@@ -10,11 +11,13 @@ const config = loadConfig();
 async function startWorker(): Promise<void> {
   const { app, db, logger, notifier, storage } = buildRuntime(config);
   await storage.sweepTmp(60 * 60_000);
-  const server = app.listen(config.port, () => logger.info({ port: config.port, pid: process.pid }, "listening"));
+  const server = createHttpServer(app, config).listen(config.port, () => logger.info({ port: config.port, pid: process.pid }, "listening"));
   const store = app.locals.sessionStore as KnexSessionStore;
   const timers = [
     setInterval(() => void notifier.flush().catch((err) => logger.warn({ err }, "notification flush failed")), 30_000),
     setInterval(() => void store.prune().catch(() => undefined), 10 * 60_000),
+    // Uploads a handler never answered for (none expected): their temporary files, an hour later.
+    setInterval(() => void storage.sweepTmp(60 * 60_000).catch(() => undefined), 30 * 60_000),
   ];
   // Graceful shutdown: stop accepting, let requests in flight finish, and tell keep-alive clients
   // (browsers, load balancer) to close their connection after the response they are waiting for.

@@ -11,7 +11,7 @@ import { answeredMessage, type MessageView } from "../domain/conversations/threa
 import { patientById, type PatientCard } from "../domain/directory/queries.js";
 import { patientView, type PatientCardView } from "../domain/directory/cards.js";
 import { z } from "zod";
-import { errorItems, newSubmissionKey, type ErrorItem } from "./forms.js";
+import { errorItems, newSubmissionKey, notReceivedStatus, type ErrorItem } from "./forms.js";
 import { actorOf } from "./middleware/guards.js";
 import { flash } from "./middleware/flash.js";
 import type { RenderWorkspace } from "./workspace.js";
@@ -211,6 +211,6 @@ export async function answerCompose(
   if (draft) res.set("HX-Replace-Url", draftHref(side, settled, draft.id));
   const notice = outcome.status === "form" || outcome.status === "invalid" ? (outcome.notice ?? null) : null;
   const held = outcome.status === "form" ? outcome.held : outcome.status === "invalid" ? (outcome.held ?? []) : [];
-  const status = outcome.status === "form" && !outcome.refused ? 200 : errors.conversation ? 409 : 422;
+  const status = notReceivedStatus(req) ?? (outcome.status === "form" && !outcome.refused ? 200 : errors.conversation ? 409 : 422);
   return composePage(req, res, deps, side, settled, draft, { ...typed, errors, fileErrors: outcome.fileErrors, notice, held }, status);
 }

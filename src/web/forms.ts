@@ -1,10 +1,11 @@
 import crypto from "node:crypto";
 import type { Request } from "express";
 import { z } from "zod";
-import type { ComposeInput } from "../domain/conversations/compose.js";
+import { FIELD_MAX_LABEL, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE, PART_HEADER_MAX_LABEL, REQUEST_MAX_LABEL } from "../domain/attachments/rules.js";
+import { BODY_MAX, SUBJECT_MAX, type ComposeInput, type NotReceived } from "../domain/conversations/compose.js";
 import type { DraftRow } from "../domain/conversations/scope.js";
 import { parseId } from "../domain/ids.js";
-import { uploadedFiles } from "./middleware/upload.js";
+import { uploadProblem, uploadedFiles, type UploadProblem } from "./middleware/upload.js";
 
 const text = z
   .string()
@@ -52,8 +53,63 @@ export function readComposeForm(req: Request, draft: DraftRow | null): { intent:
       draft,
       ...(draft && f.draft_version ? { draftVersion: f.draft_version } : {}),
       files: uploadedFiles(req),
+      ...notReceived(uploadProblem(req), f),
     },
   };
+}
+
+const AGAIN = `Joignez de nouveau vos fichiers : ${MAX_FILES_PER_MESSAGE} au plus, ${MAX_FILE_LABEL} chacun.`;
+
+/** The limit a post broke before it was read whole, in words, on the field it concerns (nothing of it is written). */
+function notReceived(problem: UploadProblem | null, f: { subject: string; body: string }): { notReceived?: NotReceived } {
+  if (!problem || problem.kind === "csrf" || problem.kind === "not-signed-in") return {};
+  switch (problem.kind) {
+    case "too-large":
+      return {
+        notReceived: {
+          field: "attachments",
+          message: `L'envoi dépasse ${REQUEST_MAX_LABEL} au total (${MAX_FILES_PER_MESSAGE} pièces jointes de ${MAX_FILE_LABEL} au plus et le texte) : sa lecture a été arrêtée. ${AGAIN}`,
+        },
+      };
+    case "field": {
+      const field = problem.field === "subject" ? "subject" : "body";
+      const [what, max] = field === "subject" ? ["L'objet", SUBJECT_MAX] : ["Le message", BODY_MAX];
+      return {
+        notReceived: {
+          field,
+          message: `${what} envoyé dépasse ${FIELD_MAX_LABEL} : seuls ses ${f[field].length} premiers caractères ont été reçus, repris ci-dessous. ${max} caractères au plus : raccourcissez-le.`,
+        },
+      };
+    }
+    case "header":
+      return {
+        notReceived: {
+          field: "attachments",
+          message: `Une pièce jointe n'a pas pu être lue : l'en-tête de sa partie (son nom de fichier…) dépasse ${PART_HEADER_MAX_LABEL} ou est mal formé. ${AGAIN}`,
+        },
+      };
+    case "busy":
+      return {
+        notReceived: {
+          field: "attachments",
+          message: `Vos autres envois en cours occupent déjà l'espace de réception qui vous est réservé : celui-ci n'a pas été reçu. Attendez qu'ils se terminent, puis réessayez. ${AGAIN}`,
+        },
+      };
+    case "storage":
+      return {
+        notReceived: {
+          field: "attachments",
+          message: `Le service ne peut pas recevoir vos fichiers pour le moment (espace de stockage indisponible). Réessayez dans quelques minutes. ${AGAIN}`,
+        },
+      };
+  }
+}
+
+/** The status of a compose post not received whole. */
+export function notReceivedStatus(req: Request): number | null {
+  const problem = uploadProblem(req);
+  if (!problem) return null;
+  return { "too-large": 413, field: 413, header: 400, busy: 429, storage: 503, csrf: null, "not-signed-in": null }[problem.kind];
 }
 
 export function newSubmissionKey(): string {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasContent, submitCompose, type ComposeOutcome } from "../../src/domain/conversations/compose.js";
+import { hasContent, submitCompose, TOO_LONG_NOT_SAVED, type ComposeOutcome } from "../../src/domain/conversations/compose.js";
 import { closeConversation } from "../../src/domain/conversations/operations.js";
 import { loadConversation, type DraftRow } from "../../src/domain/conversations/scope.js";
 import { closedWhileTyping } from "../../src/domain/conversations/states.js";
@@ -117,15 +117,11 @@ describe("a doctor's new question", () => {
     expect(await count(f.db, "drafts")).toBe(drafts);
   });
 
-  it("with a subject over 200 characters is refused, saying how many were typed, and the text is kept", async () => {
+  it("with a subject over 200 characters is refused, saying how many were typed; never cut into a draft", async () => {
+    const drafts = await count(f.db, "drafts");
     const o = await askAsGene({ subject: "x".repeat(201), body: "Le texte reste." });
-    expect(o).toMatchObject({ status: "invalid", errors: { subject: "L'objet ne peut pas dépasser 200 caractères (201 saisis)." } });
-    const draft = await f
-      .db("drafts")
-      .where({ id: (o as { draftId: number }).draftId })
-      .first();
-    expect(draft.body).toBe("Le texte reste.");
-    expect(draft.subject).toHaveLength(200);
+    expect(o).toMatchObject({ status: "invalid", draftId: null, notice: TOO_LONG_NOT_SAVED, errors: { subject: "L'objet ne peut pas dépasser 200 caractères (201 saisis)." } });
+    expect(await count(f.db, "drafts")).toBe(drafts);
   });
 
   it("with a refused file is not sent: the valid file and the text wait in a draft, the refused one is named", async () => {

@@ -11,6 +11,8 @@ export type UploadedFile = {
   tooLarge: boolean;
   tmpPath: string | null;
   sha256: string | null;
+  /** Past the files one post may bring (MAX_FILES_RECEIVED): counted, never written, refused. */
+  overCount?: boolean;
 };
 
 export type StoredFile = { storageKey: string; originalName: string; kind: Kind; size: number; sha256: string };
@@ -70,6 +72,10 @@ export async function acceptUploads(files: UploadedFile[], alreadyAttached: numb
   const errors: string[] = [];
   for (const file of files) {
     const name = safeFileName(file.originalName);
+    if (file.overCount) {
+      errors.push(refusal(name, "count"));
+      continue;
+    }
     if (file.tooLarge || !file.tmpPath) {
       errors.push(refusal(name, "large"));
       continue;

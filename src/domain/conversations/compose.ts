@@ -43,7 +43,25 @@ export type ComposeInput = {
   confirmNoMail?: boolean;
   /** false: a refused send writes nothing; what was accepted comes back as held files (the échelon's question). */
   keepRefused?: boolean;
+  /** The post was not received whole (a limit of the request broken): nothing is written, the form comes back. */
+  notReceived?: NotReceived;
 };
+
+/** Which limit a post broke before it was read to its end, said on the field it concerns. */
+export type NotReceived = { field: "subject" | "body" | "attachments"; message: string };
+
+export const NOT_RECEIVED_NOTICE =
+  "Message non envoyé, rien n'a été enregistré : le formulaire n'a pas été reçu en entier. Ce qui a été reçu de votre texte est repris ci-dessous.";
+export const TOO_LONG_NOT_SAVED =
+  "Rien n'a été enregistré : un texte dépasse sa longueur maximale (voir ci-dessous). Votre texte est repris en entier ci-dessous : raccourcissez-le, puis enregistrez ou envoyez.";
+
+/** The answer to a post not received whole: the form again, the limit on its field, nothing written. */
+export function notReceivedOutcome(input: ComposeInput, notReceived: NotReceived) {
+  const errors: FieldErrors = { [notReceived.field]: notReceived.message };
+  // About the files: said in the list of refused files (the form shows the "attachments" error there only).
+  const fileErrors = notReceived.field === "attachments" ? [notReceived.message] : [];
+  return { status: "invalid" as const, draftId: input.draft?.id ?? null, errors, fileErrors, held: input.held ?? [], notice: NOT_RECEIVED_NOTICE };
+}
 
 export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire" | "patient" | "confirm_no_mail", string>>;
 
@@ -104,6 +122,10 @@ async function conflictOutcome(db: Knex, actor: Actor, target: ComposeTarget, na
       : null;
   const theirs = now ? { draftId: now.id, subject: now.subject, body: now.body, author: await draftAuthor(db, actor, now), updatedAt: now.updated_at } : null;
   return { status: "conflict", draftId: now?.id ?? null, theirs, held, fileErrors };
+}
+
+function tooLong(input: Pick<ComposeInput, "subject" | "body">): boolean {
+  return input.subject.length > SUBJECT_MAX || input.body.length > BODY_MAX;
 }
 
 function fieldErrors(input: ComposeInput, sending: boolean, target: ComposeTarget): FieldErrors {
@@ -208,6 +230,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const { db, storage, scan } = deps;
   const side = sideOf(ctx.actor);
   const sending = input.action === "send";
+  if (input.notReceived) return notReceivedOutcome(input, input.notReceived);
 
   // A key that already went with another message or draft of this actor is spent: this post is written under a fresh one.
   const already = await existingSend(db, ctx.actor, target, input.submissionKey);
@@ -242,6 +265,8 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const keep = hasContent(draft, input.subject, input.body, stored.length);
   const canSend = sending && Object.keys(errors).length === 0;
   if (sending && !canSend && input.keepRefused === false) return { status: "invalid", draftId: draft?.id ?? null, errors, fileErrors, held: stored };
+  // A text over its limit is never cut into a draft: nothing is written, the whole text and the valid files come back.
+  if (tooLong(input)) return { status: "invalid", draftId: draft?.id ?? null, errors, fileErrors, held: stored, notice: TOO_LONG_NOT_SAVED };
 
   const removedKeys: string[] = [];
   try {
@@ -293,7 +318,7 @@ async function saveDraft(
   removedKeys: string[],
 ): Promise<number> {
   const now = new Date().toISOString();
-  const fields = { subject: input.subject.slice(0, SUBJECT_MAX), body: input.body.slice(0, BODY_MAX), updated_at: now };
+  const fields = { subject: input.subject, body: input.body, updated_at: now };
   let draftId: number;
   if (draft) {
     draftId = draft.id;

@@ -8,7 +8,7 @@ import { recipientByIdentifier, recipientByNir, recipientCard, type Recipient, t
 import type { ProfessionalCard } from "../directory/cards.js";
 import { acceptUploads } from "../attachments/service.js";
 import { holdFiles, type HeldFile } from "./held-files.js";
-import { submitCompose, type ComposeDeps, type ComposeInput, type ComposeOutcome, type ComposeTarget, type FieldErrors } from "./compose.js";
+import { notReceivedOutcome, submitCompose, type ComposeDeps, type ComposeInput, type ComposeOutcome, type ComposeTarget, type FieldErrors } from "./compose.js";
 import type { DraftRow } from "./scope.js";
 
 /**
@@ -107,6 +107,11 @@ export async function submitElsmQuestion(
   input: ComposeInput,
   shown: ShownRecipient | null,
 ): Promise<QuestionOutcome> {
+  if (input.notReceived) {
+    const { draftId, errors, fileErrors, held, notice } = notReceivedOutcome(input, input.notReceived);
+    const state = { ...EMPTY_QUESTION, nirOd: fields.nir_od, destinataire: fields.destinataire };
+    return { status: "form", state, draftId, held, errors, fileErrors, notice, refused: true };
+  }
   const resolved = await resolve(deps.db, ctx.actor, fields);
   // The patient (and their médecin traitant) or the beneficiaries the form is about to show: traced.
   await traceShown(

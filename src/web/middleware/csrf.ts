@@ -11,6 +11,11 @@ const { generateToken, isRequestValid } = csrfSync({
   getTokenFromRequest: (req) => (req.body?._csrf as string | undefined) ?? req.get("X-CSRF-Token"),
 });
 
+/** Whether the request carries this session's token (a multipart post: read at its first file part, see upload.ts). */
+export function csrfValid(req: Parameters<typeof isRequestValid>[0]): boolean {
+  return isRequestValid(req);
+}
+
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export const csrfProtection: RequestHandler = (req, _res, next) => {

@@ -14,7 +14,7 @@ import { patientFromChoice, patientFromNir, patientFromVitale, shownBy, traceSho
 import { NIR_TYPED_MAX } from "../../domain/directory/nir.js";
 import { vitaleCards } from "../../domain/directory/queries.js";
 import { downloadAttachment } from "../attachments.js";
-import { answerCompose, composePage, formContextOf, type ComposeWhere } from "../compose.js";
+import { answerCompose, composePage, formContextOf, heldFilesOf, type ComposeWhere } from "../compose.js";
 import { confirmDiscardPage, deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
 import { errorItems, readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
@@ -119,6 +119,7 @@ export function psRoutes(deps: AppDeps): Router {
   });
   async function postQuestion(req: Request, res: Response, where: Extract<ComposeWhere, { kind: "ps-new" }>) {
     const { input } = readComposeForm(req, res.locals.draft ?? null);
+    input.held = heldFilesOf(deps, res, req.body);
     const outcome = await submitCompose(deps, contextOf(req, res), where, input);
     return answerCompose(req, res, deps, ps, where, outcome, input);
   }
