@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STORAGE_UNAVAILABLE_NOTICE } from "../../src/domain/errors.js";
-import { $, bunyel, captureLog, drGene, fixture, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import { $, annaAin, bunyel, captureLog, drGene, fixture, hiddenFields, signInAgent, signInPs, solana, startTestApp, type Session, type TestApp } from "../helpers/app.js";
 import { openCompose, postForm, snapshot, textOf } from "../helpers/ps.js";
 
 /** Issue 11, item 5: the attachment storage cannot take a file (full, read-only). */
@@ -89,6 +89,30 @@ describe("a doctor's question whose attachment the storage cannot take", () => {
     expect(keys).toHaveLength(1);
     expect(fs.existsSync(path.join(app.storage.tmpDir, "..", "objects", keys[0]!.slice(0, 2), keys[0]!))).toBe(false);
     expect(await app.db("drafts").where({ subject: "Deux fichiers" }).first()).toBeUndefined();
+  });
+});
+
+describe("the back office's question whose attachment the storage cannot take", () => {
+  it("503, the question form again with the NIR OD, subject and body typed, nothing written", async () => {
+    const anna = await signInAgent(app, annaAin);
+    const hidden = hiddenFields((await anna.agent.get("/bo/conversations/new")).text);
+    const before = await snapshot(app);
+    const put = app.storage.put;
+    app.storage.put = async () => {
+      throw fsError("ENOSPC", "/data/Question pleine");
+    };
+    try {
+      const res = await postForm(anna, "/bo/conversations", { ...hidden, nir_od: solana.nir, subject: "Question pleine", body: "Corps de la question pleine", action: "send" }, [
+        pdf,
+      ]);
+      expect(res.status).toBe(503);
+      expectFormGivenBack(res.text, "Question pleine", "Corps de la question pleine");
+      expect($(res.text)("#nir_od").val()).toBe(solana.nir);
+    } finally {
+      app.storage.put = put;
+    }
+    expect(await snapshot(app)).toEqual(before);
+    expect(log.entries().find((e) => e.msg === "storage unavailable: compose form given back" && e.route === "/bo/conversations")).toMatchObject({ level: 50, code: "ENOSPC" });
   });
 });
 
