@@ -98,6 +98,13 @@ describe.skipIf(!runnable)(`the database full (${postgres ? "PostgreSQL 53100" :
     expect(textOf(page, "main")).toContain("Le service ne peut rien enregistrer pour le moment");
   });
 
+  it("deleting the thread it cannot store answers the French 503 page, and the thread stays", async () => {
+    const res = await s.agent.post(`/ps/conversations/${conversationId}/delete`).type("form").send({ _csrf: s.csrf });
+    expect(res.status).toBe(503);
+    expect(textOf($(res.text), "main h1")).toBe("Service momentanément indisponible");
+    expect((await app.db("conversations").where({ id: conversationId }).first("ps_deleted_at")).ps_deleted_at).toBeNull();
+  });
+
   it("/healthz reports the database failing, then ok once it takes writes again", async () => {
     const failing = await request(app.app).get("/healthz");
     expect(failing.status).toBe(503);
