@@ -67,9 +67,15 @@ afterAll(async () => {
   fs.rmSync(mountPoint, { recursive: true, force: true });
 });
 
-describe.skipIf(!runnable)(`the database full (${postgres ? "PostgreSQL 53100" : "SQLite on a full tmpfs"})`, () => {
+const CANNOT_MOUNT = "this runner cannot mount a tmpfs (needs root in a container allowing mount): SQLite's disk cannot be filled";
+function needsFullDisk(ctx: { skip(note?: string): never }) {
+  if (!runnable) ctx.skip(CANNOT_MOUNT);
+}
+
+describe(`the database full (${postgres ? "PostgreSQL 53100" : "SQLite on a full tmpfs"})`, () => {
   let replyHidden: Record<string, string>;
-  it("a reply it cannot store: 503, the reply form again with the text typed and the notice, nothing written", async () => {
+  it("a reply it cannot store: 503, the reply form again with the text typed and the notice, nothing written", async (ctx) => {
+    needsFullDisk(ctx);
     replyHidden = hiddenFields((await s.agent.get(`/ps/conversations/${conversationId}/reply`)).text);
     const before = await snapshot(app);
     await fill();
@@ -83,13 +89,15 @@ describe.skipIf(!runnable)(`the database full (${postgres ? "PostgreSQL 53100" :
     await fill();
   });
 
-  it("is logged at error level by the database's code, without the text", () => {
+  it("is logged at error level by the database's code, without the text", (ctx) => {
+    needsFullDisk(ctx);
     const entry = log.entries().find((e) => e.msg === "storage unavailable: compose form given back");
     expect(entry).toMatchObject({ level: 50, route: "/ps/conversations/:conversationId/messages", code: postgres ? "53100" : "SQLITE_FULL" });
     expect(log.lines.join("\n")).not.toMatch(/disque plein|Première question/);
   });
 
-  it("a page whose session cannot be written (a new visitor's login page) answers a French 503 page, not a closed socket", async () => {
+  it("a page whose session cannot be written (a new visitor's login page) answers a French 503 page, not a closed socket", async (ctx) => {
+    needsFullDisk(ctx);
     const visitor = request.agent(app.app);
     const res = await visitor.get("/ps/login");
     expect(res.status).toBe(503);
@@ -98,14 +106,16 @@ describe.skipIf(!runnable)(`the database full (${postgres ? "PostgreSQL 53100" :
     expect(textOf(page, "main")).toContain("Le service ne peut rien enregistrer pour le moment");
   });
 
-  it("deleting the thread it cannot store answers the French 503 page, and the thread stays", async () => {
+  it("deleting the thread it cannot store answers the French 503 page, and the thread stays", async (ctx) => {
+    needsFullDisk(ctx);
     const res = await s.agent.post(`/ps/conversations/${conversationId}/delete`).type("form").send({ _csrf: s.csrf });
     expect(res.status).toBe(503);
     expect(textOf($(res.text), "main h1")).toBe("Service momentanément indisponible");
     expect((await app.db("conversations").where({ id: conversationId }).first("ps_deleted_at")).ps_deleted_at).toBeNull();
   });
 
-  it("/healthz reports the database failing, then ok once it takes writes again", async () => {
+  it("/healthz reports the database failing, then ok once it takes writes again", async (ctx) => {
+    needsFullDisk(ctx);
     const failing = await request(app.app).get("/healthz");
     expect(failing.status).toBe(503);
     expect(failing.body).toMatchObject({ status: "failing", database: "failing" });
@@ -118,5 +128,3 @@ describe.skipIf(!runnable)(`the database full (${postgres ? "PostgreSQL 53100" :
     expect(res.status).toBe(303);
   });
 });
-
-it.skipIf(runnable)("the database full: skipped, this runner cannot mount a tmpfs (needs root in a container allowing mount)", () => {});
