@@ -6,6 +6,7 @@ import type { AppDeps } from "./deps.js";
 import { formatTime } from "./domain/format.js";
 import { LIMITS } from "./domain/limits.js";
 import { authRoutes } from "./web/auth/routes.js";
+import { healthCheck } from "./web/health.js";
 import { backOfficeRoutes } from "./web/bo/routes.js";
 import { assets } from "./web/middleware/assets.js";
 import { csrfLocals } from "./web/middleware/csrf.js";
@@ -15,7 +16,7 @@ import { htmxLocals, useEta } from "./web/middleware/render.js";
 import { requestLog } from "./web/middleware/request-log.js";
 import { rescueExpiredSubmission } from "./web/middleware/rescue.js";
 import { noStore, securityHeaders } from "./web/middleware/security.js";
-import { absoluteLifetime, sessionMiddleware } from "./web/middleware/session.js";
+import { absoluteLifetime, sessionMiddleware, sessionWrittenBeforeAnswer } from "./web/middleware/session.js";
 import { bodyGuard } from "./web/middleware/body-guard.js";
 import { fileUploads } from "./web/middleware/upload.js";
 import { FILE_ROUTES } from "./web/file-routes.js";
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps): Express {
     "js/htmx.js": path.join(root, "node_modules/htmx.org/dist/htmx.min.js"),
   });
   const session = sessionMiddleware(config, db);
+  const onError = errorHandler(logger, config.showErrorDetails);
   app.locals.sessionStore = session.store;
   // What every template may read: asset names and the limits forms state.
   app.locals.asset = asset;
@@ -47,10 +49,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(serve);
   // No icon to show: answer the browser's automatic request without an error in its console.
   app.get("/favicon.ico", (_req, res) => res.status(204).set("Cache-Control", "public, max-age=604800").end());
-  app.get("/healthz", async (_req, res) => {
-    await db.raw("SELECT 1");
-    res.set("Cache-Control", "no-store").json({ status: "ok" });
-  });
+  app.get("/healthz", healthCheck(deps));
   app.use(noStore, (_req, res, next) => {
     // What every page (error pages included, even before the session is read) needs to render.
     res.locals.user = null;
@@ -59,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.urlencoded({ extended: false, limit: "200kb", parameterLimit: 60 }));
   app.use(session.middleware);
+  app.use(sessionWrittenBeforeAnswer(onError));
   app.use(absoluteLifetime(config));
   // Multipart bodies are read on the routes that take files only, after the session (upload.ts: CSRF before any file).
   app.post(FILE_ROUTES, fileUploads(storage.tmpDir, config.uploadTempPerUserBytes));
@@ -76,6 +76,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(backOfficeRoutes(deps));
 
   app.use(notFoundHandler);
-  app.use(errorHandler(logger, config.showErrorDetails));
+  app.use(onError);
   return app;
 }

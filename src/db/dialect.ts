@@ -72,6 +72,18 @@ export function isUniqueViolation(err: unknown): boolean {
   return e?.code === "23505" || (e?.code === "SQLITE_CONSTRAINT" && /UNIQUE/i.test(e.message ?? ""));
 }
 
+/**
+ * The database cannot store anything now: SQLite's disk or file full, read-only, I/O error, file not openable
+ * (the basic code, or an extended one such as SQLITE_IOERR_WRITE); PostgreSQL's insufficient resources (53000),
+ * disk full (53100), read-only transaction (25006, a standby or `default_transaction_read_only`), I/O error (58030).
+ * Not 53200 out of memory nor 53300 too many connections: the disk is not the cause there.
+ */
+export function isDatabaseStorageFault(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== "string") return false;
+  return /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN)/.test(code) || ["53000", "53100", "25006", "58030"].includes(code);
+}
+
 /** The id of an inserted row, whichever shape the driver returns it in. */
 export function insertedId(row: unknown): number {
   return typeof row === "object" && row !== null ? Number((row as { id: number }).id) : Number(row);

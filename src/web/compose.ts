@@ -10,10 +10,13 @@ import { loadDraft, type ConversationRow, type DraftRow } from "../domain/conver
 import { answeredMessage, type MessageView } from "../domain/conversations/thread.js";
 import { patientById, type PatientCard } from "../domain/directory/queries.js";
 import { patientView, type PatientCardView } from "../domain/directory/cards.js";
+import { isStorageFault, STORAGE_UNAVAILABLE_NOTICE, StorageUnavailable } from "../domain/errors.js";
 import { z } from "zod";
 import { errorItems, newSubmissionKey, notReceivedStatus, type ErrorItem } from "./forms.js";
 import { actorOf } from "./middleware/guards.js";
 import { flash } from "./middleware/flash.js";
+import { routeOf } from "./middleware/request-log.js";
+import { uploadProblem } from "./middleware/upload.js";
 import type { RenderWorkspace } from "./workspace.js";
 
 /**
@@ -213,4 +216,39 @@ export async function answerCompose(
   const held = outcome.status === "form" ? outcome.held : outcome.status === "invalid" ? (outcome.held ?? []) : [];
   const status = notReceivedStatus(req) ?? (outcome.status === "form" && !outcome.refused ? 200 : errors.conversation ? 409 : 422);
   return composePage(req, res, deps, side, settled, draft, { ...typed, errors, fileErrors: outcome.fileErrors, notice, held }, status);
+}
+
+/** What a compose post typed, as the form gives it back. */
+type Posted = { subject: string; body: string; submissionKey: string; confirmNoMail?: boolean; held?: HeldFile[] };
+
+/**
+ * A compose post: its domain operation, then its answer (answerCompose). The one place where a storage that cannot
+ * take the write (StorageUnavailable, or a storage fault met on the way: a trace, a read) is answered: 503, the form
+ * as it was shown with what was typed and STORAGE_UNAVAILABLE_NOTICE; nothing was sent or saved (the domain rolled
+ * back and removed this post's files); the cause logged at error level by its facts only.
+ */
+export async function answerSubmission<O extends ComposeOutcome | QuestionOutcome>(
+  req: Request,
+  res: Response,
+  deps: AppDeps,
+  side: ComposeSide,
+  shown: { where: ComposeWhere; draft: DraftRow | null },
+  typed: Posted,
+  submit: () => Promise<O>,
+  whereOf: (outcome: O) => ComposeWhere = () => shown.where,
+) {
+  let outcome: O;
+  try {
+    // The temporary folder refused this post's files while it was received: the same answer, nothing submitted.
+    const problem = uploadProblem(req);
+    if (problem?.kind === "storage") throw new StorageUnavailable(problem.cause);
+    outcome = await submit();
+  } catch (err) {
+    if (!isStorageFault(err)) throw err;
+    const fault = err instanceof StorageUnavailable ? err : new StorageUnavailable(err);
+    deps.logger.error({ method: req.method, route: routeOf(req, res), code: fault.code, err: fault.cause }, "storage unavailable: compose form given back");
+    const { held, ...text } = typed;
+    return composePage(req, res, deps, side, shown.where, shown.draft, { ...text, held: held ?? [], notice: STORAGE_UNAVAILABLE_NOTICE }, 503);
+  }
+  return answerCompose(req, res, deps, side, whereOf(outcome), outcome, typed);
 }

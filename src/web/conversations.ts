@@ -7,7 +7,7 @@ import { discardDraft, traceDisplay } from "../domain/conversations/operations.j
 import { startSearch, type SearchErrors } from "../domain/conversations/search.js";
 import { namedReplyDraft, replyDraft, type DraftRow } from "../domain/conversations/scope.js";
 import { CLOSED_FOR_ELSM, canWrite, type Side } from "../domain/conversations/states.js";
-import { answerCompose, composePage, heldFilesOf, type ComposeSide, type ComposeWhere } from "./compose.js";
+import { answerSubmission, composePage, heldFilesOf, type ComposeSide, type ComposeWhere } from "./compose.js";
 import { readComposeForm } from "./forms.js";
 import { conversationOf, draftOf } from "./loaders.js";
 import { flash } from "./middleware/flash.js";
@@ -64,8 +64,7 @@ export function postReply(deps: AppDeps, s: SideHandlers): RequestHandler {
     const { input } = readComposeForm(req, draft);
     input.held = heldFilesOf(deps, res, req.body);
     const where: ComposeWhere = { kind: "reply", conversation };
-    const outcome = await submitCompose(deps, contextOf(req, res), where, input);
-    return answerCompose(req, res, deps, s, where, outcome, input);
+    return answerSubmission(req, res, deps, s, { where, draft }, input, () => submitCompose(deps, contextOf(req, res), where, input));
   };
 }
 

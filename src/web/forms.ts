@@ -62,7 +62,8 @@ const AGAIN = `Joignez de nouveau vos fichiers : ${MAX_FILES_PER_MESSAGE} au plu
 
 /** The limit a post broke before it was read whole, in words, on the field it concerns (nothing of it is written). */
 function notReceived(problem: UploadProblem | null, f: { subject: string; body: string }): { notReceived?: NotReceived } {
-  if (!problem || problem.kind === "csrf" || problem.kind === "not-signed-in") return {};
+  // A temporary folder that cannot be written is a storage fault: answered by answerSubmission (503).
+  if (!problem || problem.kind === "csrf" || problem.kind === "not-signed-in" || problem.kind === "storage") return {};
   switch (problem.kind) {
     case "too-large":
       return {
@@ -93,13 +94,6 @@ function notReceived(problem: UploadProblem | null, f: { subject: string; body: 
         notReceived: {
           field: "attachments",
           message: `Vos autres envois en cours occupent déjà l'espace de réception qui vous est réservé : celui-ci n'a pas été reçu. Attendez qu'ils se terminent, puis réessayez. ${AGAIN}`,
-        },
-      };
-    case "storage":
-      return {
-        notReceived: {
-          field: "attachments",
-          message: `Le service ne peut pas recevoir vos fichiers pour le moment (espace de stockage indisponible). Réessayez dans quelques minutes. ${AGAIN}`,
         },
       };
   }

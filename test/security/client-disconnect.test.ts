@@ -78,7 +78,7 @@ it("a send whose client left after its body is finished: the message and its fil
     expect(files).toHaveLength(1);
     expect(fs.existsSync(path.join(app.config.storageDir, "objects", files[0].storage_key.slice(0, 2), files[0].storage_key))).toBe(true);
   }
-  expect(await app.db("drafts").where("subject", "like", "Parti avant la réponse %").count<{ n: number }[]>({ n: "*" })).toEqual([{ n: 0 }]);
+  expect(await app.db("drafts").where("subject", "like", "Parti avant la réponse %").pluck("id")).toEqual([]);
   for (let t = 0; t < 30 && fs.readdirSync(path.join(app.config.storageDir, "tmp")).length > 0; t += 1) await new Promise((r) => setTimeout(r, 100));
   expect(fs.readdirSync(path.join(app.config.storageDir, "tmp"))).toEqual([]);
 });

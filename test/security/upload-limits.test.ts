@@ -290,7 +290,7 @@ describe("refusals keep the text (item 7)", () => {
     expect(refused.every((t) => t.includes("5 pièces jointes au maximum par message"))).toBe(true);
     expect(refused[15]).toContain("image-21.png");
     const draft = await app.db("drafts").where({ subject: "Vingt et un fichiers" }).first("id");
-    expect(await app.db("attachments").where({ draft_id: draft.id }).count<{ n: number }[]>({ n: "*" })).toEqual([{ n: 5 }]);
+    expect(await app.db("attachments").where({ draft_id: draft.id }).pluck("id")).toHaveLength(5);
     expect(await settledTmp()).toEqual([]);
   });
 

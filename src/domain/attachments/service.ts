@@ -3,6 +3,7 @@ import type { Scanner } from "./antivirus.js";
 import { detectKind } from "./filetype.js";
 import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE, type Kind } from "./rules.js";
 import type { FileStorage } from "./storage.js";
+import { isStorageFault, StorageUnavailable } from "../errors.js";
 
 /** A file part as received by the web layer: written to the temporary folder, or only counted when it was too big. */
 export type UploadedFile = {
@@ -66,6 +67,7 @@ function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mis
 /**
  * Checks each uploaded file by its content and the limits, moves the good ones into storage, and
  * returns them with a French message for each refused one. `alreadyAttached` counts files kept on the draft.
+ * A storage that cannot take a file throws StorageUnavailable, none of these files stored.
  */
 export async function acceptUploads(files: UploadedFile[], alreadyAttached: number, storage: FileStorage, scan?: Scanner): Promise<{ stored: StoredFile[]; errors: string[] }> {
   const stored: StoredFile[] = [];
@@ -96,7 +98,15 @@ export async function acceptUploads(files: UploadedFile[], alreadyAttached: numb
       errors.push(refusal(name, "count"));
       continue;
     }
-    const storageKey = await storage.put(file.tmpPath);
+    let storageKey: string;
+    try {
+      storageKey = await storage.put(file.tmpPath);
+    } catch (err) {
+      if (!isStorageFault(err)) throw err;
+      // Nothing of this post is kept half-stored: the files it already stored go (or are left to the orphan sweep).
+      await Promise.all(stored.map((f) => storage.remove(f.storageKey).catch(() => undefined)));
+      throw new StorageUnavailable(err);
+    }
     stored.push({ storageKey, originalName: name, kind: detection.kind, size: file.size, sha256: file.sha256 ?? "" });
   }
   return { stored, errors };

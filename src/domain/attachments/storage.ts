@@ -17,6 +17,43 @@ export interface FileStorage {
   sweepTmp(olderThanMs: number): Promise<number>;
   /** The keys of stored files last written more than `olderThanMs` ago. */
   keysOlderThan(olderThanMs: number): AsyncIterable<string>;
+  /** Writes, syncs and removes a tiny probe file in both folders: throws the file system's error when either cannot take a write. */
+  probe(): Promise<void>;
+}
+
+/** A few bytes written to the disk and removed: proves the folder takes a write now (as root, permissions prove nothing). */
+async function probeWrite(dir: string): Promise<void> {
+  const file = path.join(dir, `.probe-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
+  try {
+    const handle = await fs.promises.open(file, "wx");
+    try {
+      await handle.write("ok");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } finally {
+    await fs.promises.rm(file, { force: true }).catch(() => undefined);
+  }
+}
+
+/** Moves a synced temp file to its place; across file systems (an objects folder mounted apart), copies and syncs it. */
+async function moveInto(tmpPath: string, target: string): Promise<void> {
+  try {
+    await fs.promises.rename(tmpPath, target);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "EXDEV") throw err;
+    try {
+      await fs.promises.copyFile(tmpPath, target, fs.constants.COPYFILE_EXCL);
+      const handle = await fs.promises.open(target, "r");
+      await handle.sync();
+      await handle.close();
+    } catch (copyErr) {
+      await fs.promises.rm(target, { force: true }).catch(() => undefined);
+      throw copyErr;
+    }
+    await fs.promises.rm(tmpPath, { force: true });
+  }
 }
 
 export function localStorage(root: string): FileStorage {
@@ -33,13 +70,20 @@ export function localStorage(root: string): FileStorage {
     async put(tmpPath) {
       const key = crypto.randomBytes(16).toString("hex");
       const target = locate(key);
-      await fs.promises.mkdir(path.dirname(target), { recursive: true });
+      // One level under objects/ (made at start): a recursive mkdir reports a read-only folder as ENOENT, this one as EROFS.
+      await fs.promises.mkdir(path.dirname(target)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "EEXIST") throw err;
+      });
       // The bytes reach the disk before the database row that points to them is committed.
       const handle = await fs.promises.open(tmpPath, "r");
       await handle.sync();
       await handle.close();
-      await fs.promises.rename(tmpPath, target);
+      await moveInto(tmpPath, target);
       return key;
+    },
+    async probe() {
+      await probeWrite(tmpDir);
+      await probeWrite(objects);
     },
     open: (key) => fs.createReadStream(locate(key)),
     remove: (key) => fs.promises.rm(locate(key), { force: true }),

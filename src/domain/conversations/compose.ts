@@ -6,6 +6,7 @@ import type { Scanner } from "../attachments/antivirus.js";
 import type { FileStorage } from "../attachments/storage.js";
 import type { Db } from "../../db/connection.js";
 import { insertedId, isUniqueViolation } from "../../db/dialect.js";
+import { isStorageFault, StorageUnavailable } from "../errors.js";
 import type { PatientCard } from "../directory/queries.js";
 import { partyWithoutMailbox } from "../directory/recipients.js";
 import type { Actor, RequestContext } from "../actor.js";
@@ -225,6 +226,7 @@ export function hasContent(draft: DraftRow | null, subject: string, body: string
  * Saves or sends what a compose form posted. Whatever is valid is kept: if the send is refused,
  * the typed text and the accepted attachments are saved as a draft, so nothing is lost (or, with
  * `keepRefused: false`, handed back as held files for the form to carry, and no draft is written).
+ * A storage or database that cannot take the write throws StorageUnavailable: nothing written, this post's files removed.
  */
 export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, target: ComposeTarget, input: ComposeInput): Promise<ComposeOutcome> {
   const { db, storage, scan } = deps;
@@ -296,6 +298,11 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
     await Promise.all(removedKeys.map((k) => storage.remove(k).catch(() => undefined)));
     return outcome;
   } catch (err) {
+    if (isStorageFault(err)) {
+      // Rolled back: the files this post stored point nowhere; those held by an earlier post stay held.
+      await Promise.all(uploaded.map((f) => storage.remove(f.storageKey).catch(() => undefined)));
+      throw err instanceof StorageUnavailable ? err : new StorageUnavailable(err);
+    }
     if (err instanceof ClosedMeanwhile) return closedRefusal();
     if (err instanceof DraftChanged) return conflictOutcome(db, ctx.actor, target, input.draft, stored, fileErrors);
     if (!isUniqueViolation(err)) throw err;

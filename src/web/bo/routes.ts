@@ -13,7 +13,7 @@ import { openThread } from "../../domain/conversations/thread.js";
 import { boSearchResults, boWorkspace } from "../../domain/conversations/workspace.js";
 import { NotFound } from "../../domain/errors.js";
 import { downloadAttachment } from "../attachments.js";
-import { answerCompose, composePage, formContextOf, heldFilesOf } from "../compose.js";
+import { answerSubmission, composePage, formContextOf, heldFilesOf } from "../compose.js";
 import { confirmDiscardPage, deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
 import { readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
@@ -74,8 +74,19 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     input.held = heldFilesOf(deps, res, req.body);
     const signed = formContextOf(deps, res, req.body?._ctx, "elsm-new");
     const shown = signed ? { patientId: signed.p ?? null, rp: signed.rp, rs: signed.rs } : null;
-    const outcome = await submitElsmQuestion(deps, contextOf(req, res), recipientFields.parse(req.body ?? {}), intent, input, shown);
-    return answerCompose(req, res, deps, bo, { kind: "elsm-new", state: outcome.state }, outcome, input);
+    const fields = recipientFields.parse(req.body ?? {});
+    // Given back as typed when the storage fails (the recipient is looked up again on the next post).
+    const typedState = { ...EMPTY_QUESTION, nirOd: fields.nir_od, destinataire: fields.destinataire };
+    return answerSubmission(
+      req,
+      res,
+      deps,
+      bo,
+      { where: { kind: "elsm-new", state: typedState }, draft },
+      input,
+      () => submitElsmQuestion(deps, contextOf(req, res), fields, intent, input, shown),
+      (outcome) => ({ kind: "elsm-new", state: outcome.state }),
+    );
   }
   router.get("/bo/conversations/new", (req, res) => composePage(req, res, deps, bo, { kind: "elsm-new", state: EMPTY_QUESTION }, null));
   router.post("/bo/conversations", (req, res) => postQuestion(req, res, null));

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
-import { NotFound, StoredFileUnreadable } from "../../domain/errors.js";
+import { isStorageFault, NotFound, StoredFileUnreadable } from "../../domain/errors.js";
 import { LIMITS } from "../../domain/limits.js";
 import { routeOf } from "./request-log.js";
 
@@ -22,6 +22,7 @@ const TITLES: Record<number, string> = {
   413: "Envoi trop volumineux",
   429: "Trop de tentatives",
   500: "Erreur du service",
+  503: "Service momentanément indisponible",
 };
 
 const MESSAGES: Record<number, string> = {
@@ -32,6 +33,7 @@ const MESSAGES: Record<number, string> = {
   413: `L'envoi dépasse la taille autorisée (${LIMITS.fileSize} par pièce jointe, ${LIMITS.files} pièces jointes au plus).`,
   429: "Trop de tentatives en peu de temps. Patientez quelques minutes avant de réessayer.",
   500: "Une erreur inattendue est survenue. Réessayez dans quelques instants ; si elle persiste, contactez la hotline en citant la référence.",
+  503: "Le service ne peut rien enregistrer pour le moment (espace de stockage indisponible) : votre action n'a pas été prise en compte. Réessayez dans quelques minutes ; si le problème persiste, contactez la hotline en citant la référence.",
 };
 
 const UNREADABLE_FILE =
@@ -41,21 +43,32 @@ export const notFoundHandler: RequestHandler = (_req, _res, next) => next(new No
 
 export function errorHandler(logger: Logger, showStack: boolean): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const raw = err instanceof NotFound ? 404 : ((err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode ?? 500);
+    // A storage that cannot take a write (disk full, read-only, database full…) is a 503 whatever threw it.
+    const raw =
+      err instanceof NotFound
+        ? 404
+        : err instanceof StoredFileUnreadable
+          ? 500
+          : isStorageFault(err)
+            ? 503
+            : ((err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode ?? 500);
     const status = TITLES[raw] ? raw : raw >= 400 && raw < 500 ? 400 : 500;
     const reference = crypto.randomBytes(4).toString("hex").toUpperCase();
     // The error by its class and code only (src/log.ts: errorFacts), the route by its pattern.
     const unreadable = err instanceof StoredFileUnreadable;
     if (unreadable) {
       logger.error({ reference, method: req.method, route: routeOf(req, res), attachment: err.attachmentId, code: err.code }, "attachment file unreadable");
+    } else if (status === 503) {
+      logger.error({ reference, method: req.method, route: routeOf(req, res), err }, "storage unavailable");
     } else if (status >= 500) {
       logger.error({ reference, method: req.method, route: routeOf(req, res), err }, "request failed");
     } else {
       logger.info({ reference, method: req.method, route: routeOf(req, res), status }, "request refused");
     }
-    // Failed mid-answer (a download cut by a read error): the client must see it broken, not complete.
+    // Failed mid-answer (a download cut by a read error): the client must see it broken, not complete. An
+    // answer already complete (a late session store error, reported by express-session after it) is left whole.
     if (res.headersSent) {
-      res.destroy();
+      if (!res.writableEnded) res.destroy();
       return;
     }
     res.status(status).render("errors/error", {

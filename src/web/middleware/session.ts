@@ -1,4 +1,4 @@
-import type { RequestHandler } from "express";
+import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import session from "express-session";
 import type { Config } from "../../config.js";
 import type { Db } from "../../db/connection.js";
@@ -38,6 +38,41 @@ export function absoluteLifetime(config: Config): RequestHandler {
   return (req, _res, next) => {
     const s = req.session;
     if (s?.user && s.startedAt && Date.now() - s.startedAt > maxMs) clearSession(s);
+    next();
+  };
+}
+
+/** What a session holds, its cookie aside: changed during a request, the session has to be written. */
+function contents(s: session.Session | undefined): string {
+  return JSON.stringify(s ?? null, (key, value) => (key === "cookie" ? undefined : value));
+}
+
+/** Headers of the answer a failed session write replaces: a redirect, htmx's, the body's. */
+const REPLACED_HEADERS = ["location", "hx-redirect", "hx-location", "hx-push-url", "hx-replace-url", "hx-trigger", "content-length", "content-type", "etag"];
+
+/**
+ * A changed session is written before its answer leaves, not after: express-session saves it in `res.end`, once the
+ * headers and all but the last byte are out, and reports a failed write (a full disk) after the answer — which then
+ * could only be cut, leaving the browser with a closed socket and the user signed in (or flashed) for nothing.
+ * Here the write is awaited first; if it fails, the answer is replaced by the error page (`onError`: a storage fault is a
+ * 503 « Service momentanément indisponible »). express-session then finds the session saved and does not write it again.
+ */
+export function sessionWrittenBeforeAnswer(onError: ErrorRequestHandler): RequestHandler {
+  return (req, res, next) => {
+    if (!req.session) return next();
+    const before = contents(req.session);
+    const end = res.end;
+    let replacing = false;
+    res.end = function (this: Response, ...args: unknown[]) {
+      if (replacing || res.headersSent || !req.session || contents(req.session) === before) return end.apply(this, args as Parameters<typeof end>);
+      req.session.save((err) => {
+        if (!err) return end.apply(res, args as Parameters<typeof end>);
+        replacing = true;
+        for (const header of REPLACED_HEADERS) res.removeHeader(header);
+        onError(err, req, res, () => undefined);
+      });
+      return res;
+    } as typeof res.end;
     next();
   };
 }

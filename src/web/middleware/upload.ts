@@ -5,6 +5,7 @@ import { Transform } from "node:stream";
 import type { Request, RequestHandler, Response } from "express";
 import multer from "multer";
 import { actorKey } from "../../domain/actor.js";
+import { isStorageFault } from "../../domain/errors.js";
 import { FIELD_MAX_BYTES, MAX_FILE_BYTES, MAX_FILES_RECEIVED, REQUEST_MAX_BYTES } from "../../domain/attachments/rules.js";
 import { csrfValid } from "./csrf.js";
 import { HttpError } from "./errors.js";
@@ -125,8 +126,8 @@ export type UploadProblem =
   | { kind: "header" }
   /** This user's uploads in progress already hold their share of the temporary folder. */
   | { kind: "busy" }
-  /** The temporary folder could not be written (disk full, read-only…). */
-  | { kind: "storage" }
+  /** The temporary folder could not be written (disk full, read-only…): answered as any storage fault (503, text kept). */
+  | { kind: "storage"; cause: unknown }
   /** No valid CSRF token before the first file part: nothing was written (the guard answers 403). */
   | { kind: "csrf" }
   /** Nobody signed in for this side: the fields before the first file were read (the rescue or the login answers). */
@@ -142,9 +143,6 @@ export function uploadProblem(req: Request): UploadProblem | null {
 
 /** Multer 2.5's options, with the hook it feeds busboy through (not in @types/multer yet). */
 type MulterOptions = multer.Options & { streamHandler(req: Request, busboy: NodeJS.WritableStream): void };
-
-/** Codes of a file system that cannot take more writes now. */
-const STORAGE_FAULTS = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "EDQUOT", "EIO"]);
 
 /** Temporary bytes held by each signed-in user's uploads in progress, in this process. */
 const tempInUse = new Map<string, number>();
@@ -234,7 +232,7 @@ export function fileUploads(tmpDir: string, tempPerUserBytes: number): RequestHa
       },
       answered: () => cleaned,
       failed(err) {
-        if (STORAGE_FAULTS.has(String((err as { code?: unknown }).code))) stop({ kind: "storage" });
+        if (isStorageFault(err)) stop({ kind: "storage", cause: err });
       },
     };
 
