@@ -7,22 +7,40 @@
 # 2. starts the app on a free port with a throw-away DATA_DIR (migrated + demo seed);
 # 3. logs in with curl cookie jars (CSRF token read from the login page): doctors on /ps, agents on /bo;
 # 4. wapiti, modules xss sql blindsql exec file redirect crlf http_headers csrf cookieflags permanentxss
-#    methods backup (+ csp), as the doctor, as the agent, and without a session (home + login pages);
+#    methods backup (+ csp), as the doctor, as the agent, and without a session (home + login pages),
+#    each run within a time budget that it keeps by itself (section 4: the report is always written);
 # 5. sqlmap on the search forms (/ps/search, /bo/recherche, /ps/patient/nir) and the compose forms
 #    (/ps/conversations, /bo/conversations, multipart) with the session cookie and the CSRF token;
-# 6. stops the server and writes reports/scan/summary.md (findings per module, sqlmap verdicts, 5xx).
+# 6. stops the server and writes reports/scan/summary.md (per wapiti run: completed or stopped on its
+#    budget, what it crawled and attacked; findings per module, sqlmap verdicts, 5xx, health data in the log).
 #
-# Tunables (environment): SCAN_PORT, WAPITI_MAX_ATTACK_TIME (s per module, default 75),
-# WAPITI_MAX_SCAN_TIME (s of crawling, default 120), SQLMAP_LEVEL (3), SQLMAP_RISK (2).
-# The scan stays under ~15 minutes on 2 cores: every tool run also has a hard `timeout`.
+# Tunables (environment), defaults sized for a 2-core runner (issue 11 item 14; measured 8 to 12 minutes):
+#   SCAN_PORT                 port of the app (default: a free one);
+#   WAPITI_BUDGET_PS / _BO / _ANONYMOUS   s per wapiti run, crawl + attacks + report (225 / 225 / 60);
+#   WAPITI_MAX_SCAN_TIME      s of crawling at most (45; and at most a quarter of the run's budget);
+#   WAPITI_MAX_ATTACK_TIME    s per module at most (150) — a module gets its weighted share of the time left
+#                             (WAPITI_WEIGHTS), so the quick ones leave theirs to the injection modules;
+#   WAPITI_REQUEST_TIMEOUT    s per request (5; the app answers in milliseconds; blindsql sleeps this + 1);
+#   SQLMAP_LEVEL (3), SQLMAP_RISK (2).
+# Scoping, so that the budget goes to distinct code paths: one thread of each kind (the others excluded);
+# `--scan-force paranoid`, because a form whose hidden values change at each display (draft_version, the
+# signed _ctx) is otherwise a new form each time — the doctor's crawl found the same reply form 14 times
+# and each copy was attacked by every module; `--skip _csrf --skip _ctx`: both are verified (synchronizer
+# token; HMAC signature) before their value is used, so their payloads only ever meet the refusal — the csrf
+# module still tests the token; depth, links per page and files per directory bounded as a safety net.
+# Every tool run also has a hard `timeout`.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/reports/scan
 WAPITI_MODULES="xss,sql,blindsql,exec,file,redirect,crlf,http_headers,csrf,cookieflags,permanentxss,methods,backup,csp"
-WAPITI_MAX_ATTACK_TIME=${WAPITI_MAX_ATTACK_TIME:-75}
-WAPITI_MAX_SCAN_TIME=${WAPITI_MAX_SCAN_TIME:-120}
+WAPITI_BUDGET_PS=${WAPITI_BUDGET_PS:-225}
+WAPITI_BUDGET_BO=${WAPITI_BUDGET_BO:-225}
+WAPITI_BUDGET_ANONYMOUS=${WAPITI_BUDGET_ANONYMOUS:-60}
+WAPITI_MAX_ATTACK_TIME=${WAPITI_MAX_ATTACK_TIME:-150}
+WAPITI_MAX_SCAN_TIME=${WAPITI_MAX_SCAN_TIME:-45}
+WAPITI_REQUEST_TIMEOUT=${WAPITI_REQUEST_TIMEOUT:-5}
 SQLMAP_LEVEL=${SQLMAP_LEVEL:-3}
 SQLMAP_RISK=${SQLMAP_RISK:-2}
 STARTED=$(date +%s)
@@ -159,16 +177,84 @@ mapfile -t PS_OTHER_THREADS < <(other_threads ps "$PS_W" /ps/messages)
 mapfile -t BO_OTHER_THREADS < <(other_threads bo "$BO_W" /bo/bannettes/a-traiter /bo/bannettes/en-cours /bo/bannettes/clos)
 
 # ---- 4. wapiti ---------------------------------------------------------------------------------------------
-# Two fixes to wapiti 3.0.4 as packaged in Debian 12, applied in memory (nothing on disk is changed):
+# wapiti 3.0.4 runs through this wrapper (nothing on disk is changed). Two fixes to the Debian 12 package:
 #  - its exclusion patterns compile to "…\Z(?ms)", which Python 3.11 refuses ("global flags not at the
 #    start"), so any -x would crash the crawler;
 #  - it sends every text field of a multipart form as a *file* part (filename = field name); multer then
 #    answers 400 (LIMIT_UNEXPECTED_FILE) before any route runs, so the compose forms would not be tested.
+# And a time budget that wapiti 3.0.4 does not have (issue 11, item 14). Its --max-attack-time is checked
+# only between two attacked resources (one reply form is hundreds of requests), nothing bounds the sum
+# of the modules, and an interrupt during the attacks asks "r/n/q/c?" on stdin: under `timeout` that
+# read ends in EOFError and no report is written — what the doctor's run did on 2 cores. So:
+#  - the run has a budget (EMS_WAPITI_BUDGET, s, crawl included), and each module a deadline, checked
+#    before every request: its share of the time left, weighted (EMS_WAPITI_WEIGHTS, below), capped by
+#    WAPITI_MAX_ATTACK_TIME; a quick module leaves its unused share to the next ones. Past its deadline a
+#    module stops where it is (no request sent) and the next one starts; past the run's, the remaining
+#    modules are skipped and the report is written;
+#  - SIGINT / SIGTERM no longer prompt: they stop the crawl (wapiti's own handling) or end the attacks
+#    as above, and the report is written;
+#  - requests outside the target are refused (the wapp module, although not selected, downloads its
+#    database from the Internet when it is loaded: up to 3 × --timeout on an offline runner);
+#  - what was done is written to wapiti/NAME.stats.json: crawl time and resources found, per module its
+#    budget, time, resources attacked and whether it completed or stopped on its budget.
 cat >"$WORK/wapiti.py" <<'PY'
+import atexit
+import json
+import os
 import re
+import signal
 import sys
+import time
 
+import requests
 import wapitiCore.net.crawler as crawler
+from wapitiCore.main import wapiti as wapiti_module
+
+T0 = time.monotonic()
+BUDGET = float(os.environ["EMS_WAPITI_BUDGET"])
+DEADLINE = T0 + BUDGET
+RESERVE = 5.0  # s kept for the report
+FLOOR = 10.0  # s at least for a module while the run's budget lasts
+CAP = float(os.environ.get("EMS_WAPITI_MODULE_CAP") or 0)
+TARGET = os.environ["EMS_WAPITI_TARGET"]
+WEIGHTS = {k: float(v) for k, v in (kv.split("=") for kv in os.environ["EMS_WAPITI_WEIGHTS"].split(","))}
+STATS = {"budget_s": BUDGET, "crawl": {}, "modules": [], "stopped_by": None, "report_written": False}
+state = {"phase": "crawl", "in_module": False, "module_deadline": None, "stop": None}
+
+
+class OutOfTime(BaseException):
+    """Raised before a request once the module's or the run's deadline has passed (never caught by wapiti)."""
+
+
+def save_stats():
+    STATS["seconds"] = round(time.monotonic() - T0, 1)
+    with open(os.environ["EMS_WAPITI_STATS"], "w") as out:
+        json.dump(STATS, out, indent=1)
+
+
+atexit.register(save_stats)
+
+
+def on_signal(signum, _frame):
+    state["stop"] = signal.Signals(signum).name
+    STATS["stopped_by"] = state["stop"]
+    if state["phase"] == "crawl":
+        raise KeyboardInterrupt  # wapiti's browse() stops the crawl on it and goes on to the attacks
+
+
+signal.signal(signal.SIGINT, on_signal)
+signal.signal(signal.SIGTERM, on_signal)
+
+
+def check(url):
+    if not url.startswith(TARGET):
+        raise requests.exceptions.ConnectionError("scan: request outside the target refused: " + url)
+    if state["in_module"]:
+        now = time.monotonic()
+        if state["stop"] or now >= DEADLINE - RESERVE:
+            raise OutOfTime("run")
+        if now >= state["module_deadline"]:
+            raise OutOfTime("module")
 
 
 def wildcard_translate(pattern):
@@ -176,10 +262,21 @@ def wildcard_translate(pattern):
 
 
 crawler.wildcard_translate = wildcard_translate
-_post = crawler.Crawler.post
+_get, _post, _request = crawler.Crawler.get, crawler.Crawler.post, crawler.Crawler.request
+
+
+def get(self, resource, follow_redirects=False, headers=None):
+    check(resource.url)
+    return _get(self, resource, follow_redirects, headers)
+
+
+def request(self, method, form, follow_redirects=False, headers=None):
+    check(form.url)
+    return _request(self, method, form, follow_redirects, headers)
 
 
 def post(self, form, follow_redirects=False, headers=None):
+    check(form.url)
     if not form.is_multipart:
         return _post(self, form, follow_redirects, headers)
     session = self._session
@@ -198,31 +295,124 @@ def post(self, form, follow_redirects=False, headers=None):
         del session.post
 
 
-crawler.Crawler.post = post
-from wapitiCore.main.wapiti import wapiti_main  # noqa: E402
+crawler.Crawler.get, crawler.Crawler.post, crawler.Crawler.request = get, post, request
+
+Wapiti = wapiti_module.Wapiti
+_init_attacks, _attack, _browse = Wapiti._init_attacks, Wapiti.attack, Wapiti.browse
+
+
+def browse(self):
+    started = time.monotonic()
+    try:
+        return _browse(self)
+    finally:
+        seconds = time.monotonic() - started
+        STATS["crawl"] = {"seconds": round(seconds, 1), "max_scan_time": self._max_scan_time,
+                          "stopped": "signal" if state["stop"] else (
+                              "time budget" if self._max_scan_time and seconds >= self._max_scan_time else None)}
+
+
+def budgeted(wap, module, original):
+    def attack():
+        active = [m for m in wap.attacks if m.do_get or m.do_post]
+        rest = active[active.index(module):] if module in active else [module]
+        started = time.monotonic()
+        left = DEADLINE - RESERVE - started
+        share = left * WEIGHTS.get(module.name, 1) / sum(WEIGHTS.get(m.name, 1) for m in rest)
+        share = min(max(share, FLOOR), left)  # a quick module is not cut short by a tiny share
+        budget = max(0.0, min(share, CAP) if CAP else share)
+        state["module_deadline"] = started + budget
+        record = {"module": module.name, "budget_s": round(budget, 1), "urls": 0, "forms": 0, "status": "completed"}
+        STATS["modules"].append(record)
+        generator = original()
+        try:
+            while True:
+                state["in_module"] = True
+                try:
+                    item = next(generator)
+                except StopIteration:
+                    break
+                except OutOfTime as reason:
+                    record["status"] = "stopped: run budget" if str(reason) == "run" else "stopped: module budget"
+                    if state["stop"]:
+                        record["status"] = "stopped: " + state["stop"]
+                    break
+                except Exception as error:
+                    record["status"] = f"ended on {error.__class__.__name__}"
+                    raise
+                finally:
+                    state["in_module"] = False
+                if item is not None and not isinstance(item, BaseException):
+                    record["forms" if getattr(item, "method", "GET") == "POST" else "urls"] += 1
+                yield item
+        finally:
+            record["seconds"] = round(time.monotonic() - started, 1)
+            save_stats()
+            print(f"[budget] {module.name}: {record['status']} in {record['seconds']} s of {record['budget_s']} s,"
+                  f" {record['urls']} URLs + {record['forms']} forms attacked")
+
+    return attack
+
+
+def init_attacks(self):
+    _init_attacks(self)
+    for module in self.attacks:
+        module.attack = budgeted(self, module, module.attack)
+
+
+def attack(self):
+    state["phase"] = "attack"
+    links = list(self.persister.get_links())
+    forms = list(self.persister.get_forms())
+    STATS["crawl"].update({"urls": len(links), "urls_with_parameters": sum(1 for r in links if r.get_params),
+                           "forms": len(forms)})
+    try:
+        return _attack(self)
+    finally:
+        STATS["report_written"] = bool(self.output_file) and os.path.exists(self.output_file)
+        save_stats()
+
+
+Wapiti._init_attacks, Wapiti.attack, Wapiti.browse = init_attacks, attack, browse
 
 sys.argv = ["wapiti"] + sys.argv[1:]
-sys.exit(wapiti_main())
+sys.exit(wapiti_module.wapiti_main())
 PY
 
-# run_wapiti NAME "START_PATH..." COOKIE_FILE|"" HARD_TIMEOUT EXCLUDED_PATTERN...
+# Module weights for the shares of the run's budget (a module not listed weighs 1). The injection modules
+# (several payloads per parameter) weigh most, blindsql the most (218 time-based payloads per parameter:
+# weighing 2, it had used its 86 s for 6 of the agent's 8 forms on 2 cores); the modules that read one
+# response (http_headers, csp, cookieflags), try a few URLs (backup, methods) or re-read the pages xss
+# wrote to (permanentxss) weigh little — they end early and leave their time to the rest. Each module
+# gets 10 s at least while the run's budget lasts.
+WAPITI_WEIGHTS=${WAPITI_WEIGHTS:-"xss=3,permanentxss=0.5,sql=2.5,blindsql=3,exec=2,file=2,crlf=0.5,redirect=1,csrf=0.5,backup=0.5,methods=0.2,http_headers=0.2,csp=0.2,cookieflags=0.2"}
+
+# run_wapiti NAME "START_PATH..." COOKIE_FILE|"" BUDGET_S EXCLUDED_PATTERN...
+# The hard `timeout` (budget + 60 s, then SIGTERM, then SIGKILL 20 s later) is only a safety net: the
+# wrapper ends the attacks and writes the report by itself within the budget.
 run_wapiti() {
-  local name=$1 starts=$2 cookie=$3 hard=$4 args=() start pattern
+  local name=$1 starts=$2 cookie=$3 budget=$4 args=() start pattern crawl
   shift 4
+  crawl=$WAPITI_MAX_SCAN_TIME
+  ((crawl <= budget / 4)) || crawl=$((budget / 4))
   args=(-u "$BASE/" --scope folder -m "$WAPITI_MODULES"
         -H "Accept-Encoding: gzip, deflate"   # requests announces br but cannot decode it: pages would look empty
-        -x "$BASE/logout" -x "$BASE/session/*")
+        -x "$BASE/logout" -x "$BASE/session/*"
+        --scan-force paranoid --depth 8 --max-links-per-page 60 --max-files-per-dir 40
+        --skip _csrf --skip _ctx)
   for start in $starts; do args+=(-s "$BASE$start"); done
   for pattern in "$@"; do args+=(-x "$BASE$pattern"); done
   [ -n "$cookie" ] && args+=(-c "$cookie")
   args+=(--flush-session --store-session "$WORK/wapiti-$name" --store-config "$WORK/wapiti-config"
-         --max-scan-time "$WAPITI_MAX_SCAN_TIME" --max-attack-time "$WAPITI_MAX_ATTACK_TIME" -t 10
-         --no-bugreport --verbose 1)
-  log "wapiti ($name): start $starts"
+         --max-scan-time "$crawl" -t "$WAPITI_REQUEST_TIMEOUT" --no-bugreport --verbose 1)
+  log "wapiti ($name): start $starts; budget $budget s (crawl ≤ $crawl s)"
   local t0=$SECONDS
-  timeout --signal=INT --kill-after=30 "$hard" $WAPITI_PYTHON "$WORK/wapiti.py" "${args[@]}" \
-    -f json -o "$OUT/wapiti/$name.json" >"$OUT/wapiti/$name.log" 2>&1 \
+  EMS_WAPITI_BUDGET=$budget EMS_WAPITI_TARGET="$BASE/" EMS_WAPITI_WEIGHTS="$WAPITI_WEIGHTS" \
+    EMS_WAPITI_MODULE_CAP="$WAPITI_MAX_ATTACK_TIME" EMS_WAPITI_STATS="$OUT/wapiti/$name.stats.json" \
+    timeout --signal=TERM --kill-after=20 $((budget + 60)) $WAPITI_PYTHON "$WORK/wapiti.py" "${args[@]}" \
+    -f json -o "$OUT/wapiti/$name.json" </dev/null >"$OUT/wapiti/$name.log" 2>&1 \
     || echo "wapiti ($name) ended with status $?" | tee -a "$OUT/wapiti/$name.log"
+  grep '^\[budget\]' "$OUT/wapiti/$name.log" | sed 's/^/  /' || true
   echo "wapiti ($name): $((SECONDS - t0)) s"
 }
 
@@ -234,11 +424,11 @@ run_wapiti() {
 # attack the back office with a stale CSRF token instead of the public pages.
 wapiti_cookie "$PS_W" "$WORK/ps.json"
 wapiti_cookie "$BO_W" "$WORK/bo.json"
-run_wapiti ps "/ps /ps/patient" "$WORK/ps.json" 330 \
+run_wapiti ps "/ps /ps/patient" "$WORK/ps.json" "$WAPITI_BUDGET_PS" \
   "/ps/login*" "/bo*" "/*/delete" "/*/close" "/ps/patient/clear" "${PS_OTHER_THREADS[@]}"
-run_wapiti bo /bo "$WORK/bo.json" 330 \
+run_wapiti bo /bo "$WORK/bo.json" "$WAPITI_BUDGET_BO" \
   "/bo/login*" "/ps*" "/*/delete" "/*/close" "${BO_OTHER_THREADS[@]}"
-run_wapiti anonymous / "" 150 "/bo/login*"
+run_wapiti anonymous / "" "$WAPITI_BUDGET_ANONYMOUS" "/bo/login*"
 
 # ---- 5. sqlmap ----------------------------------------------------------------------------------------------
 SQLMAP_COMMON=(--batch --ignore-stdin --answers="follow=Y,resend=N,merge=N" --level="$SQLMAP_LEVEL" --risk="$SQLMAP_RISK"
@@ -320,7 +510,36 @@ module_of = {
 }
 lines = [f"# Scan summary — {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}", "",
          f"Target: {base} (demo data, throw-away DATA_DIR). Duration: {elapsed // 60} min {elapsed % 60} s.", ""]
-lines += ["## wapiti 3.0.4", "", "| run | kind | category (module) | count |", "|---|---|---|---|"]
+lines += ["## wapiti 3.0.4", "", "| run | outcome | time (budget) | crawled | attacked (URLs + forms) per module |",
+          "|---|---|---|---|---|"]
+for run in ("ps", "bo", "anonymous"):
+    try:
+        stats = json.load(open(os.path.join(out, "wapiti", f"{run}.stats.json")))
+    except Exception as err:
+        lines.append(f"| {run} | **no statistics** ({err.__class__.__name__}: see wapiti/{run}.log) | | | |")
+        continue
+    modules = stats.get("modules", [])
+    stopped = [m["module"] for m in modules if m["status"] != "completed"]
+    if not os.path.exists(os.path.join(out, "wapiti", f"{run}.json")):
+        outcome = "**no report**"
+    elif stats.get("stopped_by"):
+        outcome = f"stopped by {stats['stopped_by']} (report written)"
+    elif stopped:
+        outcome = "stopped on its time budget in " + ", ".join(stopped) + " (report written)"
+    else:
+        outcome = "completed (report written)"
+    crawl = stats.get("crawl", {})
+    crawled = (f"{crawl.get('urls', '?')} URLs ({crawl.get('urls_with_parameters', '?')} with parameters)"
+               f" + {crawl.get('forms', '?')} forms in {crawl.get('seconds', '?')} s"
+               + (f", crawl stopped by its {crawl.get('max_scan_time')} s limit" if crawl.get("stopped") else ""))
+    per_module = "; ".join(
+        f"{m['module']} {m['urls']}+{m['forms']}" + ("" if m["status"] == "completed" else f" **{m['status'][9:]}**")
+        + f" ({m.get('seconds', '?')}/{m['budget_s']} s)"
+        for m in modules)
+    lines.append(f"| {run} | {outcome} | {stats.get('seconds', '?')} s ({stats.get('budget_s', '?'):.0f} s) | {crawled} | {per_module} |")
+lines += ["", "A module's figures: resources attacked (URLs + forms), time used / its share of the run's budget;",
+          "**module budget** / **run budget**: it stopped there, the resources not listed were not attacked by it.", ""]
+lines += ["| run | kind | category (module) | count |", "|---|---|---|---|"]
 details = []
 for run in ("ps", "bo", "anonymous"):
     path = os.path.join(out, "wapiti", f"{run}.json")
