@@ -16,7 +16,7 @@
   var listScroll = null;
 
   // htmx requests carry the CSRF token as a header too (forms already post it as a field).
-  document.addEventListener("htmx:config:request", function (evt) {
+  document.addEventListener("htmx-config-request", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
     var trigger = (ctx && ctx.request && ctx.request.submitter) || evt.target;
     focusAfter = trigger && trigger.getAttribute ? trigger.getAttribute("data-focus-after") : null;
@@ -31,7 +31,7 @@
   // pushing the POST-only URL would make reload and Back show a 404. Keep the form's address instead;
   // a post that redirected (Post/Redirect/Get) pushes the page it landed on as usual, and an address the
   // server names (HX-Push-Url / HX-Replace-Url) is kept.
-  document.addEventListener("htmx:before:history:update", function (evt) {
+  document.addEventListener("htmx-before-history-update", function (evt) {
     var detail = evt.detail || {};
     var source = detail.sourceElement;
     var response = detail.response && detail.response.raw;
@@ -51,7 +51,7 @@
 
   // The list column as it scrolls before an update: the whole <main> is swapped (the list's unread marks and counts
   // change too), and the new column is put back where the old one was.
-  document.addEventListener("htmx:before:swap", function () {
+  document.addEventListener("htmx-before-swap", function () {
     var sidebar = document.querySelector("#main .sidebar");
     listScroll = sidebar && keepList ? { sidebar: sidebar.scrollTop, page: window.scrollY } : null;
   });
@@ -90,7 +90,7 @@
   // After an in-place update, move focus where the user expects it: the error summary (or a confirmation
   // question), else where the trigger said (the search results, back to the trigger), else the new heading
   // of the detail pane; and announce confirmations to screen readers.
-  document.addEventListener("htmx:after:swap", function () {
+  document.addEventListener("htmx-after-swap", function () {
     var main = document.getElementById("main");
     if (!main) return;
     var sidebar = main.querySelector(".sidebar");

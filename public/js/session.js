@@ -85,6 +85,6 @@
   });
   document.getElementById("session-dismiss").addEventListener("click", close);
   // Every htmx request reaches the server, which extends the session: restart the countdown.
-  document.addEventListener("htmx:after:request", schedule);
+  document.addEventListener("htmx-after-request", schedule);
   schedule();
 })();

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateHtml, type HtmlDocument } from "./validator.js";
 import { axe, formatViolations, launchBrowser, newContext, startServer, watchErrors, type RunningApp } from "./helpers.js";
 
 /**
@@ -34,6 +35,8 @@ function oversized(): string {
 
 type Row = { js: boolean; page: string; state: string; violations: number };
 const rows: Row[] = [];
+/** Every page state the sweep visited, as the browser holds it: validated at the end (Nu HTML Checker). */
+const documents: HtmlDocument[] = [];
 
 let browser: Browser;
 beforeAll(async () => {
@@ -168,6 +171,9 @@ for (const javaScriptEnabled of [true, false]) {
         expect.soft(scroll, `${where}: no horizontal scroll at ${width} px`).toBeLessThanOrEqual(width);
       }
       await page.setViewportSize({ width: 1280, height: 900 });
+
+      // 8. The document, for the HTML validator (the last test of the file).
+      documents.push({ name: `${where} (JS ${javaScriptEnabled ? "on" : "off"})`, html: await page.evaluate(documentWithoutAxe) });
     }
 
     /** Tabs through the page (or the open modal dialog): each stop has a visible focus indicator. Then the skip link. */
@@ -650,6 +656,22 @@ for (const javaScriptEnabled of [true, false]) {
     });
   });
 }
+
+/** The page's document as the browser holds it, minus the inline script axe-core injected to audit it (ours have a src: the CSP forbids inline scripts). */
+function documentWithoutAxe(): string {
+  const copy = document.documentElement.cloneNode(true) as HTMLElement;
+  for (const s of copy.querySelectorAll("script:not([src])")) s.remove();
+  return `<!DOCTYPE html>\n${copy.outerHTML}`;
+}
+
+describe("valid HTML (RGAA 8.2)", () => {
+  it("every page state of the sweep, with and without JavaScript, has no Nu HTML Checker error", async () => {
+    expect(documents.length, "the sweep ran before this test").toBeGreaterThan(50);
+    const errors = await validateHtml(documents);
+    console.log(`Nu HTML Checker: ${documents.length} page states, ${errors.length} errors`);
+    expect(errors.map((e) => `${e.document}: ${e.message}${e.extract ? ` — ${e.extract.trim()}` : ""}`)).toEqual([]);
+  });
+});
 
 function matches(text: string, expected: string | RegExp): boolean {
   return typeof expected === "string" ? text.includes(expected) : expected.test(text);
