@@ -129,7 +129,8 @@ for (const javaScriptEnabled of [true, false]) {
       await detail().locator('form[action="/ps/patient/nir"]').getByRole("button", { name: "Sélectionner le patient" }).click();
       const choice = detail().getByRole("group", { name: /Plusieurs bénéficiaires/ });
       await choice.waitFor();
-      await expectArrived();
+      // The choice is announced as it appears: the focus is on its legend.
+      await expectArrived("fieldset.beneficiaries legend");
       expect(await choice.getByRole("radio").count()).toBe(3);
       // A post answered in place keeps the form's address with htmx (reload shows the form, not a 404).
       expect(currentPath()).toBe(javaScriptEnabled ? "/ps/patient" : "/ps/patient/nir");
