@@ -333,7 +333,7 @@ for (const javaScriptEnabled of [true, false]) {
       });
 
       it("compose: each validation error, upload refusals, a draft with attachments, then sending it", async () => {
-        const subject = () => page.getByLabel("Objet");
+        const subject = () => page.getByLabel("Objet", { exact: true });
         const body = () => page.getByLabel("Message");
         const files = () => page.getByLabel("Pièce(s) jointe(s)");
         const send = () => page.getByRole("button", { name: "ENVOYER" });
@@ -545,14 +545,16 @@ for (const javaScriptEnabled of [true, false]) {
         await recipient().fill("");
         await act(page, () => lookup().click(), detail().locator("fieldset.beneficiaries"));
         await audit(page, "Rédaction (échelon)", "several beneficiaries under the NIR OD: the choice");
-        await page.getByLabel(/Guillaume BUNYEL/).check();
+        await detail()
+          .getByRole("radio", { name: /Guillaume BUNYEL/ })
+          .check();
         await act(page, () => lookup().click(), detail().locator(".recipient"));
         await audit(page, "Rédaction (échelon)", "recipient shown", { status: /Le message sera adressé à : Dr GENE Alain/ });
 
         await act(page, () => page.getByRole("button", { name: "ENVOYER" }).click(), summary());
         await audit(page, "Rédaction (échelon)", "recipient shown, subject and message missing", { errors: true, status: /2 erreurs/ });
 
-        await page.getByLabel("Objet").fill("Question de l'échelon");
+        await page.getByLabel("Objet", { exact: true }).fill("Question de l'échelon");
         await page.getByLabel("Pièce(s) jointe(s)").setInputFiles([valid("compte-rendu.pdf")]);
         await act(page, () => page.getByRole("button", { name: "ENREGISTRER COMME BROUILLON" }).click(), page.locator(".notice", { hasText: "Le brouillon a été enregistré." }));
         await audit(page, "Rédaction (échelon)", "draft with an attachment", { status: "Le brouillon a été enregistré." });

@@ -168,6 +168,12 @@ for (const javaScriptEnabled of [false, true]) {
       expect((await axTree(p)).filter((n) => n.role?.value === "search").length, "a search landmark").toBe(1);
       await p.goto("/bo/conversations/new");
       expect(await invalidNodes(p), "/bo/conversations/new").toEqual([]);
+      // Bunyel's NIR OD has three beneficiaries: the choice appears, nothing invalid, its legend focused.
+      await p.locator("#nir_od").fill("1700469387111");
+      await p.getByRole("button", { name: "Afficher le destinataire" }).click();
+      await p.locator("fieldset.beneficiaries").waitFor();
+      expect(await invalidNodes(p), "the agent's beneficiary choice as it appears").toEqual([]);
+      if (javaScriptEnabled) await expect.poll(() => p.evaluate(() => document.activeElement?.tagName)).toBe("LEGEND");
       await agent.close();
     });
 
