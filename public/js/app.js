@@ -40,13 +40,30 @@
     evt.preventDefault();
   });
 
+  // The page's live region says a message once, then is emptied: a screen reader user who reaches it later must
+  // not find a stale message there.
+  var LIVE_STALE_MS = 5000;
+  var liveTimers = [];
   function announce(text) {
     var live = document.getElementById("live");
     if (!live || !text) return;
+    liveTimers.forEach(window.clearTimeout);
     live.textContent = "";
-    window.setTimeout(function () {
-      live.textContent = text;
-    }, 50);
+    liveTimers = [
+      window.setTimeout(function () {
+        live.textContent = text;
+      }, 50),
+      window.setTimeout(function () {
+        live.textContent = "";
+      }, 50 + LIVE_STALE_MS),
+    ];
+  }
+
+  // A status that has just taken the focus is read by the screen reader for that reason: saying it in the live
+  // region too would read it twice.
+  function saidByFocus(status) {
+    var focused = document.activeElement;
+    return Boolean(focused && focused !== document.body && (status === focused || status.contains(focused)));
   }
 
   // The list column as it scrolls before an update: the whole <main> is swapped (the list's unread marks and counts
@@ -112,7 +129,7 @@
     // A confirmation, else the new status of the content (search results, the recipient found): a region
     // that arrives with the swap is not read by itself, the page's live region says it.
     var status = main.querySelector(".notice") || (target && target.matches('[role="status"]') ? target : main.querySelector('#detail [role="status"]'));
-    if (status) announce(status.textContent.replace(/\s+/g, " ").trim());
+    if (status && !saidByFocus(status)) announce(status.textContent.replace(/\s+/g, " ").trim());
   });
 
   // Escape closes the open panel the focus is in (RECHERCHE, Historique des accès: a <details> does not close

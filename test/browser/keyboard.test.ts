@@ -218,7 +218,7 @@ for (const javaScriptEnabled of [true, false]) {
         await page.keyboard.press("Control+A");
         await page.keyboard.type("72");
         await page.keyboard.press("Enter");
-        await arrived(page, navigations, "input[type=radio][name=patient]", "#detail h1", "the beneficiary choice");
+        await arrived(page, navigations, "input[type=radio][name=patient]", "fieldset.beneficiaries legend", "the beneficiary choice (its legend, so it is announced)");
 
         await tabTo(page, "input[type=radio][name=patient]");
         for (let i = 0; i < 3 && !(await page.evaluate(() => (document.activeElement as HTMLInputElement).labels?.[0]?.textContent?.includes("Guillaume"))); i++) {

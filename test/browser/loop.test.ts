@@ -78,7 +78,7 @@ for (const javaScriptEnabled of [true, false]) {
       await doctor.locator("#detail").getByLabel("Clé").fill("45");
       await doctor.locator('form[action="/ps/patient/nir"]').getByRole("button", { name: "Sélectionner le patient" }).click();
       await doctor.getByRole("link", { name: "+ POSER UNE QUESTION" }).click();
-      await doctor.getByLabel("Objet").fill(subject);
+      await doctor.getByLabel("Objet", { exact: true }).fill(subject);
       await doctor.getByLabel("Message").fill("Bonjour, pouvez-vous confirmer la prise en charge ?");
       await doctor.getByLabel("Pièce(s) jointe(s)").setInputFiles([pdf]);
       await doctor.getByRole("button", { name: "ENVOYER" }).click();

@@ -129,7 +129,8 @@ for (const javaScriptEnabled of [true, false]) {
       await detail().locator('form[action="/ps/patient/nir"]').getByRole("button", { name: "Sélectionner le patient" }).click();
       const choice = detail().getByRole("group", { name: /Plusieurs bénéficiaires/ });
       await choice.waitFor();
-      await expectArrived();
+      // The choice is announced as it appears: the focus is on its legend.
+      await expectArrived("fieldset.beneficiaries legend");
       expect(await choice.getByRole("radio").count()).toBe(3);
       // A post answered in place keeps the form's address with htmx (reload shows the form, not a 404).
       expect(currentPath()).toBe(javaScriptEnabled ? "/ps/patient" : "/ps/patient/nir");
@@ -162,7 +163,7 @@ for (const javaScriptEnabled of [true, false]) {
       expect(currentPath()).toBe(javaScriptEnabled ? "/ps/conversations/new" : "/ps/conversations");
       await expectAccessible("the compose form with its error summary");
 
-      await page.getByLabel("Objet").fill(subject);
+      await page.getByLabel("Objet", { exact: true }).fill(subject);
       await page.getByLabel("Pièce(s) jointe(s)").setInputFiles([fixture("compte-rendu.pdf"), fixture("radio.png")]);
       await page.getByRole("button", { name: "ENREGISTRER COMME BROUILLON" }).click();
       await page.waitForURL((u) => /^\/ps\/drafts\/\d+$/.test(u.pathname));
@@ -176,14 +177,14 @@ for (const javaScriptEnabled of [true, false]) {
     step("reopens the draft from the list, completes it and sends it", async () => {
       await detail().getByRole("link", { name: "RETOUR" }).click();
       await page.waitForURL((u) => u.pathname === "/ps/messages");
-      const draftLink = list().getByRole("link", { name: new RegExp(`\\[Brouillon\\] ${subject}`) });
+      const draftLink = list().getByRole("link", { name: new RegExp(`^${subject}, brouillon`) });
       await draftLink.waitFor();
       await expectArrived();
       await expectAccessible("the list with the draft");
 
       await draftLink.click();
       await page.waitForURL((u) => /^\/ps\/drafts\/\d+$/.test(u.pathname));
-      await expect.poll(() => page.getByLabel("Objet").inputValue()).toBe(subject);
+      await expect.poll(() => page.getByLabel("Objet", { exact: true }).inputValue()).toBe(subject);
       await expectArrived();
       expect(await detail().getByRole("list", { name: "Pièces jointes déjà enregistrées" }).locator("li").count()).toBe(2);
       await expectAccessible("the reopened draft");
@@ -198,7 +199,7 @@ for (const javaScriptEnabled of [true, false]) {
       expect(await attachments.getByRole("link").allInnerTexts()).toEqual(["compte-rendu.pdf", "radio.png"]);
       expect(
         await list()
-          .getByRole("link", { name: /\[Brouillon\]/ })
+          .getByRole("link", { name: /, brouillon,/ })
           .allInnerTexts(),
       ).not.toContainEqual(expect.stringContaining(subject));
       await expectAccessible("the sent conversation");
