@@ -5,6 +5,7 @@ import express, { type Express } from "express";
 import type { AppDeps } from "./deps.js";
 import { formatTime } from "./domain/format.js";
 import { LIMITS } from "./domain/limits.js";
+import { footerLabel } from "./domain/site/accessibility.js";
 import { authRoutes } from "./web/auth/routes.js";
 import { healthCheck } from "./web/health.js";
 import { backOfficeRoutes } from "./web/bo/routes.js";
@@ -41,6 +42,8 @@ export function createApp(deps: AppDeps): Express {
   // What every template may read: asset names and the limits forms state.
   app.locals.asset = asset;
   app.locals.limits = LIMITS;
+  // The footer's link to the statement names the conformity state the statement gives.
+  app.locals.accessibilityLabel = footerLabel();
 
   app.use(requestLog(logger));
   app.use(bodyGuard({ minBytesPerSecond: config.bodyMinBytesPerSecond, windowMs: config.bodyRateWindowMs }));
@@ -70,7 +73,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
-  app.use(siteRoutes());
+  app.use(siteRoutes(deps));
   app.use(authRoutes(deps));
   app.use(psRoutes(deps));
   app.use(backOfficeRoutes(deps));

@@ -1,11 +1,14 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateHtml, type HtmlDocument } from "./validator.js";
-import { axe, formatViolations, launchBrowser, newContext, startServer, watchErrors, type RunningApp } from "./helpers.js";
+import type { AutomatedAudit, StateResult } from "../../src/domain/site/accessibility.js";
+import { axe, formatViolations, launchBrowser, newContext, startServer, TAGS, watchErrors, type RunningApp } from "./helpers.js";
 
 /**
  * Issue 5's accessibility sweep: every page and every state (empty lists, unread items, drafts, each validation
@@ -20,6 +23,9 @@ import { axe, formatViolations, launchBrowser, newContext, startServer, watchErr
  *   sentence and well spaced targets excepted, WCAG 2.5.8); the skip link appears and moves the focus to <main>;
  * - no horizontal scroll at 320 px wide (reflow) and at 640 px (200 % zoom of a 1280 px layout);
  * - status messages: a role="status"/"alert" in the content, and with htmx the #live region says it.
+ *
+ * What it measured is the accessibility statement's automated audit (src/domain/site/accessibility-audit.json): the
+ * last test compares the committed record with this run and fails on any difference; A11Y_AUDIT_WRITE=1 rewrites it.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const valid = (name: string) => path.join(here, "..", "fixtures", "attachments", "valid", name);
@@ -33,14 +39,17 @@ function oversized(): string {
   return file;
 }
 
-type Row = { js: boolean; page: string; state: string; violations: number };
+type Row = { js: boolean; page: string; state: string; path: string; violations: number; rules: string[]; problems: number };
 const rows: Row[] = [];
 /** Every page state the sweep visited, as the browser holds it: validated at the end (Nu HTML Checker). */
 const documents: HtmlDocument[] = [];
+const auditRecord = path.join(here, "..", "..", "src", "domain", "site", "accessibility-audit.json");
+let browserVersion = "";
 
 let browser: Browser;
 beforeAll(async () => {
   browser = await launchBrowser();
+  browserVersion = `Chromium ${browser.version()}`;
 });
 afterAll(async () => {
   await browser?.close();
@@ -125,11 +134,22 @@ for (const javaScriptEnabled of [true, false]) {
 
       // 2. axe-core.
       const violations = await axe(page);
-      rows.push({ js: javaScriptEnabled, page: pageName, state, violations: violations.length });
+      const row: Row = {
+        js: javaScriptEnabled,
+        page: pageName,
+        state,
+        // Ids vary with the data: the record names the route.
+        path: new URL(page.url()).pathname.replace(/\/\d+(?=\/|$)/g, "/:id"),
+        violations: violations.length,
+        rules: violations.map((v) => v.id).sort(),
+        problems: 0,
+      };
+      rows.push(row);
       expect.soft(violations, `axe on ${where}:\n${formatViolations(violations)}`).toEqual([]);
 
       // 3. Structure, labels, errors, lists, badges, targets: one pass in the page.
       const problems = await page.evaluate(structureProblems, { errors: Boolean(check.errors) });
+      row.problems += problems.length;
       expect.soft(problems, `structure of ${where}`).toEqual([]);
 
       // 4. Title unique to the page.
@@ -164,12 +184,14 @@ for (const javaScriptEnabled of [true, false]) {
 
       // 6. Visible focus on every control reached by Tab; the skip link.
       const focus = await focusProblems(page);
+      row.problems += focus.length;
       expect.soft(focus, `focus on ${where}`).toEqual([]);
 
       // 7. Reflow at 320 px and 200 % zoom (640 px for a 1280 px layout).
       for (const width of [320, 640]) {
         await page.setViewportSize({ width, height: 800 });
         const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (scroll > width) row.problems++;
         expect.soft(scroll, `${where}: no horizontal scroll at ${width} px`).toBeLessThanOrEqual(width);
       }
       await page.setViewportSize({ width: 1280, height: 900 });
@@ -228,6 +250,14 @@ for (const javaScriptEnabled of [true, false]) {
       await audit(page, "Accueil", "page");
       await page.goto("/accessibilite");
       await audit(page, "Déclaration d'accessibilité", "page");
+      await act(page, () => page.getByRole("button", { name: "Envoyer le message" }).click(), page.locator(".error-summary"));
+      await audit(page, "Déclaration d'accessibilité", "contact form sent empty", { errors: true, status: /2 erreurs/ });
+      await page.getByLabel("Votre adresse électronique").fill("lecteur@exemple.fr");
+      await page.getByLabel("Le problème rencontré").fill("Le bouton de recherche n'est pas annoncé.");
+      await act(page, () => page.getByRole("button", { name: "Envoyer le message" }).click(), page.locator(".notice"));
+      await audit(page, "Déclaration d'accessibilité", "contact message sent", { status: "Votre message a été envoyé." });
+      await page.goto("/accessibilite/schema-pluriannuel");
+      await audit(page, "Schéma pluriannuel", "page");
       await page.goto("/mentions-legales");
       await audit(page, "Mentions légales", "page");
       await page.goto("/cgu");
@@ -675,6 +705,44 @@ describe("valid HTML (RGAA 8.2)", () => {
     console.log(`Nu HTML Checker: ${documents.length} page states, ${errors.length} errors`);
     expect(errors.map((e) => `${e.document}: ${e.message}${e.extract ? ` — ${e.extract.trim()}` : ""}`)).toEqual([]);
   });
+});
+
+/** The audit record this run makes: per page (in the sweep's order) its routes and states, with and without JavaScript. */
+function measuredAudit(): Omit<AutomatedAudit, "date"> {
+  const pages = new Map<string, { page: string; paths: Set<string>; states: Map<string, { state: string; js: StateResult | null; noJs: StateResult | null }> }>();
+  for (const r of rows) {
+    const p = pages.get(r.page) ?? { page: r.page, paths: new Set<string>(), states: new Map() };
+    pages.set(r.page, p);
+    p.paths.add(r.path);
+    const s = p.states.get(r.state) ?? { state: r.state, js: null, noJs: null };
+    p.states.set(r.state, s);
+    s[r.js ? "js" : "noJs"] = { axe: r.rules, problems: r.problems };
+  }
+  const require = createRequire(import.meta.url);
+  return {
+    tools: {
+      axeCore: (require("axe-core/package.json") as { version: string }).version,
+      axeTags: TAGS,
+      browser: browserVersion,
+      playwrightCore: (require("playwright-core/package.json") as { version: string }).version,
+    },
+    pages: [...pages.values()].map((p) => ({ page: p.page, paths: [...p.paths].sort(), states: [...p.states.values()] })),
+  };
+}
+
+it("the accessibility statement's audit record is what this run measured", () => {
+  const measured = measuredAudit();
+  if (process.env.A11Y_AUDIT_WRITE === "1") {
+    const record: AutomatedAudit = { date: new Date().toISOString().slice(0, 10), ...measured };
+    fs.writeFileSync(auditRecord, `${JSON.stringify(record, null, 2)}\n`);
+    // In the project's format, so that the written record passes `npm run lint` as it is.
+    execFileSync(path.join(here, "..", "..", "node_modules", ".bin", "biome"), ["format", "--write", auditRecord], { stdio: "ignore" });
+    return;
+  }
+  // The date and the browser's build are the environment's, not the app's: everything else must match.
+  const { date: _date, ...committed } = JSON.parse(fs.readFileSync(auditRecord, "utf8")) as AutomatedAudit;
+  committed.tools = { ...committed.tools, browser: measured.tools.browser, playwrightCore: measured.tools.playwrightCore };
+  expect(committed, `${path.relative(process.cwd(), auditRecord)} differs from this run: rerun the sweep with A11Y_AUDIT_WRITE=1 and commit it`).toEqual(measured);
 });
 
 function matches(text: string, expected: string | RegExp): boolean {

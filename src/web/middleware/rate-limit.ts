@@ -71,3 +71,16 @@ export function loginLimiters(db: Db, perAddress: number, perCard: number, windo
     }),
   ];
 }
+
+/** The accessibility statement's contact form (public): at most `perAddress` messages an hour from one address. */
+export function feedbackLimiter(db: Db, perAddress = 20): RequestHandler {
+  return rateLimit({
+    windowMs: 60 * 60_000,
+    limit: perAddress,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    store: new KnexRateLimitStore(db, "feedback-ip:"),
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? ""),
+    handler: (_req, _res, next) => next(new HttpError(429, "too many feedback messages")),
+  });
+}

@@ -1,0 +1,117 @@
+import automatedAudit from "./accessibility-audit.json" with { type: "json" };
+
+/** What one state of the sweep measured, with JavaScript or without: the axe-core rules violated, the sweep's other failed checks. */
+export type StateResult = { axe: string[]; problems: number };
+
+/**
+ * The record of the automated audit (test/browser/a11y-sweep.test.ts): written by the sweep when A11Y_AUDIT_WRITE=1,
+ * and otherwise compared with what the sweep measured (the sweep fails on any difference), so the statement's
+ * figures are the code's.
+ */
+export type AutomatedAudit = {
+  date: string;
+  tools: { axeCore: string; axeTags: string[]; browser: string; playwrightCore: string };
+  pages: { page: string; paths: string[]; states: { state: string; js: StateResult | null; noJs: StateResult | null }[] }[];
+};
+
+/** A full RGAA audit: every criterion checked on a sample of pages by an auditor. None has been made yet. */
+export type RgaaAudit = { date: string; auditor: string; rate: number };
+export const RGAA_AUDIT: RgaaAudit | null = null;
+
+export type ConformityState = "totalement conforme" | "partiellement conforme" | "non conforme";
+
+/**
+ * The state a statement may claim (RGAA 4.1, obligations): only a full RGAA audit gives a rate; without one the
+ * service is « non conforme », whatever automated tools found. 100 % → totalement, at least 50 % → partiellement.
+ */
+export function conformityState(audit: RgaaAudit | null): ConformityState {
+  if (!audit) return "non conforme";
+  if (audit.rate >= 100) return "totalement conforme";
+  if (audit.rate >= 50) return "partiellement conforme";
+  return "non conforme";
+}
+
+/** The footer's words: « Accessibilité : non conforme ». */
+export function footerLabel(audit: RgaaAudit | null = RGAA_AUDIT): string {
+  return `Accessibilité : ${conformityState(audit)}`;
+}
+
+/** Non-conformities known without an audit: the open items of issue 12, with the RGAA 4.1 criteria they fail. */
+export const KNOWN_NON_CONFORMITIES: { criteria: string[]; text: string }[] = [
+  {
+    criteria: ["12.8", "10.3"],
+    text: "Sur grand écran, l'ordre de tabulation ne suit pas l'ordre visuel : le contenu de droite est parcouru avant la liste de gauche.",
+  },
+  {
+    criteria: ["7.1", "13.1"],
+    text: "La fenêtre d'avertissement de fin de session peut s'ouvrir pendant la saisie ; à sa fermeture, le focus n'est pas rendu à l'élément qui l'avait.",
+  },
+  {
+    criteria: ["7.5", "13.1"],
+    text: "L'avertissement de fin de session n'indique pas le temps réellement restant ; après l'expiration, le retour à la page de connexion n'est pas expliqué.",
+  },
+  {
+    criteria: ["3.1", "3.3", "10.7"],
+    text: "La conversation ouverte et la bannette courante ne sont signalées que par une couleur de fond peu contrastée ; en mode de contraste élevé (couleurs forcées), elles ne se distinguent pas.",
+  },
+  {
+    criteria: ["11.10", "7.1"],
+    text: "Certains champs obligatoires (listes déroulantes, boutons radio) sont annoncés « invalides » avant tout envoi du formulaire.",
+  },
+  {
+    criteria: ["6.1"],
+    text: "Le nom des lignes des listes de conversations ne commence pas par l'objet ; les liens « RETOUR » n'indiquent pas leur destination.",
+  },
+  {
+    criteria: ["7.1", "7.5", "9.3", "12.6"],
+    text: "Rôles et annonces : confirmations de suppression et de clôture en « alertdialog », résultats de recherche annoncés deux fois, panneau de recherche sans zone « recherche », liens du pied de page hors d'une liste.",
+  },
+  {
+    criteria: ["8.2"],
+    text: "Le code HTML n'est pas valide : attributs htmx non conformes à la spécification (hx-boost:inherited, hx-target:inherited, hx-swap:inherited).",
+  },
+  {
+    criteria: ["10.1", "9.1"],
+    text: "Des objets et des boutons sont écrits en majuscules dans le code (et non par la feuille de styles) et sont épelés par les lecteurs d'écran ; les messages d'un fil n'ont pas de titre.",
+  },
+];
+
+/** The figures of the automated audit, as the statement shows them. */
+export function automatedFigures(audit: AutomatedAudit) {
+  const states = audit.pages.flatMap((p) => p.states);
+  const runs = states.flatMap((s) => [s.js, s.noJs]).filter((r): r is StateResult => r !== null);
+  const clean = runs.filter((r) => r.axe.length === 0 && r.problems === 0).length;
+  const rules = [...new Set(runs.flatMap((r) => r.axe))].sort();
+  return {
+    date: audit.date,
+    dateLabel: new Intl.DateTimeFormat("fr-FR", { dateStyle: "long", timeZone: "UTC" }).format(new Date(`${audit.date}T00:00:00Z`)),
+    tools: audit.tools,
+    pageCount: audit.pages.length,
+    stateCount: states.length,
+    withJs: states.filter((s) => s.js).length,
+    withoutJs: states.filter((s) => s.noJs).length,
+    runCount: runs.length,
+    cleanRuns: clean,
+    /** Share of the analysed states (each with and without JavaScript) where no automated check failed. */
+    cleanRate: runs.length ? Math.floor((clean / runs.length) * 100) : 0,
+    violationCount: runs.reduce((n, r) => n + r.axe.length, 0),
+    problemCount: runs.reduce((n, r) => n + r.problems, 0),
+    rules,
+    pages: audit.pages.map((p) => ({ page: p.page, paths: p.paths, stateCount: p.states.length })),
+  };
+}
+
+export const AUTOMATED_AUDIT = automatedAudit as AutomatedAudit;
+
+/** Everything the statement page shows: the state from the RGAA audit (none), the figures from the automated one. */
+export function accessibilityStatement(automated: AutomatedAudit = AUTOMATED_AUDIT, rgaa: RgaaAudit | null = RGAA_AUDIT) {
+  return {
+    state: conformityState(rgaa),
+    rgaa,
+    automated: automatedFigures(automated),
+    knownNonConformities: KNOWN_NON_CONFORMITIES,
+    contactEmail: ACCESSIBILITY_EMAIL,
+  };
+}
+
+export const ACCESSIBILITY_EMAIL = "accessibilite@echanges.example";
