@@ -55,20 +55,8 @@ export const KNOWN_NON_CONFORMITIES: { criteria: string[]; text: string }[] = [
     text: "La conversation ouverte et la bannette courante ne sont signalées que par une couleur de fond peu contrastée ; en mode de contraste élevé (couleurs forcées), elles ne se distinguent pas.",
   },
   {
-    criteria: ["11.10", "7.1"],
-    text: "Certains champs obligatoires (listes déroulantes, boutons radio) sont annoncés « invalides » avant tout envoi du formulaire.",
-  },
-  {
     criteria: ["6.1"],
-    text: "Le nom des lignes des listes de conversations ne commence pas par l'objet ; les liens « RETOUR » n'indiquent pas leur destination.",
-  },
-  {
-    criteria: ["7.1", "7.5", "9.3", "12.6"],
-    text: "Rôles et annonces : confirmations de suppression et de clôture en « alertdialog », résultats de recherche annoncés deux fois, panneau de recherche sans zone « recherche », liens du pied de page hors d'une liste.",
-  },
-  {
-    criteria: ["8.2"],
-    text: "Le code HTML n'est pas valide : attributs htmx non conformes à la spécification (hx-boost:inherited, hx-target:inherited, hx-swap:inherited).",
+    text: "Les liens « RETOUR » n'indiquent pas leur destination.",
   },
   {
     criteria: ["10.1", "9.1"],
