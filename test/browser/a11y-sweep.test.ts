@@ -43,6 +43,7 @@ type Row = { js: boolean; page: string; state: string; path: string; violations:
 const rows: Row[] = [];
 /** Every page state the sweep visited, as the browser holds it: validated at the end (Nu HTML Checker). */
 const documents: HtmlDocument[] = [];
+let htmlResult = { documents: 0, errors: 0 };
 const auditRecord = path.join(here, "..", "..", "src", "domain", "site", "accessibility-audit.json");
 let browserVersion = "";
 
@@ -702,6 +703,7 @@ describe("valid HTML (RGAA 8.2)", () => {
   it("every page state of the sweep, with and without JavaScript, has no Nu HTML Checker error", async () => {
     expect(documents.length, "the sweep ran before this test").toBeGreaterThan(50);
     const errors = await validateHtml(documents);
+    htmlResult = { documents: documents.length, errors: errors.length };
     console.log(`Nu HTML Checker: ${documents.length} page states, ${errors.length} errors`);
     expect(errors.map((e) => `${e.document}: ${e.message}${e.extract ? ` — ${e.extract.trim()}` : ""}`)).toEqual([]);
   });
@@ -726,6 +728,7 @@ function measuredAudit(): Omit<AutomatedAudit, "date"> {
       browser: browserVersion,
       playwrightCore: (require("playwright-core/package.json") as { version: string }).version,
     },
+    html: { checker: `Nu HTML Checker (vnu-jar ${(require("vnu-jar/package.json") as { version: string }).version})`, ...htmlResult },
     pages: [...pages.values()].map((p) => ({ page: p.page, paths: [...p.paths].sort(), states: [...p.states.values()] })),
   };
 }

@@ -11,6 +11,8 @@ export type StateResult = { axe: string[]; problems: number };
 export type AutomatedAudit = {
   date: string;
   tools: { axeCore: string; axeTags: string[]; browser: string; playwrightCore: string };
+  /** The Nu HTML Checker (vnu-jar) over every state of the run: documents checked, errors found. */
+  html: { checker: string; documents: number; errors: number };
   pages: { page: string; paths: string[]; states: { state: string; js: StateResult | null; noJs: StateResult | null }[] }[];
 };
 
@@ -74,6 +76,7 @@ export function automatedFigures(audit: AutomatedAudit) {
     date: audit.date,
     dateLabel: new Intl.DateTimeFormat("fr-FR", { dateStyle: "long", timeZone: "UTC" }).format(new Date(`${audit.date}T00:00:00Z`)),
     tools: audit.tools,
+    html: audit.html,
     pageCount: audit.pages.length,
     stateCount: states.length,
     withJs: states.filter((s) => s.js).length,
