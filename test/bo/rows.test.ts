@@ -85,3 +85,17 @@ describe("draft rows in the back office read like every row (manual §6)", () =>
     expect(draft.text().replace(/\s+/g, " ")).toContain("Destinataire : non renseigné");
   });
 });
+
+describe("a row's accessible name (issue 12 §7)", () => {
+  it("stays under 100 characters with the longest subject: the subject cut first, then state, patient, date", async () => {
+    const anna = await signInAgent(app, annaAin);
+    const id = (await app.db("conversations").where({ state: "a_traiter" }).whereNotNull("patient_id").first("id")).id;
+    const long = `Demande de prise en charge ${"très ".repeat(40)}détaillée`.slice(0, 200);
+    await app.db("conversations").where({ id }).update({ subject: long });
+    const page = $((await anna.agent.get("/bo/bannettes/a-traiter")).text);
+    const name = page(`#list a[href$="/conversations/${id}"]`).attr("aria-label") ?? "";
+    expect(name.length).toBeLessThan(100);
+    expect(name.startsWith(`${long.slice(0, 39).trimEnd()}…, `)).toBe(true);
+    expect(name).toMatch(/patient\(e\) .+, \d{1,2}\/\d\d\/\d{4} \d\d:\d\d$/);
+  });
+});
