@@ -17,6 +17,7 @@
   var lastExtended = Date.now();
   var lastActivity = 0;
   var savedFor = 0;
+  var warnedFor = 0;
   var savedText = "";
   var announcedAt = 0;
   var announcedMinutes = -1;
@@ -104,12 +105,13 @@
     });
     data.set("action", "draft");
     var text = found.text;
-    fetch(found.form.action, { method: "POST", body: data, headers: { "X-Autosave": "1" }, credentials: "same-origin" }).then(function (res) {
+    // getAttribute: the form's buttons are named "action", which shadows form.action.
+    fetch(found.form.getAttribute("action"), { method: "POST", body: data, headers: { "X-Autosave": "1" }, credentials: "same-origin" }).then(function (res) {
       if (res.status !== 204 || !res.headers.get("X-Draft-Id")) return;
       savedText = text;
       hidden(found.form, "draft_id", res.headers.get("X-Draft-Id"));
       hidden(found.form, "draft_version", res.headers.get("X-Draft-Version"));
-      found.form.action = res.headers.get("X-Draft-Action");
+      found.form.setAttribute("action", res.headers.get("X-Draft-Action"));
       if (window.history.replaceState) window.history.replaceState(window.history.state, "", res.headers.get("X-Draft-Href"));
       var live = document.getElementById("live");
       if (live) live.textContent = "Votre message a été enregistré en brouillon.";
@@ -118,6 +120,7 @@
   }
 
   function warn() {
+    warnedFor = deadline;
     returnFocus = document.activeElement;
     announcedAt = 0;
     announcedMinutes = -1;
@@ -145,7 +148,8 @@
       autosave();
     }
     if (dialog.open) return show();
-    if (left > warnBeforeMs || left <= 0) return;
+    // Once for each deadline: closed with "Fermer" or Escape, it stays closed until the session is extended.
+    if (left > warnBeforeMs || left <= 0 || warnedFor === deadline) return;
     // Typed since the last extension (within its minute): that was activity, tell the server instead of warning.
     if (lastActivity > lastExtended) return void extend();
     warn();
@@ -193,7 +197,7 @@
   document.getElementById("session-dismiss").addEventListener("click", function () {
     dialog.close();
   });
-  document.addEventListener("keydown", typed, true);
+  // Typing is what changes a field (input events): moving through the page with Tab is not activity.
   document.addEventListener("input", typed, true);
   // Every htmx request reaches the server, which extends the session and says until when.
   document.addEventListener("htmx:after:request", function (event) {

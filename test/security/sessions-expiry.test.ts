@@ -49,6 +49,25 @@ describe("the keep-alive and the deadline shown", () => {
     expect(stored.expires_at).toBeGreaterThan(Date.now() + IDLE_MS - 10_000);
   });
 
+  it("with a short limit (SESSION_IDLE_SECONDS), the keep-alive stores the deadline counted from itself, not from the login", async () => {
+    const short = await startTestApp({ SESSION_IDLE_SECONDS: "4" });
+    try {
+      const s = await signInPs(short, drGene);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const res = await s.agent.post("/session/prolonger").set("X-CSRF-Token", s.csrf);
+      expect(res.status).toBe(204);
+      expect(res.headers["x-session-remaining"]).toBe("4000");
+      const rows = await short.db("sessions").select("data", "expires_at");
+      const row = rows.find((r) => JSON.parse(r.data).csrfToken === s.csrf);
+      expect(Number(row?.expires_at)).toBeGreaterThan(Date.now() + 3000);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      // Past the login's 4 s, still signed in: the keep-alive was activity.
+      expect((await s.agent.get("/ps/messages")).status).toBe(200);
+    } finally {
+      await short.close();
+    }
+  });
+
   it("a page states the real time left (meta and header) and, without JavaScript, its end time in Paris time", async () => {
     const s = await signInPs(app, drGene);
     const res = await s.agent.get("/ps/messages");

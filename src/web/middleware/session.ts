@@ -89,6 +89,8 @@ export function sessionWrittenBeforeAnswer(onError: ErrorRequestHandler): Reques
     let replacing = false;
     res.end = function (this: Response, ...args: unknown[]) {
       if (replacing || res.headersSent || !req.session || contents(req.session) === before) return end.apply(this, args as Parameters<typeof end>);
+      // The rolling deadline is reset by express-session only as the answer leaves: reset it now, so this write stores it.
+      req.session.touch();
       req.session.save((err) => {
         if (!err) return end.apply(res, args as Parameters<typeof end>);
         replacing = true;
