@@ -68,8 +68,16 @@ export function createApp(deps: AppDeps): Express {
   app.use(rescueExpiredSubmission(config.sessionSecret));
   app.use(htmxLocals, flashLocals, csrfLocals, (req, res, next) => {
     res.locals.user = req.session.user ?? null;
-    res.locals.sessionMinutes = config.sessionIdleMinutes;
-    res.locals.sessionEndsAt = formatTime(new Date(Date.now() + config.sessionIdleMinutes * 60_000));
+    if (req.session.user) {
+      // The real deadline, as the store holds it once this request is answered: what the warning counts down to.
+      const now = Date.now();
+      const endsAt = session.store.expiresAt(req.sessionID, now);
+      res.locals.sessionMinutes = Math.max(1, Math.round(config.sessionIdleMs / 60_000));
+      res.locals.sessionEndsAt = formatTime(new Date(endsAt));
+      res.locals.sessionRemainingMs = endsAt - now;
+      res.locals.sessionIdleMs = config.sessionIdleMs;
+      res.set("X-Session-Remaining", String(endsAt - now));
+    }
     next();
   });
 

@@ -23,6 +23,8 @@ export interface Config {
   publicUrl: string;
   sessionSecret: string;
   sessionIdleMinutes: number;
+  /** The idle limit in ms: SESSION_IDLE_MINUTES, or for tests only SESSION_IDLE_SECONDS (a dialog scenario in seconds). */
+  sessionIdleMs: number;
   sessionAbsoluteHours: number;
   secureCookies: boolean;
   /** Stack traces on error pages: only with NODE_ENV=development explicitly. */
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // A random secret only lives as long as the process: fine for the demo, refused in production above.
     sessionSecret: env.SESSION_SECRET ?? crypto.randomBytes(32).toString("hex"),
     sessionIdleMinutes: int(env.SESSION_IDLE_MINUTES, 30),
+    sessionIdleMs: env.SESSION_IDLE_SECONDS ? int(env.SESSION_IDLE_SECONDS, 1800) * 1000 : int(env.SESSION_IDLE_MINUTES, 30) * 60_000,
     sessionAbsoluteHours: int(env.SESSION_ABSOLUTE_HOURS, 12),
     // Production is served over TLS: Secure cookies unless explicitly turned off.
     secureCookies: env.COOKIE_SECURE ? env.COOKIE_SECURE === "true" : nodeEnv === "production",

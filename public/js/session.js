@@ -1,90 +1,209 @@
-// Session time limit (RGAA 13.1): warn before the idle timeout, offer to extend, and save a message
-// being typed as a draft before the session ends. Without JavaScript the page states the end time.
+// Session time limit (RGAA 13.1): warn before the idle timeout, offer to extend, and save a message being typed as a
+// draft before the session ends. Without JavaScript the page states the end time.
+// The deadline is the server's (meta session-remaining-ms, then the X-Session-Remaining header of each answer).
+// Typing in a form is activity: it extends the session (at most once a minute), so the warning never opens under
+// someone typing; the autosave posts in the background and never replaces the form.
 (function () {
   "use strict";
-  var meta = document.querySelector('meta[name="session-minutes"]');
+  var idleMeta = document.querySelector('meta[name="session-idle-ms"]');
+  var remainingMeta = document.querySelector('meta[name="session-remaining-ms"]');
   var dialog = document.getElementById("session-dialog");
-  if (!meta || !dialog || typeof dialog.showModal !== "function") return;
-  var idleMs = Number(meta.getAttribute("content")) * 60000;
+  if (!idleMeta || !remainingMeta || !dialog || typeof dialog.showModal !== "function") return;
+  var idleMs = Number(idleMeta.getAttribute("content"));
   var warnBeforeMs = Math.min(2 * 60000, idleMs / 2);
-  var saveBeforeMs = 20000;
-  var deadline = 0;
-  var timers = [];
+  var saveBeforeMs = Math.min(20000, idleMs / 6);
+  var extendEveryMs = Math.min(60000, idleMs / 4);
+  var deadline = Date.now() + Number(remainingMeta.getAttribute("content"));
+  var lastExtended = Date.now();
+  var lastActivity = 0;
+  var savedFor = 0;
+  var warnedFor = 0;
+  var savedText = "";
+  var announcedAt = 0;
+  var announcedMinutes = -1;
   var returnFocus = null;
+  var remaining = document.getElementById("session-remaining");
+  var announce = document.getElementById("session-announce");
+  var parisTime = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" });
 
   function token() {
     var m = document.querySelector('meta[name="csrf-token"]');
     return m ? m.getAttribute("content") : "";
   }
 
-  function pad(n) {
-    return (n < 10 ? "0" : "") + n;
+  function plural(n, word) {
+    return n + " " + word + (n > 1 ? "s" : "");
+  }
+
+  function spoken(ms) {
+    var s = Math.max(0, Math.ceil(ms / 1000));
+    var m = Math.floor(s / 60);
+    s = s % 60;
+    if (m === 0) return plural(s, "seconde");
+    return s === 0 ? plural(m, "minute") : plural(m, "minute") + " et " + plural(s, "seconde");
   }
 
   function updateNote() {
     var note = document.getElementById("session-note");
     if (!note) return;
-    var end = new Date(deadline);
     note.textContent =
       "Sans activité de votre part, votre session se terminera à " +
-      pad(end.getHours()) +
-      ":" +
-      pad(end.getMinutes()) +
-      " ; un message en cours de saisie sera alors conservé en brouillon.";
+      parisTime.format(new Date(deadline)) +
+      " (heure de Paris), " +
+      Math.max(1, Math.round(idleMs / 60000)) +
+      " minutes après votre dernière action ; un message en cours de saisie sera alors conservé en brouillon.";
   }
 
-  function composeWithText() {
+  /** The server's word on what is left, from any of its answers. */
+  function heard(headers) {
+    var left = headers && headers.get("X-Session-Remaining");
+    if (left === null || left === undefined || left === "") return;
+    deadline = Date.now() + Number(left);
+    updateNote();
+  }
+
+  function extend() {
+    lastExtended = Date.now();
+    return fetch("/session/prolonger", { method: "POST", headers: { "X-CSRF-Token": token() }, credentials: "same-origin" }).then(function (res) {
+      if (res.ok) heard(res.headers);
+      return res.ok;
+    });
+  }
+
+  function composeForm() {
     var form = document.querySelector("form.compose");
     if (!form) return null;
     var fields = form.querySelectorAll("#subject, #body");
-    for (var i = 0; i < fields.length; i++) if (fields[i].value.trim() !== "") return form;
-    return null;
+    var values = [];
+    for (var i = 0; i < fields.length; i++) values.push(fields[i].value.trim());
+    return values.join("") === "" ? null : { form: form, text: JSON.stringify(values) };
   }
 
+  function hidden(form, name, value) {
+    var input = form.querySelector('input[type="hidden"][name="' + name + '"]');
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      form.insertBefore(input, form.firstChild);
+    }
+    input.value = value;
+  }
+
+  // Saved in the background (answered 204): the form the user may be typing in stays; only its hidden fields that
+  // name the draft and its version change, so the next ENVOYER takes this draft, not a conflict. Files stay in the form.
   function autosave() {
-    var form = composeWithText();
-    var button = form && form.querySelector('button[name="action"][value="draft"]');
-    if (button) form.requestSubmit(button);
+    var found = composeForm();
+    if (!found || found.text === savedText) return;
+    var data = new FormData(found.form);
+    var files = [];
+    data.forEach(function (value, key) {
+      if (typeof value !== "string") files.push(key);
+    });
+    files.forEach(function (key) {
+      data.delete(key);
+    });
+    data.set("action", "draft");
+    var text = found.text;
+    // getAttribute: the form's buttons are named "action", which shadows form.action.
+    fetch(found.form.getAttribute("action"), { method: "POST", body: data, headers: { "X-Autosave": "1" }, credentials: "same-origin" }).then(function (res) {
+      if (res.status !== 204 || !res.headers.get("X-Draft-Id")) return;
+      savedText = text;
+      hidden(found.form, "draft_id", res.headers.get("X-Draft-Id"));
+      hidden(found.form, "draft_version", res.headers.get("X-Draft-Version"));
+      found.form.setAttribute("action", res.headers.get("X-Draft-Action"));
+      if (window.history.replaceState) window.history.replaceState(window.history.state, "", res.headers.get("X-Draft-Href"));
+      var live = document.getElementById("live");
+      if (live) live.textContent = "Votre message a été enregistré en brouillon.";
+      heard(res.headers);
+    });
   }
 
   function warn() {
-    if (dialog.open) return;
+    warnedFor = deadline;
     returnFocus = document.activeElement;
+    announcedAt = 0;
+    announcedMinutes = -1;
+    show();
     dialog.showModal();
     document.getElementById("session-extend").focus();
   }
 
-  function schedule() {
-    timers.forEach(window.clearTimeout);
-    deadline = Date.now() + idleMs;
-    updateNote();
-    timers = [window.setTimeout(warn, idleMs - warnBeforeMs), window.setTimeout(autosave, idleMs - saveBeforeMs)];
+  /** The visible countdown every second; spoken (politely) when the dialog opens, then at most once a minute. */
+  function show() {
+    var left = deadline - Date.now();
+    remaining.textContent = left > 0 ? spoken(left) : "0 seconde";
+    var minutes = Math.ceil(Math.max(0, left) / 60000);
+    if (minutes !== announcedMinutes && Date.now() - announcedAt >= 60000) {
+      announcedAt = Date.now();
+      announcedMinutes = minutes;
+      announce.textContent = left > 0 ? "Il reste " + spoken(left) + " avant la fin de votre session." : "Votre session a expiré.";
+    }
   }
 
-  function close() {
-    dialog.close();
+  function tick() {
+    var left = deadline - Date.now();
+    if (left <= saveBeforeMs && savedFor !== deadline) {
+      savedFor = deadline;
+      autosave();
+    }
+    if (dialog.open) return show();
+    // Once for each deadline: closed with "Fermer" or Escape, it stays closed until the session is extended.
+    if (left > warnBeforeMs || left <= 0 || warnedFor === deadline) return;
+    // Typed since the last extension (within its minute): that was activity, tell the server instead of warning.
+    if (lastActivity > lastExtended) return void extend();
+    warn();
+  }
+
+  function isTextField(el) {
+    return el && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && /^(text|search|email|tel|url|number|password|)$/.test(el.type)));
+  }
+
+  function typed(event) {
+    if (dialog.contains(event.target) || !event.target.closest || !event.target.closest("form")) return;
+    lastActivity = Date.now();
+    if (lastActivity - lastExtended >= extendEveryMs) extend();
   }
 
   // However the dialog closes (its buttons, or Escape), the focus goes back where it was.
   dialog.addEventListener("close", function () {
-    if (returnFocus && returnFocus.isConnected && returnFocus.focus) returnFocus.focus();
+    var target = returnFocus && !returnFocus.isConnected && returnFocus.id ? document.getElementById(returnFocus.id) : returnFocus;
+    if (target && target.isConnected && target.focus) target.focus();
     returnFocus = null;
   });
 
+  // A character typed while the dialog is open was meant for the field: it goes there, and it is activity.
+  dialog.addEventListener("keydown", function (event) {
+    if (event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey || !isTextField(returnFocus)) return;
+    if (event.key === " " && event.target.tagName === "BUTTON") return;
+    event.preventDefault();
+    var field = returnFocus;
+    dialog.close();
+    var start = field.selectionStart === null ? field.value.length : field.selectionStart;
+    var end = field.selectionEnd === null ? start : field.selectionEnd;
+    field.setRangeText(event.key, start, end, "end");
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    extend();
+  });
+
   document.getElementById("session-extend").addEventListener("click", function () {
-    fetch("/session/prolonger", { method: "POST", headers: { "X-CSRF-Token": token() }, credentials: "same-origin" }).then(function (res) {
-      if (res.ok) {
-        schedule();
-        close();
-        var live = document.getElementById("live");
-        if (live) live.textContent = "Votre session a été prolongée.";
-      } else {
-        window.location.href = "/";
-      }
+    extend().then(function (ok) {
+      if (!ok) return window.location.reload();
+      dialog.close();
+      var live = document.getElementById("live");
+      if (live) live.textContent = "Votre session a été prolongée.";
     });
   });
-  document.getElementById("session-dismiss").addEventListener("click", close);
-  // Every htmx request reaches the server, which extends the session: restart the countdown.
-  document.addEventListener("htmx-after-request", schedule);
-  schedule();
+  document.getElementById("session-dismiss").addEventListener("click", function () {
+    dialog.close();
+  });
+  // Typing is what changes a field (input events): moving through the page with Tab is not activity.
+  document.addEventListener("input", typed, true);
+  // Every htmx request reaches the server, which extends the session and says until when.
+  document.addEventListener("htmx-after-request", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    if (ctx && ctx.response) heard(ctx.response.headers);
+  });
+  updateNote();
+  window.setInterval(tick, 1000);
 })();

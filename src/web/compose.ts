@@ -169,6 +169,22 @@ function draftHref(side: ComposeSide, where: ComposeWhere, draftId: number): str
   return where.kind === "reply" ? `${side.base}/conversations/${where.conversation.id}/reply` : `${side.base}/drafts/${draftId}`;
 }
 
+/**
+ * The background save before the session ends (session.js): no page, so nothing replaces the form being typed in;
+ * the draft it wrote is named in headers, which the script copies into that form (draft_id, draft_version, action)
+ * so that its next post takes this draft at this version, not a conflict.
+ */
+async function answerAutosave(res: Response, deps: AppDeps, side: ComposeSide, where: ComposeWhere, draftId: number) {
+  const draft = await loadDraft(deps.db, actorOf(res), String(draftId));
+  res.set({
+    "X-Draft-Id": String(draft.id),
+    "X-Draft-Version": draft.updated_at,
+    "X-Draft-Action": where.kind === "reply" ? `${side.base}/conversations/${where.conversation.id}/messages` : `${side.base}/drafts/${draft.id}`,
+    "X-Draft-Href": draftHref(side, where, draft.id),
+  });
+  return res.status(204).end();
+}
+
 /** The compose page: the form, in the workspace (the list beside it). */
 export async function composePage(req: Request, res: Response, deps: AppDeps, side: ComposeSide, where: ComposeWhere, draft: DraftRow | null, typed: Typed = {}, status = 200) {
   const form = await composeForm(deps, side, actorOf(res), where, draft, typed);
@@ -192,6 +208,7 @@ export async function answerCompose(
     return res.redirect(303, `${side.base}/conversations/${outcome.conversationId}`);
   }
   if (outcome.status === "saved" && outcome.fileErrors.length === 0) {
+    if (req.get("X-Autosave") === "1") return answerAutosave(res, deps, side, where, outcome.draftId);
     flash(req, "Le brouillon a été enregistré.");
     return res.redirect(303, draftHref(side, where, outcome.draftId));
   }

@@ -10,6 +10,8 @@ declare module "express-session" {
     user?: Actor;
     /** When the user signed in (ms): the absolute lifetime counts from here. */
     startedAt?: number;
+    /** The last keep-alive (ms): changing it makes the request write the session's new deadline. */
+    activeAt?: number;
     /** The page asked for before the login, to return to after it. */
     returnTo?: string;
     /** What a form posted after the session expired held, kept for the same person's next login. */

@@ -12,10 +12,10 @@ const require = createRequire(import.meta.url);
 
 export type RunningApp = Awaited<ReturnType<typeof startServer>>;
 
-/** The real app, migrated and seeded on its own temporary DATA_DIR, listening on a random local port. */
-export async function startServer() {
+/** The real app, migrated and seeded on its own temporary DATA_DIR, listening on a random local port (`env`: more settings). */
+export async function startServer(env: Record<string, string> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-browser-"));
-  const config = loadConfig({ NODE_ENV: "test", DATA_DIR: dir, SESSION_SECRET: "browser-test-secret-0123456789" });
+  const config = loadConfig({ ...env, NODE_ENV: "test", DATA_DIR: dir, SESSION_SECRET: "browser-test-secret-0123456789" });
   const runtime = buildRuntime(config);
   await prepareDatabase(runtime.db);
   const server = await new Promise<import("node:http").Server>((resolve, reject) => {

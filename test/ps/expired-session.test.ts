@@ -34,7 +34,7 @@ describe("a session that expired while the doctor was typing", () => {
 
     const res = await postForm(s, "/ps/conversations", { ...hidden, subject, body: "Un long texte\nà ne pas perdre.", action: "send" });
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe("/ps/login");
+    expect(res.headers.location).toBe("/ps/login?expire=1");
     expect(await app.db("conversations").where({ subject })).toHaveLength(0);
 
     const loginPage = $((await s.agent.get("/ps/login")).text);
@@ -59,7 +59,7 @@ describe("a session that expired while the doctor was typing", () => {
     const form = await s.agent.get(`/ps/conversations/${id}/reply`);
     await expireEverySession("deleted");
     const res = await postForm(s, `/ps/conversations/${id}/messages`, { ...hiddenFields(form.text), body: "Réponse tapée avant expiration", action: "send" });
-    expect(res.headers.location).toBe("/ps/login");
+    expect(res.headers.location).toBe("/ps/login?expire=1");
 
     const back = await logIn(s.agent, drGene);
     expect(back.headers.location).toBe(`/ps/conversations/${id}/reply`);
@@ -73,7 +73,7 @@ describe("a session that expired while the doctor was typing", () => {
     await expireEverySession("deleted");
     const res = await postForm(s, "/ps/conversations", { ...hidden, subject: "Tapé avec htmx", body: "Texte htmx", action: "send" }).set("HX-Request", "true");
     expect(res.status).toBe(204);
-    expect(res.headers["hx-redirect"]).toBe("/ps/login");
+    expect(res.headers["hx-redirect"]).toBe("/ps/login?expire=1");
     const back = await logIn(s.agent, drGene);
     const draft = $((await s.agent.get(back.headers.location)).text);
     expect(draft("input#subject").val()).toBe("Tapé avec htmx");
@@ -118,7 +118,7 @@ describe("what the expired-session rescue refuses", () => {
       .set("Sec-Fetch-Site", "cross-site")
       .set("Origin", "https://evil.example")
       .field({ ...hidden, subject: "Planté depuis un autre site", body: "x", action: "send" });
-    expect(res.headers.location).toBe("/ps/login");
+    expect(res.headers.location).toBe("/ps/login?expire=1");
     const back = await logIn(s.agent, drGene);
     expect(back.headers.location).toBe("/ps");
     expect(await app.db("drafts").where({ subject: "Planté depuis un autre site" })).toHaveLength(0);

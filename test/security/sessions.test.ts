@@ -90,7 +90,7 @@ describe("sessions", () => {
       .update({ expires_at: Date.now() - 1000 });
     const res = await s.agent.get("/ps/messages");
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe("/ps/login");
+    expect(res.headers.location).toBe("/ps/login?expire=1");
   });
 
   it("ends after its absolute lifetime, however active", async () => {

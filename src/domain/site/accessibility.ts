@@ -45,14 +45,6 @@ export const KNOWN_NON_CONFORMITIES: { criteria: string[]; text: string }[] = [
     text: "Sur grand écran, l'ordre de tabulation ne suit pas l'ordre visuel : le contenu de droite est parcouru avant la liste de gauche.",
   },
   {
-    criteria: ["7.1", "13.1"],
-    text: "La fenêtre d'avertissement de fin de session peut s'ouvrir pendant la saisie ; à sa fermeture, le focus n'est pas rendu à l'élément qui l'avait.",
-  },
-  {
-    criteria: ["7.5", "13.1"],
-    text: "L'avertissement de fin de session n'indique pas le temps réellement restant ; après l'expiration, le retour à la page de connexion n'est pas expliqué.",
-  },
-  {
     criteria: ["3.1", "3.3", "10.7"],
     text: "La conversation ouverte et la bannette courante ne sont signalées que par une couleur de fond peu contrastée ; en mode de contraste élevé (couleurs forcées), elles ne se distinguent pas.",
   },

@@ -1,4 +1,4 @@
-import { Router, type Request } from "express";
+import { Router, type Request, type Response } from "express";
 import type { AppDeps } from "../../deps.js";
 import type { Actor } from "../../domain/actor.js";
 import { audit } from "../../domain/audit/audit.js";
@@ -8,7 +8,7 @@ import { agentCards, cpsCards } from "../../domain/directory/queries.js";
 import { errorItems } from "../forms.js";
 import { csrfProtection } from "../middleware/csrf.js";
 import { loginLimiters } from "../middleware/rate-limit.js";
-import { sessionCookieName } from "../middleware/session.js";
+import { clearSignedIn, markSignedIn, sessionCookieName } from "../middleware/session.js";
 
 /** Regenerates the session at login (no fixation), keeping only what must survive it. */
 function startSession(req: Request, actor: Actor): Promise<void> {
@@ -43,39 +43,50 @@ function refusal(result: Extract<LoginResult<unknown>, { ok: false }>) {
   return { errors, errorItems: errorItems(errors) };
 }
 
+/** Why the login page is shown, when a link or redirect says it: the session expired, or the user logged out. */
+function loginNotice(req: Request): string | null {
+  if (req.query.expire === "1") return "Votre session a expiré : reconnectez-vous.";
+  if (req.query.deconnecte === "1") return "Vous avez été déconnecté.";
+  return null;
+}
+
 /** The simulated logins (CPS card + PIN; agent picker), the session's keep-alive, and logout. */
 export function authRoutes(deps: AppDeps): Router {
   const { db, config } = deps;
   const router = Router();
   const limited = loginLimiters(db, config.loginLimitPerAddress, config.loginLimitPerCard);
 
-  async function signIn(req: Request, actor: Actor, base: "/ps" | "/bo"): Promise<string> {
+  async function signIn(req: Request, res: Response, actor: Actor, base: "/ps" | "/bo"): Promise<string> {
     const rescued = req.session.rescued;
     await startSession(req, actor);
+    markSignedIn(res, config);
     delete req.session.rescued;
     const restored = await restoreRescued(deps, { actor, ip: req.ip ?? "" }, rescued);
     return restoredHref(base, restored) ?? safeReturn(req, `${base}/`) ?? base;
   }
 
-  router.get("/ps/login", async (_req, res) => res.render("auth/ps-login", { cards: await cpsCards(db), errors: {}, errorItems: [] }));
+  router.get("/ps/login", async (req, res) => res.render("auth/ps-login", { cards: await cpsCards(db), errors: {}, errorItems: [], notice: loginNotice(req) }));
   router.post("/ps/login", csrfProtection, ...limited, async (req, res) => {
     const result = await cpsLogin(db, req.body.card, String(req.body.pin ?? ""), req.ip ?? "");
     if (!result.ok) {
       return res.status(422).render("auth/ps-login", { cards: await cpsCards(db), ...refusal(result), selected: String(req.body.card ?? "") });
     }
-    res.redirect(303, await signIn(req, result.actor, "/ps"));
+    res.redirect(303, await signIn(req, res, result.actor, "/ps"));
   });
 
-  router.get("/bo/login", async (_req, res) => res.render("auth/bo-login", { agents: await agentCards(db), errors: {}, errorItems: [] }));
+  router.get("/bo/login", async (req, res) => res.render("auth/bo-login", { agents: await agentCards(db), errors: {}, errorItems: [], notice: loginNotice(req) }));
   router.post("/bo/login", csrfProtection, ...limited, async (req, res) => {
     const result = await agentLogin(db, req.body.agent, req.ip ?? "");
     if (!result.ok) return res.status(422).render("auth/bo-login", { agents: await agentCards(db), ...refusal(result) });
-    res.redirect(303, await signIn(req, result.actor, "/bo"));
+    res.redirect(303, await signIn(req, res, result.actor, "/bo"));
   });
 
-  // Any signed-in request extends the session (rolling cookie); this one exists for the warning dialog.
+  // Any signed-in request extends the session (rolling cookie). This one — the warning's "Prolonger", or typing in a
+  // form (session.js, at most once a minute) — always writes the new deadline, and says how long is left.
   router.post("/session/prolonger", csrfProtection, (req, res) => {
     if (!req.session.user) return res.status(401).end();
+    req.session.activeAt = Date.now();
+    res.set("X-Session-Remaining", String(config.sessionIdleMs));
     res.status(204).end();
   });
 
@@ -85,6 +96,7 @@ export function authRoutes(deps: AppDeps): Router {
     const home = actor?.kind === "agent" ? "/bo/login" : "/ps/login";
     await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
     res.clearCookie(sessionCookieName(config), { path: "/" });
+    clearSignedIn(res);
     res.redirect(303, `${home}?deconnecte=1`);
   });
 

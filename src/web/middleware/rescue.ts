@@ -2,6 +2,7 @@ import type { RequestHandler } from "express";
 import { FORM_MAX_AGE_MS, readContext } from "../../domain/conversations/form-context.js";
 import { flash } from "./flash.js";
 import { postedFromOurPages } from "./origin.js";
+import { clearSignedIn, sessionExpired } from "./session.js";
 
 /**
  * A compose form posted after the session expired: keep what was typed (bound to the person who
@@ -22,8 +23,14 @@ export function rescueExpiredSubmission(secret: string): RequestHandler {
   };
 }
 
-/** To the login page: a plain 303, or for htmx a full-page redirect (a swap would put the login inside the page). */
-export function redirectToLogin(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1], login: string): void {
+/**
+ * To the login page: a plain 303, or for htmx a full-page redirect (a swap would put the login inside the page).
+ * A browser whose session expired is told so there (`?expire=1`), once: the marker of its login is then forgotten.
+ */
+export function redirectToLogin(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1], loginPath: string): void {
+  const expired = sessionExpired(req);
+  if (expired) clearSignedIn(res);
+  const login = expired ? `${loginPath}?expire=1` : loginPath;
   if (req.get("HX-Request") === "true") {
     res.set("HX-Redirect", login);
     res.status(204).end();

@@ -9,13 +9,26 @@ import type { Db } from "../../db/connection.js";
 const TOUCH_EVERY_MS = 60_000;
 
 export class KnexSessionStore extends session.Store {
+  /** When this process last wrote each session's deadline (set or touch). */
   private readonly touched = new Map<string, number>();
+  /** A short idle limit (tests) is touched more often: the deadline is at most a tenth of it early. */
+  private readonly touchEveryMs: number;
 
   constructor(
     private readonly db: Db,
     private readonly fallbackMs: number,
   ) {
     super();
+    this.touchEveryMs = Math.min(TOUCH_EVERY_MS, Math.floor(fallbackMs / 10));
+  }
+
+  /**
+   * When the session ends once the request under way is answered (ms): now + the idle limit if this request writes
+   * its deadline, else the deadline this process last wrote. What the warning dialog counts down to.
+   */
+  expiresAt(sid: string, now = Date.now()): number {
+    const last = this.touched.get(sid);
+    return last !== undefined && now - last < this.touchEveryMs ? last + this.fallbackMs : now + this.fallbackMs;
   }
 
   private expiry(sess: session.SessionData): number {
@@ -38,6 +51,8 @@ export class KnexSessionStore extends session.Store {
 
   override set(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
     const row = { sid, data: JSON.stringify(sess), expires_at: this.expiry(sess) };
+    if (this.touched.size > 10_000) this.touched.clear();
+    this.touched.set(sid, Date.now());
     this.db("sessions")
       .insert(row)
       .onConflict("sid")
@@ -54,7 +69,7 @@ export class KnexSessionStore extends session.Store {
    */
   override touch(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
     const now = Date.now();
-    if (now - (this.touched.get(sid) ?? 0) < TOUCH_EVERY_MS) {
+    if (now - (this.touched.get(sid) ?? 0) < this.touchEveryMs) {
       cb?.();
       return;
     }

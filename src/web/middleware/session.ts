@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler, Response } from "express";
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
 import session from "express-session";
 import type { Config } from "../../config.js";
 import type { Db } from "../../db/connection.js";
@@ -10,8 +10,32 @@ export function sessionCookieName(config: Pick<Config, "secureCookies">): string
   return config.secureCookies ? "__Host-ems.sid" : "ems.sid";
 }
 
+/** The marker a signed-in browser keeps (no secret in it): a later request without a session then says "expired". */
+const SIGNED_IN_MARKER = "ems.signed-in";
+
+/** Set at login, for as long as a session may last: a request without session that carries it comes from an expired one. */
+export function markSignedIn(res: Response, config: Config): void {
+  res.cookie(SIGNED_IN_MARKER, "1", {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: config.secureCookies,
+    path: "/",
+    maxAge: config.sessionAbsoluteHours * 3_600_000,
+  });
+}
+
+/** Cleared at logout, and once the expiry has been told. */
+export function clearSignedIn(res: Response): void {
+  res.clearCookie(SIGNED_IN_MARKER, { path: "/" });
+}
+
+/** A request without a signed-in session from a browser that had one: its session expired (idle or absolute limit). */
+export function sessionExpired(req: Request): boolean {
+  return !req.session?.user && (req.get("Cookie") ?? "").split(";").some((pair) => pair.trim() === `${SIGNED_IN_MARKER}=1`);
+}
+
 export function sessionMiddleware(config: Config, db: Db): { middleware: RequestHandler; store: KnexSessionStore } {
-  const idleMs = config.sessionIdleMinutes * 60_000;
+  const idleMs = config.sessionIdleMs;
   const store = new KnexSessionStore(db, idleMs);
   const middleware = session({
     name: sessionCookieName(config),
@@ -65,6 +89,8 @@ export function sessionWrittenBeforeAnswer(onError: ErrorRequestHandler): Reques
     let replacing = false;
     res.end = function (this: Response, ...args: unknown[]) {
       if (replacing || res.headersSent || !req.session || contents(req.session) === before) return end.apply(this, args as Parameters<typeof end>);
+      // The rolling deadline is reset by express-session only as the answer leaves: reset it now, so this write stores it.
+      req.session.touch();
       req.session.save((err) => {
         if (!err) return end.apply(res, args as Parameters<typeof end>);
         replacing = true;
