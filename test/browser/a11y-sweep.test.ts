@@ -571,7 +571,7 @@ for (const javaScriptEnabled of [true, false]) {
           page,
           () =>
             detail()
-              .getByRole("link", { name: /^RÉPONDRE/ })
+              .getByRole("link", { name: /^Répondre/i })
               .click(),
           detail().getByRole("heading", { name: "RÉPONDRE" }),
         );
