@@ -172,6 +172,20 @@ describe("§4 the focus order follows the screen's order (desk layout, 1280 px)"
       expect(await page.evaluate(() => document.activeElement?.closest("#list") !== null)).toBe(true);
     });
   }
+
+  it("ps, htmx: the skip links follow the page swapped in (Services patient → the list → a thread)", async () => {
+    const page = await open();
+    await signInPs(page);
+    const skips = () => page.locator("body > a.skip-link").evaluateAll((els) => els.map((el) => `${el.getAttribute("href")}${(el as HTMLElement).hidden ? " hidden" : ""}`));
+    expect(await skips()).toEqual(["#main", "#list hidden"]);
+    await page.getByRole("link", { name: /Contacter/ }).click();
+    await page.waitForURL((u) => u.pathname === "/ps/messages");
+    await expect.poll(skips).toEqual(["#detail", "#list"]);
+    await page.locator("#list a.item-link[href*='/conversations/']").first().click();
+    await page.locator("#thread-title").waitFor();
+    expect(await skips()).toEqual(["#detail", "#list"]);
+    expect(await page.evaluate(() => (window as unknown as { htmx?: unknown }).htmx !== undefined)).toBe(true);
+  });
 });
 
 describe("§5 current-state indicators", () => {
