@@ -113,7 +113,7 @@
     var sidebar = main.querySelector(".sidebar");
     if (sidebar && listScroll) {
       sidebar.scrollTop = listScroll.sidebar;
-      // One scrolling page (narrow window): the list sits under the detail, so the page keeps its place only
+      // One scrolling page (narrow window): the list sits above the detail, so the page keeps its place only
       // when the focus below stays in view; reveal() decides.
       window.scrollTo(0, listScroll.page);
     }

@@ -33,6 +33,8 @@ export type ComposeFormView = {
   heading: string;
   action: string;
   backHref: string;
+  /** Says where the back link goes ("Retour à la conversation", "Retour à la liste"). */
+  backLabel: string;
   discardAction: string | null;
   base: string;
   patient: PatientCardView | null;
@@ -132,6 +134,7 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     heading: reply ? "RÉPONDRE" : "POSER UNE QUESTION MÉDICALE",
     action: reply ? `${base}/conversations/${where.conversation.id}/messages` : draft ? `${base}/drafts/${draft.id}` : `${base}/conversations`,
     backHref: reply ? `${base}/conversations/${where.conversation.id}` : side.home,
+    backLabel: reply ? "Retour à la conversation" : "Retour à la liste",
     discardAction: draft ? `${base}/drafts/${draft.id}/delete` : null,
     base,
     patient: patientView(patient),

@@ -30,19 +30,19 @@ const find = (list: Awaited<ReturnType<typeof rows>>, subject: string) => list.f
 describe("back-office pastilles (manual §6)", () => {
   it("the échelon's questions without a patient: light, the doctor's initials (AG, XL)", async () => {
     const anna = await signInAgent(app, annaAin);
-    const lombalgie = find(await rows(anna, "en-cours"), "DURÉE ARRÊT DE TRAVAIL LOMBALGIE");
+    const lombalgie = find(await rows(anna, "en-cours"), "Durée arrêt de travail Lombalgie");
     expect([lombalgie.badge, lombalgie.tone]).toEqual(["AG", "badge-outgoing"]);
     expect(lombalgie.label).toBe("Question de l'échelon sans patient, adressée au Dr Alain GENE.");
-    const sansDossier = find(await rows(anna, "clos"), "SANS DOSSIER");
+    const sansDossier = find(await rows(anna, "clos"), "Sans dossier");
     expect([sansDossier.badge, sansDossier.tone]).toEqual(["XL", "badge-outgoing"]);
   });
 
   it("threads about a patient, whoever started them: dark, the code of the échelon addressed (ELSM 011)", async () => {
     const anna = await signInAgent(app, annaAin);
-    const recherche = find(await rows(anna, "en-cours"), "RECHERCHE"); // the échelon's, about Inès SOLANA Y FUENTES
+    const recherche = find(await rows(anna, "en-cours"), "Recherche"); // the échelon's, about Inès SOLANA Y FUENTES
     expect([recherche.badge, recherche.tone]).toEqual(["ELSM 011", "badge-incoming"]);
     expect(recherche.label).toBe("Conversation adressée à l'échelon ELSM 011.");
-    const info = find(await rows(anna, "a-traiter"), "INFO ALD"); // Dr GENE's, about Guillaume BUNYEL
+    const info = find(await rows(anna, "a-traiter"), "info ALD"); // Dr GENE's, about Guillaume BUNYEL
     expect([info.badge, info.tone]).toEqual(["ELSM 011", "badge-incoming"]);
     const draft = (await rows(anna, "en-cours")).find((r) => r.draft && r.text.includes("TEST ELSM INIT QUESTION"))!;
     expect([draft.badge, draft.tone]).toEqual(["ELSM 011", "badge-incoming"]);
@@ -81,7 +81,7 @@ describe("draft rows in the back office read like every row (manual §6)", () =>
     const now = new Date().toISOString();
     await app.db("drafts").insert({ side: "elsm", author_agent_id: agent.id, elsm_id: elsm.id, subject: "Sans destinataire", body: "", created_at: now, updated_at: now });
     const page = $((await anna.agent.get("/bo/bannettes/en-cours")).text);
-    const draft = page("#list .item.draft").filter((_, el) => page(el).text().includes("SANS DESTINATAIRE"));
+    const draft = page("#list .item.draft").filter((_, el) => page(el).text().includes("Sans destinataire"));
     expect(draft.text().replace(/\s+/g, " ")).toContain("Destinataire : non renseigné");
   });
 });

@@ -41,14 +41,14 @@ async function search(s: Session, fields: Record<string, string>) {
 
 describe("back-office search", () => {
   const cases: [string, Record<string, string>, string[]][] = [
-    ["patient name", { patient_nom: "bunyel" }, ["INFO ALD", "ALD - DEMANDE D'INFO CRITÈRES HAS", "ARRÊT DE TRAVAIL DURÉE MAXI"]],
-    ["patient first name (accents ignored)", { patient_prenom: "ines" }, ["RECHERCHE"]],
-    ["patient NIR", { patient_nir: "2851175123045" }, ["RECHERCHE"]],
-    ["N°AM", { ps_nam: "971609219" }, ["SANS DOSSIER"]],
-    ["postal code", { ps_cp: "38000" }, ["RECHERCHE"]],
-    ["city", { ps_ville: "Mamoudzou" }, ["SANS DOSSIER"]],
-    ["doctor's name", { ps_nom: "mezin" }, ["RECHERCHE"]],
-    ["agent name and first name", { agent_nom: "ain", agent_prenom: "anna", ps_nam: "971609219" }, ["SANS DOSSIER"]],
+    ["patient name", { patient_nom: "bunyel" }, ["info ALD", "ALD - demande d'info critères HAS", "Arrêt de travail durée maxi"]],
+    ["patient first name (accents ignored)", { patient_prenom: "ines" }, ["Recherche"]],
+    ["patient NIR", { patient_nir: "2851175123045" }, ["Recherche"]],
+    ["N°AM", { ps_nam: "971609219" }, ["Sans dossier"]],
+    ["postal code", { ps_cp: "38000" }, ["Recherche"]],
+    ["city", { ps_ville: "Mamoudzou" }, ["Sans dossier"]],
+    ["doctor's name", { ps_nom: "mezin" }, ["Recherche"]],
+    ["agent name and first name", { agent_nom: "ain", agent_prenom: "anna", ps_nam: "971609219" }, ["Sans dossier"]],
   ];
   for (const [label, fields, expected] of cases) {
     it(`finds threads by ${label}, across the three trays`, async () => {
@@ -75,9 +75,9 @@ describe("back-office search", () => {
     expect(written.status).toBe(303);
 
     const byName = (await search(anna, { patient_nom: "buny" })).map((f) => f.subject);
-    expect(byName).toEqual(expect.arrayContaining(["QUESTION DU JOUR", "RÉPONSE DU SERVICE", "INFO ALD"]));
+    expect(byName).toEqual(expect.arrayContaining(["Question du jour", "Réponse du service", "info ALD"]));
     const both = (await search(anna, { patient_nom: "bunyel", patient_prenom: "guil" })).map((f) => f.subject);
-    expect(both).toEqual(expect.arrayContaining(["QUESTION DU JOUR", "RÉPONSE DU SERVICE"]));
+    expect(both).toEqual(expect.arrayContaining(["Question du jour", "Réponse du service"]));
     expect(await search(anna, { patient_nom: "bunyel", patient_prenom: "ines" })).toEqual([]);
   });
 
@@ -85,13 +85,13 @@ describe("back-office search", () => {
     const anna = await signInAgent(app, annaAin);
     const found = await search(anna, { ps_nom: "gene" });
     const trays = new Map(found.map((f) => [f.subject, f.tray]));
-    expect(trays.get("INFO ALD")).toBe("[A TRAITER]");
-    expect(trays.get("RV POUR ÉCHANGE CONFRATERNEL")).toBe("[EN COURS]");
+    expect(trays.get("info ALD")).toBe("[A TRAITER]");
+    expect(trays.get("RV pour échange confraternel")).toBe("[EN COURS]");
   });
 
   it("finds a structure's threads by FINESS typed in N°AM, or by raison sociale typed in Nom", async () => {
     const paul = await signInAgent(app, paulHerault);
-    expect((await search(paul, { ps_nam: "340098765" })).map((f) => f.subject).sort()).toEqual(["CHIRURGIE BARIATRIQUE - ENTENTE PRÉALABLE", "QUESTIONNAIRE PRÉ-OPÉRATOIRE"]);
+    expect((await search(paul, { ps_nam: "340098765" })).map((f) => f.subject).sort()).toEqual(["Chirurgie bariatrique - entente préalable", "Questionnaire pré-opératoire"]);
     expect((await search(paul, { ps_nom: "clinique du" })).length).toBe(2);
   });
 
@@ -130,7 +130,7 @@ describe("back-office search, as people type", () => {
   it("finds a structure by any word of its raison sociale, whatever the case (tilleuls, LES TILLEULS)", async () => {
     const marie = await signInAgent(app, marieRhone);
     for (const ps_nom of ["tilleuls", "LES TILLEULS", "Centre de santé les Tilleuls"]) {
-      expect((await search(marie, { ps_nom })).map((f) => f.subject)).toEqual(["SUIVI ALD DIABÈTE"]);
+      expect((await search(marie, { ps_nom })).map((f) => f.subject)).toEqual(["Suivi ALD diabète"]);
     }
   });
 
@@ -145,17 +145,17 @@ describe("back-office search, as people type", () => {
 
   it("finds a patient by any word of a composed name, a hyphen or an apostrophe being a space", async () => {
     const anna = await signInAgent(app, annaAin);
-    expect((await search(anna, { patient_nom: "fuentes" })).map((f) => f.subject)).toEqual(["RECHERCHE"]);
-    expect((await search(anna, { patient_nom: "Solana-y" })).map((f) => f.subject)).toEqual(["RECHERCHE"]);
-    expect((await search(anna, { patient_nom: "y fuent" })).map((f) => f.subject)).toEqual(["RECHERCHE"]);
+    expect((await search(anna, { patient_nom: "fuentes" })).map((f) => f.subject)).toEqual(["Recherche"]);
+    expect((await search(anna, { patient_nom: "Solana-y" })).map((f) => f.subject)).toEqual(["Recherche"]);
+    expect((await search(anna, { patient_nom: "y fuent" })).map((f) => f.subject)).toEqual(["Recherche"]);
   });
 
   it("finds by a NIR typed with spaces or dots, with or without its key, and by an N°AM or a FINESS typed with spaces", async () => {
     const anna = await signInAgent(app, annaAin);
     for (const patient_nir of ["2 85 11 75 123 045", "2.85.11.75.123.045.45", "2 85 11 75 123 045 45"]) {
-      expect((await search(anna, { patient_nir })).map((f) => f.subject)).toEqual(["RECHERCHE"]);
+      expect((await search(anna, { patient_nir })).map((f) => f.subject)).toEqual(["Recherche"]);
     }
-    expect((await search(anna, { ps_nam: "971 609 219" })).map((f) => f.subject)).toEqual(["SANS DOSSIER"]);
+    expect((await search(anna, { ps_nam: "971 609 219" })).map((f) => f.subject)).toEqual(["Sans dossier"]);
     const paul = await signInAgent(app, paulHerault);
     expect((await search(paul, { ps_nam: "34 009 876 5" })).length).toBe(2);
   });

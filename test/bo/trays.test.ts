@@ -43,7 +43,7 @@ async function trayItems(s: Session, slug: string) {
 
 async function trayOf(s: Session, subject: string): Promise<string | null> {
   for (const slug of ["a-traiter", "en-cours", "clos"]) {
-    if ((await trayItems(s, slug)).some((i) => i.subject === subject.toUpperCase())) return slug;
+    if ((await trayItems(s, slug)).some((i) => i.subject === subject)) return slug;
   }
   return null;
 }
@@ -74,9 +74,9 @@ describe("the three trays", () => {
       .get();
     expect(tabs).toEqual([expect.stringMatching(/^A TRAITER \(\d+ · \d+ non lus?\)$/), expect.stringMatching(/^EN COURS \(\d+\)$/), expect.stringMatching(/^CLOS \(\d+\)$/)]);
     const items = await trayItems(anna, "a-traiter");
-    expect(items.map((i) => i.subject)).toContain("INFO ALD");
-    expect(items.map((i) => i.subject)).not.toContain("CHIRURGIE BARIATRIQUE - ENTENTE PRÉALABLE"); // Hérault's
-    const info = items.find((i) => i.subject === "INFO ALD")!;
+    expect(items.map((i) => i.subject)).toContain("info ALD");
+    expect(items.map((i) => i.subject)).not.toContain("Chirurgie bariatrique - entente préalable"); // Hérault's
+    const info = items.find((i) => i.subject === "info ALD")!;
     expect(info.text).toContain("Dr GENE Alain");
     expect(info.text).toContain("N°AM : 991101197 - 34170 CASTELNAU LE LEZ");
     expect(info.text).toContain("Patient(e) : Guillaume BUNYEL");
@@ -88,7 +88,7 @@ describe("the three trays", () => {
   it("list the ELSM's started threads and drafts in EN COURS, with [Brouillon], the échelon's dark badge for a patient's thread, and Rédacteur", async () => {
     const anna = await signInAgent(app, annaAin);
     const items = await trayItems(anna, "en-cours");
-    const started = items.find((i) => i.subject === "RECHERCHE")!;
+    const started = items.find((i) => i.subject === "Recherche")!;
     expect(started.badge).toContain("badge-incoming");
     expect(started.text).toContain("ELSM 011");
     expect(started.text).toContain("Rédacteur : ANNA AIN");
@@ -97,16 +97,16 @@ describe("the three trays", () => {
 
   it("put a closed thread in CLOS", async () => {
     const anna = await signInAgent(app, annaAin);
-    expect((await trayItems(anna, "clos")).map((i) => i.subject)).toContain("SANS DOSSIER");
+    expect((await trayItems(anna, "clos")).map((i) => i.subject)).toContain("Sans dossier");
   });
 
   it("are shared by the agents of one ELSM and closed to another ELSM's agents (404 on the thread)", async () => {
     const gene = await signInPs(app, drGene);
     const id = await psSend(gene, "Partage des bannettes", "Bonjour");
     const marc = await signInAgent(app, marcDubois);
-    expect((await trayItems(marc, "a-traiter")).map((i) => i.subject)).toContain("PARTAGE DES BANNETTES");
+    expect((await trayItems(marc, "a-traiter")).map((i) => i.subject)).toContain("Partage des bannettes");
     const paul = await signInAgent(app, paulHerault);
-    expect((await trayItems(paul, "a-traiter")).map((i) => i.subject)).not.toContain("PARTAGE DES BANNETTES");
+    expect((await trayItems(paul, "a-traiter")).map((i) => i.subject)).not.toContain("Partage des bannettes");
     expect((await paul.agent.get(`/bo/conversations/${id}`)).status).toBe(404);
   });
 
@@ -122,7 +122,7 @@ describe("the loop across both sides", () => {
     const anna = await signInAgent(app, annaAin);
     const id = await psSend(gene, "Boucle complète", "Question du médecin", true);
 
-    let item = (await trayItems(anna, "a-traiter")).find((i) => i.subject === "BOUCLE COMPLÈTE");
+    let item = (await trayItems(anna, "a-traiter")).find((i) => i.subject === "Boucle complète");
     expect(item?.unread).toBe(true);
 
     const before = await gene.agent.get(`/ps/conversations/${id}`);
@@ -131,7 +131,7 @@ describe("the loop across both sides", () => {
     expect(opened.status).toBe(200);
     expect(text(opened.text, ".messages")).toContain("Question du médecin");
     expect($(opened.text)(".attachments a").text()).toBe("compte-rendu.pdf");
-    item = (await trayItems(anna, "a-traiter")).find((i) => i.subject === "BOUCLE COMPLÈTE");
+    item = (await trayItems(anna, "a-traiter")).find((i) => i.subject === "Boucle complète");
     expect(item?.unread).toBe(false);
     const after = await gene.agent.get(`/ps/conversations/${id}`);
     expect(text(after.text, ".message-ps .read-state")).toMatch(/^Lu par l'échelon le \w+, \d{1,2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
@@ -146,7 +146,7 @@ describe("the loop across both sides", () => {
     const list = $((await gene.agent.get("/ps/messages")).text);
     expect(list(`a[href="/ps/conversations/${id}"]`).closest(".item").hasClass("unread")).toBe(true);
     await gene.agent.get(`/ps/conversations/${id}`);
-    expect((await trayItems(anna, "en-cours")).find((i) => i.subject === "BOUCLE COMPLÈTE")?.text).toContain("[Lu]");
+    expect((await trayItems(anna, "en-cours")).find((i) => i.subject === "Boucle complète")?.text).toContain("[Lu]");
 
     expect((await reply(gene, "/ps", id, "Réponse du médecin")).status).toBe(303);
     expect(await trayOf(anna, "Boucle complète")).toBe("a-traiter");
@@ -283,7 +283,7 @@ describe("the loop across both sides", () => {
     const list = await roux.agent.get("/ps/messages");
     expect(list.status).toBe(200);
     const rhone = await signInAgent(app, { lastName: "RHONE" });
-    const item = (await trayItems(rhone, "en-cours")).find((i) => i.subject === "SUIVI ALD DIABÈTE")!;
+    const item = (await trayItems(rhone, "en-cours")).find((i) => i.subject === "Suivi ALD diabète")!;
     expect(item.text).toContain("CENTRE DE SANTE LES TILLEULS");
     expect(item.text).toContain("FINESS : 010012345 - 12 rue des Tilleuls 01000 BOURG EN BRESSE");
     // A thread about a patient carries the code of the échelon it is addressed to (manual §6).

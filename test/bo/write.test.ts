@@ -123,7 +123,7 @@ describe("writing to a doctor or a structure", () => {
     const draftUrl = res.headers.location;
     expect(draftUrl).toMatch(/^\/bo\/drafts\/\d+$/);
     const tray = $((await anna.agent.get("/bo/bannettes/en-cours")).text);
-    expect(tray("#list .item.draft").text()).toContain("BROUILLON ELSM");
+    expect(tray("#list .item.draft").text()).toContain("Brouillon ELSM");
     const reopened = await anna.agent.get(draftUrl);
     expect($(reopened.text)("#subject").val()).toBe("Brouillon ELSM");
     expect($(reopened.text)("#destinataire").val()).toBe("991101197");

@@ -259,7 +259,7 @@ for (const javaScriptEnabled of [true, false]) {
         await page.keyboard.type("Bonjour, pouvez-vous confirmer la prise en charge ? Compte rendu joint.");
         await tabTo(page, "button[value=send]");
         await page.keyboard.press("Enter");
-        await arrived(page, navigations, { css: "#detail h1", text: subject.toUpperCase() }, "#detail h1", "the sent question");
+        await arrived(page, navigations, { css: "#detail h1", text: subject }, "#detail h1", "the sent question");
         expect(await page.locator(".notice").innerText()).toContain("Votre message a été envoyé.");
       });
 
@@ -268,7 +268,7 @@ for (const javaScriptEnabled of [true, false]) {
         await page.keyboard.press("Enter");
         await arrived(page, navigations, { css: "#detail h1", text: "DURÉE ARRÊT DE TRAVAIL LOMBALGIE" }, "#detail h1", "the opened thread");
 
-        await tabTo(page, { css: "a", text: "RÉPONDRE" });
+        await tabTo(page, { css: "a", text: "Répondre" });
         await page.keyboard.press("Enter");
         await arrived(page, navigations, { css: "#detail h1", text: "RÉPONDRE" }, "#detail h1", "the reply form");
         await tabTo(page, "#body");
@@ -310,7 +310,7 @@ for (const javaScriptEnabled of [true, false]) {
         await tabTo(page, { css: "#list a.item-link", text: /RV pour échange confraternel/ });
         await page.keyboard.press("Enter");
         await arrived(page, navigations, { css: "#detail h1", text: "RV POUR ÉCHANGE CONFRATERNEL" }, "#detail h1", "the thread to delete");
-        await tabTo(page, { css: "a", text: "SUPPRIMER LA CONVERSATION" });
+        await tabTo(page, { css: "a", text: "Supprimer la conversation" });
         await page.keyboard.press("Enter");
         await arrived(page, navigations, { css: "button", text: "Confirmer la suppression" }, "#detail h1", "the delete confirmation");
         await tabTo(page, { css: "button", text: "Confirmer la suppression" });
@@ -391,9 +391,9 @@ for (const javaScriptEnabled of [true, false]) {
       });
 
       step("opens the doctor's question from A TRAITER; Historique des accès opens with Space (and closes with Escape)", async () => {
-        await tabTo(page, { css: "#list a.item-link", text: new RegExp(subject.toUpperCase()) });
+        await tabTo(page, { css: "#list a.item-link", text: new RegExp(subject) });
         await page.keyboard.press("Enter");
-        await arrived(page, navigations, { css: "#detail h1", text: subject.toUpperCase() }, "#detail h1", "the doctor's question");
+        await arrived(page, navigations, { css: "#detail h1", text: subject }, "#detail h1", "the doctor's question");
         expect(await page.locator(".messages .attachments").innerText()).toContain("compte-rendu.pdf");
 
         await tabTo(page, "details.history summary");
@@ -407,7 +407,7 @@ for (const javaScriptEnabled of [true, false]) {
       });
 
       step("replies: sent empty (error summary), the summary's link to Message, then sent", async () => {
-        await tabTo(page, { css: "a", text: /^RÉPONDRE/ }, { back: true });
+        await tabTo(page, { css: "a", text: /^Répondre/ }, { back: true });
         await page.keyboard.press("Enter");
         await arrived(page, navigations, { css: "#detail h1", text: "RÉPONDRE" }, "#detail h1", "the reply form");
         await tabTo(page, "button[value=send]");
@@ -424,13 +424,13 @@ for (const javaScriptEnabled of [true, false]) {
       });
 
       step("closes the conversation after confirming", async () => {
-        await tabTo(page, { css: "a", text: "CLÔTURER LA CONVERSATION" });
+        await tabTo(page, { css: "a", text: "Clôturer la conversation" });
         await page.keyboard.press("Enter");
         await arrived(page, navigations, { css: "button", text: "Confirmer la clôture" }, "#detail h1", "the close confirmation");
         await tabTo(page, { css: "button", text: "Confirmer la clôture" });
         await page.keyboard.press("Space");
         await arrived(page, navigations, { css: ".notice", text: "clôturée" }, "#detail h1", "the closed thread");
-        expect(await page.locator("a", { hasText: /^RÉPONDRE/ }).count()).toBe(0);
+        expect(await page.locator("a", { hasText: /^Répondre/i }).count()).toBe(0);
       });
 
       step("writes to a patient's médecin traitant: recipient by NIR OD (Enter), a draft with an attachment, then sent", async () => {
@@ -459,7 +459,7 @@ for (const javaScriptEnabled of [true, false]) {
 
         await tabTo(page, "button[value=send]");
         await page.keyboard.press("Enter");
-        await arrived(page, navigations, { css: "#detail h1", text: agentSubject.toUpperCase() }, "#detail h1", "the sent question");
+        await arrived(page, navigations, { css: "#detail h1", text: agentSubject }, "#detail h1", "the sent question");
         expect(await page.locator(".notice").innerText()).toContain("Votre message a été envoyé.");
       });
 

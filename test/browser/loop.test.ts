@@ -125,7 +125,7 @@ for (const javaScriptEnabled of [true, false]) {
     });
 
     it("the agent answers (→ EN COURS, [Lu] once the doctor opens it)", async () => {
-      await agent.getByRole("link", { name: /^RÉPONDRE/ }).click();
+      await agent.getByRole("link", { name: /^Répondre/i }).click();
       await agent.getByLabel("Message").waitFor();
       await accessible(agent, "the reply form");
       await agent.getByRole("button", { name: "ENVOYER" }).click();
@@ -159,7 +159,7 @@ for (const javaScriptEnabled of [true, false]) {
       await accessible(agent, "the close confirmation");
       await agent.getByRole("button", { name: "Confirmer la clôture" }).click();
       await agent.locator(".notice", { hasText: "clôturée" }).waitFor();
-      expect(await agent.getByRole("link", { name: /^RÉPONDRE/ }).count()).toBe(0);
+      expect(await agent.getByRole("link", { name: /^Répondre/i }).count()).toBe(0);
       await accessible(agent, "a closed thread");
       expect(await (await trayItem(agent, "CLOS")).count()).toBe(1);
     });

@@ -122,7 +122,7 @@ for (const javaScriptEnabled of [true, false]) {
       await page.locator(".thread-skip a", { hasText: "Aller à la réponse" }).click();
       await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("thread-actions");
       await page.keyboard.press("Tab");
-      expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toMatch(/^RÉPONDRE/);
+      expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toMatch(/^Répondre/);
       await page.locator(".thread-skip a", { hasText: "Aller au dernier message" }).click();
       await expect.poll(() => page.evaluate(() => document.activeElement?.matches(".message:last-child") ?? false)).toBe(true);
     });

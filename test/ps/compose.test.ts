@@ -17,9 +17,9 @@ describe("sending a question", () => {
     const page = $(html);
     expect(textOf(page, "#detail h1")).toBe("POSER UNE QUESTION MÉDICALE");
     for (const label of ["Objet", "Message", "Pièce(s) jointe(s)"]) expect(page(`form.compose label:contains("${label}")`).length, label).toBe(1);
-    expect(page('form.compose a:contains("RETOUR")').attr("href")).toBe("/ps/messages");
-    expect(page("form.compose button[name=action][value=draft]").text().trim()).toBe("ENREGISTRER COMME BROUILLON");
-    expect(page("form.compose button[name=action][value=send]").text().trim()).toBe("ENVOYER");
+    expect(page('form.compose a:contains("Retour à la liste")').attr("href")).toBe("/ps/messages");
+    expect(page("form.compose button[name=action][value=draft]").text().trim()).toBe("Enregistrer comme brouillon");
+    expect(page("form.compose button[name=action][value=send]").text().trim()).toBe("Envoyer");
 
     const res = await postForm(s, "/ps/conversations", { ...hidden, subject: "Durée d'arrêt", body: "Bonjour,\nquelle durée ?", action: "send" });
     expect(res.status).toBe(303);
@@ -35,7 +35,7 @@ describe("sending a question", () => {
 
     const thread = $((await s.agent.get(res.headers.location)).text);
     expect(textOf(thread, ".notice")).toBe("Votre message a été envoyé.");
-    expect(textOf(thread, "#thread-title")).toBe("DURÉE D'ARRÊT");
+    expect(textOf(thread, "#thread-title")).toBe("Durée d'arrêt");
   });
 
   it("routes by the patient's caisse, not by the doctor's usual échelon", async () => {

@@ -128,12 +128,12 @@ describe("opening a thread", () => {
     expect(await ctx.app.db("messages").where({ conversation_id: id, side: "elsm" }).whereNull("read_at")).toHaveLength(1);
 
     const page = $((await s.agent.get(`/ps/conversations/${id}`)).text);
-    expect(textOf(page, "#thread-title")).toBe("DURÉE ARRÊT DE TRAVAIL LOMBALGIE");
+    expect(textOf(page, "#thread-title")).toBe("Durée arrêt de travail Lombalgie");
     expect(textOf(page, ".message-elsm .author")).toBe("ELSM de l'AIN");
     expect(textOf(page, ".message-elsm .date")).toBe("mardi, 23/04/2019 11:15");
     expect(page(".message-elsm .message-body").text()).toContain("lombalgie commune");
-    expect(page('a:contains("RÉPONDRE")').attr("href")).toBe(`/ps/conversations/${id}/reply`);
-    expect(page('a:contains("SUPPRIMER LA CONVERSATION")').attr("href")).toBe(`/ps/conversations/${id}/delete`);
+    expect(page('a:contains("Répondre")').attr("href")).toBe(`/ps/conversations/${id}/reply`);
+    expect(page('a:contains("Supprimer la conversation")').attr("href")).toBe(`/ps/conversations/${id}/delete`);
 
     const messages = await ctx.app.db("messages").where({ conversation_id: id, side: "elsm" });
     expect(messages.every((m) => m.read_at !== null)).toBe(true);
@@ -322,8 +322,8 @@ describe("search", () => {
     const form = page('form[action="/ps/search"][method=post]');
     expect(form.find(`#${form.find('label:contains("Nom")').attr("for")}[name=nom]`).length).toBe(1);
     expect(form.find(`#${form.find('label:contains("NIR")').attr("for")}[name=nir]`).length).toBe(1);
-    expect(form.find('button:contains("RECHERCHER")').length).toBe(1);
-    expect(form.find('button:contains("RÉINITIALISER")').attr("formaction")).toBe("/ps/search/reset");
+    expect(form.find('button:contains("Rechercher")').length).toBe(1);
+    expect(form.find('button:contains("Réinitialiser")').attr("formaction")).toBe("/ps/search/reset");
   });
 
   it("by Nom, whatever the case or accents", async () => {

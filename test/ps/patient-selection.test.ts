@@ -232,14 +232,14 @@ describe("POSER UNE QUESTION", () => {
   it("is disabled until a patient is selected, then leads to the compose form", async () => {
     const s = await signInPs(app, drGene);
     let page = $((await s.agent.get("/ps/messages")).text);
-    expect(page('button[disabled]:contains("POSER UNE QUESTION")').length).toBe(1);
-    expect(page('a:contains("POSER UNE QUESTION")').length).toBe(0);
+    expect(page('button[disabled]:contains("Poser une question")').length).toBe(1);
+    expect(page('a:contains("Poser une question")').length).toBe(0);
     expect(page('a:contains("Sélectionner un patient")').attr("href")).toBe("/ps/patient");
 
     await selectPatient(s, bunyel);
     page = $((await s.agent.get("/ps/messages")).text);
-    expect(page('button[disabled]:contains("POSER UNE QUESTION")').length).toBe(0);
-    expect(page('a:contains("POSER UNE QUESTION")').attr("href")).toBe("/ps/conversations/new");
+    expect(page('button[disabled]:contains("Poser une question")').length).toBe(0);
+    expect(page('a:contains("Poser une question")').attr("href")).toBe("/ps/conversations/new");
   });
 
   it("the compose form itself is out of reach without a patient", async () => {
@@ -254,6 +254,6 @@ describe("POSER UNE QUESTION", () => {
     await selectPatient(s, bunyel);
     await s.agent.post("/ps/patient/clear").type("form").send({ _csrf: s.csrf });
     const page = $((await s.agent.get("/ps/messages")).text);
-    expect(page('button[disabled]:contains("POSER UNE QUESTION")').length).toBe(1);
+    expect(page('button[disabled]:contains("Poser une question")').length).toBe(1);
   });
 });

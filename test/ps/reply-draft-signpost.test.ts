@@ -27,10 +27,10 @@ describe("a doctor's reply draft is signposted", () => {
     const gene = await signInPs(app, drGene);
     const id = await idOf("info ALD");
     expect((await rowOf(gene, "info ALD")).subject).toBe("info ALD");
-    expect(await replyButton(gene, id)).toBe("RÉPONDRE");
+    expect(await replyButton(gene, id)).toBe("Répondre");
     await saveReplyDraft(gene, id, "Réponse pas finie");
     expect((await rowOf(gene, "info ALD")).subject).toBe("[Brouillon] info ALD");
-    expect(await replyButton(gene, id)).toBe("RÉPONDRE (brouillon en cours)");
+    expect(await replyButton(gene, id)).toBe("Répondre (brouillon en cours)");
   });
 
   it("is personal: a colleague of the same structure sees no draft", async () => {
@@ -40,6 +40,6 @@ describe("a doctor's reply draft is signposted", () => {
     expect((await rowOf(roux, "Suivi ALD diabète")).subject).toBe("[Brouillon] Suivi ALD diabète");
     const benali = await signInPs(app, drBenali);
     expect((await rowOf(benali, "Suivi ALD diabète")).subject).toBe("Suivi ALD diabète");
-    expect(await replyButton(benali, id)).toBe("RÉPONDRE");
+    expect(await replyButton(benali, id)).toBe("Répondre");
   });
 });

@@ -89,7 +89,7 @@ describe("a long thread", () => {
       expect(page(".message").last().attr("id")).toBe(toNewest.slice(1));
       const toReply = page(".thread-skip a:contains('Aller à la réponse')").attr("href")!;
       expect(toReply).toBe("#thread-actions");
-      expect(page("#thread-actions a:contains('RÉPONDRE')").attr("href")).toBe(`/${side}/conversations/${id}/reply`);
+      expect(page("#thread-actions a:contains('Répondre')").attr("href")).toBe(`/${side}/conversations/${id}/reply`);
       // The links come before the messages.
       expect(page(".thread-skip ~ .messages-scroller .message").length).toBe(8);
     });
