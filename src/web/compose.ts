@@ -131,7 +131,8 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
   const choice = choiceError && beneficiaries[0] ? { [`patient-${beneficiaries[0].id}`]: choiceError } : {};
   const held = typed.held ?? [];
   return {
-    heading: reply ? "RÉPONDRE" : "POSER UNE QUESTION MÉDICALE",
+    // Upper case on screen by CSS (.caps): a screen reader reads the words, it does not spell them.
+    heading: reply ? "Répondre" : "Poser une question médicale",
     action: reply ? `${base}/conversations/${where.conversation.id}/messages` : draft ? `${base}/drafts/${draft.id}` : `${base}/conversations`,
     backHref: reply ? `${base}/conversations/${where.conversation.id}` : side.home,
     backLabel: reply ? "Retour à la conversation" : "Retour à la liste",

@@ -67,7 +67,7 @@ describe("draft rows in the back office read like every row (manual §6)", () =>
       .find(".item-line")
       .map((_, l) => page(l).text().trim())
       .get();
-    expect(lines).toEqual(["Dr GENE Alain", "N°AM : 991101197 - 34170 CASTELNAU LE LEZ", "Patient(e) : Freddy Georges FERRAND", "Rédacteur : ANNA AIN"]);
+    expect(lines).toEqual(["Dr GENE Alain", "N°AM : 991101197 - 34170 CASTELNAU LE LEZ", "Patient(e) : Freddy Georges FERRAND", "Rédacteur : Anna AIN"]);
     expect(draft.find(".item-title").text().replace(/\s+/g, " ").trim()).toBe("[Brouillon] TEST ELSM INIT QUESTION");
     // A conversation row carries its tags in the same place, before the subject.
     const lu = page("#list .item:not(.draft) .item-title").filter((_, el) => page(el).text().includes("["));

@@ -15,7 +15,7 @@ describe("the back-office search panel after a search", () => {
     const anna = await signInAgent(app, annaAin);
     const page = $((await anna.agent.get("/bo/recherche")).text);
     expect(page("details.search").attr("open")).toBeDefined();
-    expect(page("#search-toggle").text().trim()).toBe("RECHERCHE");
+    expect(page("#search-toggle").text().trim()).toBe("Recherche");
     expect(page("#search-criteria").length).toBe(0);
   });
 
@@ -44,7 +44,7 @@ describe("the back-office search panel after a search", () => {
     await anna.agent.post("/bo/recherche").type("form").send({ _csrf: anna.csrf, patient_nir: "1700469387111" });
     const tray = $((await anna.agent.get("/bo/bannettes/a-traiter")).text);
     expect(tray("#search-criteria").length).toBe(0);
-    expect(tray("#search-toggle").text().trim()).toBe("RECHERCHE");
+    expect(tray("#search-toggle").text().trim()).toBe("Recherche");
     await anna.agent.post("/bo/recherche/reinitialiser").type("form").send({ _csrf: anna.csrf });
     const cleared = $((await anna.agent.get("/bo/recherche")).text);
     expect(cleared("#search-criteria").length).toBe(0);

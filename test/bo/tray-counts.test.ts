@@ -37,7 +37,7 @@ describe("tray counts equal what the tray shows", () => {
       for (const section of found) expect(section.rows, `${slug}: ${section.heading}`).toBe(countIn(section.heading));
     }
     const enCours = await sections(anna, "/bo/bannettes/en-cours");
-    expect(enCours.map((x) => x.heading)).toEqual(["QUESTIONS EN BROUILLON (1)", expect.stringMatching(/^EN COURS \(\d+\)$/)]);
+    expect(enCours.map((x) => x.heading)).toEqual(["Questions en brouillon (1)", expect.stringMatching(/^EN COURS \(\d+\)$/)]);
     // The tab announces the tray itself, as its own heading does (the tab adds its unread threads, if any).
     const tab = $((await anna.agent.get("/bo/bannettes/en-cours")).text)('nav .tabs a[aria-current="page"]')
       .text()
@@ -61,7 +61,7 @@ describe("tray counts equal what the tray shows", () => {
     let listed = 0;
     let announced = 0;
     for (let pages = 0; url && pages < 5; pages++) {
-      const [drafts]: Section[] = (await sections(anna, url)).filter((x) => x.heading.startsWith("QUESTIONS EN BROUILLON"));
+      const [drafts]: Section[] = (await sections(anna, url)).filter((x) => x.heading.startsWith("Questions en brouillon"));
       announced = countIn(drafts!.heading);
       listed += drafts!.rows;
       url = drafts!.more;

@@ -91,7 +91,7 @@ describe("the three trays", () => {
     const started = items.find((i) => i.subject === "Recherche")!;
     expect(started.badge).toContain("badge-incoming");
     expect(started.text).toContain("ELSM 011");
-    expect(started.text).toContain("Rédacteur : ANNA AIN");
+    expect(started.text).toContain("Rédacteur : Anna AIN");
     expect(items.some((i) => i.text.includes("[Brouillon]") && i.text.includes("TEST ELSM INIT QUESTION"))).toBe(true);
   });
 

@@ -15,7 +15,7 @@ describe("sending a question", () => {
     const s = await signInPs(app, drGene);
     const { html, hidden } = await openCompose(s, bunyel);
     const page = $(html);
-    expect(textOf(page, "#detail h1")).toBe("POSER UNE QUESTION MÉDICALE");
+    expect(textOf(page, "#detail h1")).toBe("Poser une question médicale");
     for (const label of ["Objet", "Message", "Pièce(s) jointe(s)"]) expect(page(`form.compose label:contains("${label}")`).length, label).toBe(1);
     expect(page('form.compose a:contains("Retour à la liste")').attr("href")).toBe("/ps/messages");
     expect(page("form.compose button[name=action][value=draft]").text().trim()).toBe("Enregistrer comme brouillon");

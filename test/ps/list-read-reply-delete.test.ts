@@ -111,7 +111,7 @@ describe("the list", () => {
 
   it("unread incoming threads are marked (bold) and counted in the header", async () => {
     const page = $((await s.agent.get("/ps/messages")).text);
-    expect(page("#list-title").contents().first().text().trim()).toBe("ÉCHANGES MÉDICAUX (1)");
+    expect(page("#list-title").contents().first().text().trim()).toBe("Échanges médicaux (1)");
     const rows = listRows(page.html());
     expect(rows.filter((r) => r.unread).map((r) => r.subject)).toEqual(["Durée arrêt de travail Lombalgie"]);
     // The doctor's own unanswered question is not "unread" for them.
@@ -138,7 +138,7 @@ describe("opening a thread", () => {
     const messages = await ctx.app.db("messages").where({ conversation_id: id, side: "elsm" });
     expect(messages.every((m) => m.read_at !== null)).toBe(true);
     const after = $((await s.agent.get("/ps/messages")).text);
-    expect(after("#list-title").contents().first().text().trim()).toBe("ÉCHANGES MÉDICAUX (0)");
+    expect(after("#list-title").contents().first().text().trim()).toBe("Échanges médicaux (0)");
     expect(listRows(after.html()).some((r) => r.unread)).toBe(false);
 
     const own = await idOf(ctx.app, "info ALD");
@@ -151,7 +151,7 @@ describe("opening a thread", () => {
     const id = await idOf(ctx.app, "complément d'info PSE");
     await elsmWrites(ctx.app, "AIN", id, "Relance : merci de votre retour.");
     const page = $((await s.agent.get("/ps/messages")).text);
-    expect(page("#list-title").contents().first().text().trim()).toBe("ÉCHANGES MÉDICAUX (1)");
+    expect(page("#list-title").contents().first().text().trim()).toBe("Échanges médicaux (1)");
     const rows = listRows(page.html());
     expect(rows.find((r) => r.subject === "complément d'info PSE")!.unread).toBe(true);
     expect(rows.filter((r) => !r.draft)[0]!.subject).toBe("complément d'info PSE");
@@ -167,7 +167,7 @@ describe("replying", () => {
     const form = await s.agent.get(`/ps/conversations/${id}/reply`);
     expect(form.status).toBe(200);
     const page = $(form.text);
-    expect(textOf(page, "#detail h1")).toBe("RÉPONDRE");
+    expect(textOf(page, "#detail h1")).toBe("Répondre");
     expect(page("form.compose input#subject").length).toBe(0);
     expect(page("form.compose textarea#body").length).toBe(1);
     expect(page("form.compose").attr("action")).toBe(`/ps/conversations/${id}/messages`);

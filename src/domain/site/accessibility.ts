@@ -38,23 +38,11 @@ export function footerLabel(audit: RgaaAudit | null = RGAA_AUDIT): string {
   return `Accessibilité : ${conformityState(audit)}`;
 }
 
-/** Non-conformities known without an audit: the open items of issue 12, with the RGAA 4.1 criteria they fail. */
+/** Non-conformities known without an audit, with the RGAA 4.1 criteria they fail (an item leaves the list when it is fixed). */
 export const KNOWN_NON_CONFORMITIES: { criteria: string[]; text: string }[] = [
   {
-    criteria: ["12.8", "10.3"],
-    text: "Sur grand écran, l'ordre de tabulation ne suit pas l'ordre visuel : le contenu de droite est parcouru avant la liste de gauche.",
-  },
-  {
-    criteria: ["3.1", "3.3", "10.7"],
-    text: "La conversation ouverte et la bannette courante ne sont signalées que par une couleur de fond peu contrastée ; en mode de contraste élevé (couleurs forcées), elles ne se distinguent pas.",
-  },
-  {
-    criteria: ["6.1"],
-    text: "Les liens « RETOUR » n'indiquent pas leur destination.",
-  },
-  {
-    criteria: ["10.1", "9.1"],
-    text: "Des objets et des boutons sont écrits en majuscules dans le code (et non par la feuille de styles) et sont épelés par les lecteurs d'écran ; les messages d'un fil n'ont pas de titre.",
+    criteria: ["10.1"],
+    text: "Les noms des bannettes (A TRAITER, EN COURS, CLOS) et le nom du service dans le bandeau sont écrits en majuscules dans le code, et non par la feuille de styles : certains lecteurs d'écran peuvent les épeler.",
   },
 ];
 
