@@ -116,7 +116,7 @@ describe("the session dialog with JavaScript (20 s idle limit)", () => {
     expect(await focusedId(page)).toBe("body");
     expect(await page.locator("#body").inputValue()).toBe(typed);
 
-    await page.getByRole("button", { name: "ENVOYER", exact: true }).click();
+    await page.getByRole("button", { name: "Envoyer", exact: true }).click();
     await page.waitForURL((u) => u.pathname === `/bo/conversations/${conversationId}`);
     await expect.poll(() => page.locator(".notice").first().innerText()).toContain("Votre message a été envoyé.");
     expect(await page.locator(".draft-conflict").count()).toBe(0);
