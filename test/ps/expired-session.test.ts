@@ -53,6 +53,26 @@ describe("a session that expired while the doctor was typing", () => {
     expect(await app.db("conversations").where({ subject })).toHaveLength(1);
   });
 
+  it("keeps a text over the 20,000-character limit whole: saved in the draft uncut, refused only when sent", async () => {
+    const s = await signInPs(app, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    const subject = "Texte trop long avant expiration";
+    const body = `${"Observation détaillée. ".repeat(1200)}Fin.`;
+    expect(body.length).toBeGreaterThan(20_000);
+    await expireEverySession("deleted");
+    expect((await postForm(s, "/ps/conversations", { ...hidden, subject, body, action: "send" })).headers.location).toBe("/ps/login?expire=1");
+
+    const back = await logIn(s.agent, drGene);
+    expect(back.headers.location).toMatch(/^\/ps\/drafts\/\d+$/);
+    expect((await app.db("drafts").where({ subject }).first("body")).body).toBe(body);
+    const draft = $((await s.agent.get(back.headers.location)).text);
+    expect(draft("textarea#body").text()).toBe(body);
+    const refused = await postForm(s, back.headers.location, { ...hiddenFields(draft.html()), subject, body, action: "send" });
+    expect(refused.status).toBe(422);
+    expect(textOf($(refused.text), "#body-error")).toContain("ne peut pas dépasser 20000 caractères");
+    expect((await app.db("drafts").where({ subject }).first("body")).body).toBe(body);
+  });
+
   it("keeps a reply's text too, back in the reply form", async () => {
     const s = await signInPs(app, drGene);
     const id = (await app.db("conversations").where({ subject: "complément d'info PSE" }).first("id")).id;

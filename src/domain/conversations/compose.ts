@@ -46,6 +46,11 @@ export type ComposeInput = {
   keepRefused?: boolean;
   /** The post was not received whole (a limit of the request broken): nothing is written, the form comes back. */
   notReceived?: NotReceived;
+  /**
+   * A text rescued from an expired session: there is no form to give it back to, so a text over its limit is saved
+   * as it is (the body whole; a subject past 200, which no browser's maxlength lets through, cut to its column).
+   */
+  rescued?: boolean;
 };
 
 /** Which limit a post broke before it was read to its end, said on the field it concerns. */
@@ -268,7 +273,7 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
   const canSend = sending && Object.keys(errors).length === 0;
   if (sending && !canSend && input.keepRefused === false) return { status: "invalid", draftId: draft?.id ?? null, errors, fileErrors, held: stored };
   // A text over its limit is never cut into a draft: nothing is written, the whole text and the valid files come back.
-  if (tooLong(input)) return { status: "invalid", draftId: draft?.id ?? null, errors, fileErrors, held: stored, notice: TOO_LONG_NOT_SAVED };
+  if (tooLong(input) && !input.rescued) return { status: "invalid", draftId: draft?.id ?? null, errors, fileErrors, held: stored, notice: TOO_LONG_NOT_SAVED };
 
   const removedKeys: string[] = [];
   try {
@@ -325,7 +330,7 @@ async function saveDraft(
   removedKeys: string[],
 ): Promise<number> {
   const now = new Date().toISOString();
-  const fields = { subject: input.subject, body: input.body, updated_at: now };
+  const fields = { subject: input.rescued ? input.subject.slice(0, SUBJECT_MAX) : input.subject, body: input.body, updated_at: now };
   let draftId: number;
   if (draft) {
     draftId = draft.id;

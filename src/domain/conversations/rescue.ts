@@ -44,6 +44,7 @@ export async function restoreRescued(deps: ComposeDeps, ctx: { actor: Actor; ip:
     draft,
     removeAttachmentIds: [],
     files: [],
+    rescued: true,
   });
   if (target.kind === "reply") return { kind: "reply", conversationId: target.conversation.id };
   return (outcome.status === "saved" || outcome.status === "invalid") && outcome.draftId ? { kind: "new", draftId: outcome.draftId } : null;

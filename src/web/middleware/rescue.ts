@@ -1,4 +1,5 @@
 import type { RequestHandler } from "express";
+import { FIELD_MAX_BYTES } from "../../domain/attachments/rules.js";
 import { FORM_MAX_AGE_MS, readContext } from "../../domain/conversations/form-context.js";
 import { flash } from "./flash.js";
 import { postedFromOurPages } from "./origin.js";
@@ -17,7 +18,7 @@ export function rescueExpiredSubmission(secret: string): RequestHandler {
     const context = readContext(secret, req.body._ctx);
     if (!context?.iat || Date.now() - context.iat > FORM_MAX_AGE_MS) return next();
     const text = (v: unknown) => (typeof v === "string" ? v : "");
-    req.session.rescued = { context, subject: text(req.body.subject).slice(0, 1000), body: text(req.body.body).slice(0, 50_000), at: Date.now() };
+    req.session.rescued = { context, subject: text(req.body.subject).slice(0, 1000), body: text(req.body.body).slice(0, FIELD_MAX_BYTES), at: Date.now() };
     flash(req, "Votre session a expiré. Reconnectez-vous : le texte que vous aviez saisi a été conservé en brouillon.");
     redirectToLogin(req, res, context.a.startsWith("agent:") ? "/bo/login" : "/ps/login");
   };
