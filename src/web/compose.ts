@@ -12,7 +12,7 @@ import { patientById, type PatientCard } from "../domain/directory/queries.js";
 import { patientView, type PatientCardView } from "../domain/directory/cards.js";
 import { isStorageFault, STORAGE_UNAVAILABLE_NOTICE, StorageUnavailable } from "../domain/errors.js";
 import { z } from "zod";
-import { errorItems, newSubmissionKey, notReceivedStatus, type ErrorItem } from "./forms.js";
+import { errorItems, newSubmissionKey, notReceivedStatus, readComposeForm, type ErrorItem } from "./forms.js";
 import { actorOf } from "./middleware/guards.js";
 import { flash } from "./middleware/flash.js";
 import { routeOf } from "./middleware/request-log.js";
@@ -102,8 +102,15 @@ const keys = z
   .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
 
 /** The files an earlier post of this actor's form held (signed field `_files`), minus those ticked "Retirer". */
-export function heldFilesOf(deps: AppDeps, res: Response, body: Record<string, unknown> | undefined): HeldFile[] {
+function heldFilesOf(deps: AppDeps, res: Response, body: Record<string, unknown> | undefined): HeldFile[] {
   return readHeldFiles(deps.config.sessionSecret, actorKey(actorOf(res)), body?._files, keys.parse(body?.remove_held));
+}
+
+/** A compose post, read once: what was typed and asked (readComposeForm), and the files an earlier post of the form held. */
+export function readComposePost(deps: AppDeps, req: Request, res: Response, draft: DraftRow | null) {
+  const read = readComposeForm(req, draft);
+  read.input.held = heldFilesOf(deps, res, req.body);
+  return read;
 }
 
 /** The signed context of a posted form, if it is this actor's form of this kind (else null). */

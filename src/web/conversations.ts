@@ -7,8 +7,7 @@ import { discardDraft, traceDisplay } from "../domain/conversations/operations.j
 import { startSearch, type SearchErrors } from "../domain/conversations/search.js";
 import { namedReplyDraft, replyDraft, type DraftRow } from "../domain/conversations/scope.js";
 import { CLOSED_FOR_ELSM, canWrite, type Side } from "../domain/conversations/states.js";
-import { answerSubmission, composePage, heldFilesOf, type ComposeSide, type ComposeWhere } from "./compose.js";
-import { readComposeForm } from "./forms.js";
+import { answerSubmission, composePage, readComposePost, type ComposeSide, type ComposeWhere } from "./compose.js";
 import { conversationOf, draftOf } from "./loaders.js";
 import { flash } from "./middleware/flash.js";
 import { actorOf, contextOf } from "./middleware/guards.js";
@@ -61,8 +60,7 @@ export function postReply(deps: AppDeps, s: SideHandlers): RequestHandler {
   return async (req, res) => {
     const conversation = conversationOf(res);
     const draft = await namedReplyDraft(deps.db, actorOf(res), conversation, req.body?.draft_id);
-    const { input } = readComposeForm(req, draft);
-    input.held = heldFilesOf(deps, res, req.body);
+    const { input } = readComposePost(deps, req, res, draft);
     const where: ComposeWhere = { kind: "reply", conversation };
     return answerSubmission(req, res, deps, s, { where, draft }, input, () => submitCompose(deps, contextOf(req, res), where, input));
   };

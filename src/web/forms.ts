@@ -60,50 +60,57 @@ export function readComposeForm(req: Request, draft: DraftRow | null): { intent:
 
 const AGAIN = `Joignez de nouveau vos fichiers : ${MAX_FILES_PER_MESSAGE} au plus, ${MAX_FILE_LABEL} chacun.`;
 
-/** The limit a post broke before it was read whole, in words, on the field it concerns (nothing of it is written). */
-function notReceived(problem: UploadProblem | null, f: { subject: string; body: string }): { notReceived?: NotReceived } {
-  // A temporary folder that cannot be written is a storage fault: answered by answerSubmission (503).
-  if (!problem || problem.kind === "csrf" || problem.kind === "not-signed-in" || problem.kind === "storage") return {};
-  switch (problem.kind) {
-    case "too-large":
-      return {
-        notReceived: {
-          field: "attachments",
-          message: `L'envoi dépasse ${REQUEST_MAX_LABEL} au total (${MAX_FILES_PER_MESSAGE} pièces jointes de ${MAX_FILE_LABEL} au plus et le texte) : sa lecture a été arrêtée. ${AGAIN}`,
-        },
-      };
-    case "field": {
-      const field = problem.field === "subject" ? "subject" : "body";
+type Typed = { subject: string; body: string };
+
+/**
+ * Each limit a post can break before it is read whole: its status, and its words on the field it concerns (nothing
+ * of the post is written). Not here: a CSRF or sign-in stop (the guard answers) and a temporary folder that cannot be
+ * written (a storage fault: answerSubmission, 503).
+ */
+const NOT_RECEIVED: Partial<Record<UploadProblem["kind"], { status: number; say(problem: UploadProblem, f: Typed): NotReceived }>> = {
+  "too-large": {
+    status: 413,
+    say: () => ({
+      field: "attachments",
+      message: `L'envoi dépasse ${REQUEST_MAX_LABEL} au total (${MAX_FILES_PER_MESSAGE} pièces jointes de ${MAX_FILE_LABEL} au plus et le texte) : sa lecture a été arrêtée. ${AGAIN}`,
+    }),
+  },
+  field: {
+    status: 413,
+    say(problem, f) {
+      const field = problem.kind === "field" && problem.field === "subject" ? "subject" : "body";
       const [what, max] = field === "subject" ? ["L'objet", SUBJECT_MAX] : ["Le message", BODY_MAX];
       return {
-        notReceived: {
-          field,
-          message: `${what} envoyé dépasse ${FIELD_MAX_LABEL} : seuls ses ${f[field].length} premiers caractères ont été reçus, repris ci-dessous. ${max} caractères au plus : raccourcissez-le.`,
-        },
+        field,
+        message: `${what} envoyé dépasse ${FIELD_MAX_LABEL} : seuls ses ${f[field].length} premiers caractères ont été reçus, repris ci-dessous. ${max} caractères au plus : raccourcissez-le.`,
       };
-    }
-    case "header":
-      return {
-        notReceived: {
-          field: "attachments",
-          message: `Une pièce jointe n'a pas pu être lue : l'en-tête de sa partie (son nom de fichier…) dépasse ${PART_HEADER_MAX_LABEL} ou est mal formé. ${AGAIN}`,
-        },
-      };
-    case "busy":
-      return {
-        notReceived: {
-          field: "attachments",
-          message: `Vos autres envois en cours occupent déjà l'espace de réception qui vous est réservé : celui-ci n'a pas été reçu. Attendez qu'ils se terminent, puis réessayez. ${AGAIN}`,
-        },
-      };
-  }
+    },
+  },
+  header: {
+    status: 400,
+    say: () => ({
+      field: "attachments",
+      message: `Une pièce jointe n'a pas pu être lue : l'en-tête de sa partie (son nom de fichier…) dépasse ${PART_HEADER_MAX_LABEL} ou est mal formé. ${AGAIN}`,
+    }),
+  },
+  busy: {
+    status: 429,
+    say: () => ({
+      field: "attachments",
+      message: `Vos autres envois en cours occupent déjà l'espace de réception qui vous est réservé : celui-ci n'a pas été reçu. Attendez qu'ils se terminent, puis réessayez. ${AGAIN}`,
+    }),
+  },
+};
+
+function notReceived(problem: UploadProblem | null, f: Typed): { notReceived?: NotReceived } {
+  const limit = problem && NOT_RECEIVED[problem.kind];
+  return limit ? { notReceived: limit.say(problem, f) } : {};
 }
 
 /** The status of a compose post not received whole. */
 export function notReceivedStatus(req: Request): number | null {
   const problem = uploadProblem(req);
-  if (!problem) return null;
-  return { "too-large": 413, field: 413, header: 400, busy: 429, storage: 503, csrf: null, "not-signed-in": null }[problem.kind];
+  return (problem && NOT_RECEIVED[problem.kind]?.status) ?? null;
 }
 
 export function newSubmissionKey(): string {

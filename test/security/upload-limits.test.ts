@@ -5,7 +5,22 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { cookieOf, listenTestApp } from "../helpers/listen.js";
 import { REQUEST_MAX_BYTES } from "../../src/domain/attachments/rules.js";
-import { $, annaAin, bunyel, drGene, drMezin, fixture, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import {
+  $,
+  annaAin,
+  bunyel,
+  drGene,
+  drMezin,
+  solana,
+  fixture,
+  hiddenFields,
+  selectPatient,
+  signInAgent,
+  signInPs,
+  startTestApp,
+  type Session,
+  type TestApp,
+} from "../helpers/app.js";
 
 /**
  * Issue 11, items 4 and 7: multipart bodies are read only on the routes that take files, after the session and
@@ -63,7 +78,7 @@ function rawPost(urlPath: string, parts: Part[], options: { cookie?: string; dec
   }
   pieces.push(Buffer.from(`--${BOUNDARY}--\r\n`));
   const total = pieces.reduce<number>((n, p) => n + (typeof p === "number" ? p : p.length), 0);
-  return new Promise<{ status: number; text: string; sent: number; total: number }>((resolve, reject) => {
+  return new Promise<{ status: number; location?: string; text: string; sent: number; total: number }>((resolve, reject) => {
     let sent = 0;
     let answered = false;
     const headers: Record<string, string | number> = { "Content-Type": `multipart/form-data; boundary=${BOUNDARY}`, "Sec-Fetch-Site": "same-origin" };
@@ -78,8 +93,9 @@ function rawPost(urlPath: string, parts: Part[], options: { cookie?: string; dec
       res.on("data", (c) => {
         text += c;
       });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text, sent: sentAtAnswer, total }));
-      res.on("error", () => resolve({ status: res.statusCode ?? 0, text, sent: sentAtAnswer, total }));
+      const answer = () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, text, sent: sentAtAnswer, total });
+      res.on("end", answer);
+      res.on("error", answer);
     });
     req.on("error", (err) => {
       if (!answered) reject(err);
@@ -140,6 +156,7 @@ describe("who may make the server read a file (item 4)", () => {
       { name: "attachments", filename: "a.pdf", bytes: 40 * MB },
     ]);
     expect(res.status).toBe(303);
+    expect(res.location).toBe("/ps/login");
     expect(res.sent).toBeLessThan(10 * MB);
     expect(tmpFiles()).toEqual([]);
   });
@@ -221,6 +238,7 @@ describe("who may make the server read a file (item 4)", () => {
     expect($(second.text)("#subject").val()).toBe("Deuxième envoi");
     // Another doctor at the same time is not concerned.
     const mezin = await signInPs(app, drMezin);
+    await selectPatient(mezin, solana);
     const other = await rawPost(
       "/ps/conversations",
       [
@@ -229,7 +247,9 @@ describe("who may make the server read a file (item 4)", () => {
       ],
       { cookie: cookieOf(mezin) },
     );
-    expect(other.status).not.toBe(429);
+    expect(other.status).toBe(303);
+    const draft = await app.db("drafts").where({ subject: "Autre" }).first("id");
+    expect(await app.db("attachments").where({ draft_id: draft.id }).pluck("original_name")).toEqual(["c0.pdf", "c1.pdf", "c2.pdf"]);
     held.destroy();
   });
 });

@@ -13,9 +13,8 @@ import { openThread } from "../../domain/conversations/thread.js";
 import { boSearchResults, boWorkspace } from "../../domain/conversations/workspace.js";
 import { NotFound } from "../../domain/errors.js";
 import { downloadAttachment } from "../attachments.js";
-import { answerSubmission, composePage, formContextOf, heldFilesOf } from "../compose.js";
+import { answerSubmission, composePage, formContextOf, readComposePost } from "../compose.js";
 import { confirmDiscardPage, deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
-import { readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { flash } from "../middleware/flash.js";
 import { actorOf, contextOf, requireAgent } from "../middleware/guards.js";
@@ -70,8 +69,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
 
   // ---- a question to a professional (manual §7–8), its drafts ------------------------------------
   async function postQuestion(req: Request, res: Response, draft: DraftRow | null) {
-    const { intent, input } = readComposeForm(req, draft);
-    input.held = heldFilesOf(deps, res, req.body);
+    const { intent, input } = readComposePost(deps, req, res, draft);
     const signed = formContextOf(deps, res, req.body?._ctx, "elsm-new");
     const shown = signed ? { patientId: signed.p ?? null, rp: signed.rp, rs: signed.rs } : null;
     const fields = recipientFields.parse(req.body ?? {});

@@ -14,7 +14,7 @@ import { patientFromChoice, patientFromNir, patientFromVitale, shownBy, traceSho
 import { NIR_TYPED_MAX } from "../../domain/directory/nir.js";
 import { vitaleCards } from "../../domain/directory/queries.js";
 import { downloadAttachment } from "../attachments.js";
-import { answerSubmission, composePage, formContextOf, heldFilesOf, type ComposeWhere } from "../compose.js";
+import { answerSubmission, composePage, formContextOf, readComposePost, type ComposeWhere } from "../compose.js";
 import { confirmDiscardPage, deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
 import { errorItems, readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
@@ -119,8 +119,7 @@ export function psRoutes(deps: AppDeps): Router {
   });
   async function postQuestion(req: Request, res: Response, where: Extract<ComposeWhere, { kind: "ps-new" }>) {
     const draft = res.locals.draft ?? null;
-    const { input } = readComposeForm(req, draft);
-    input.held = heldFilesOf(deps, res, req.body);
+    const { input } = readComposePost(deps, req, res, draft);
     return answerSubmission(req, res, deps, ps, { where, draft }, input, () => submitCompose(deps, contextOf(req, res), where, input));
   }
   router.post("/ps/conversations", async (req, res) => {
