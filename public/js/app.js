@@ -187,6 +187,54 @@
     true,
   );
 
+  // The back office's "Insérer le modèle": without JavaScript it posts the form, which comes back with the text added.
+  // With it, the model's filled text is fetched and appended to the message in place, so the form (and the files
+  // chosen in it) stays as it is; the focus goes back to the end of the message. Capture phase: before htmx's submit.
+  function appendText(value, text) {
+    if (value.trim() === "") return text;
+    return value + (/\n\n$/.test(value) ? "" : /\n$/.test(value) ? "\n" : "\n\n") + text;
+  }
+  document.addEventListener(
+    "click",
+    function (evt) {
+      var button = evt.target && evt.target.closest ? evt.target.closest("[data-insert-model]") : null;
+      var form = button && button.form;
+      var select = form && form.querySelector('select[name="model_id"]');
+      var body = form && form.querySelector('textarea[name="body"]');
+      if (!select || !body || !window.fetch) return;
+      evt.preventDefault();
+      evt.stopPropagation();
+      if (!select.value) {
+        select.focus();
+        announce("Choisissez le modèle à insérer dans la liste « Insérer un modèle ».");
+        return;
+      }
+      var context = form.querySelector('input[name="_ctx"]');
+      var url = button.getAttribute("data-insert-model").replace("{id}", encodeURIComponent(select.value)) + (context ? "?ctx=" + encodeURIComponent(context.value) : "");
+      window
+        .fetch(url, { credentials: "same-origin", headers: { Accept: "text/plain" } })
+        .then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (!response.ok || type.indexOf("text/plain") !== 0) throw new Error("not inserted");
+          return response.text();
+        })
+        .then(function (text) {
+          body.value = appendText(body.value, text);
+          // Typing, for the session's keep-alive (session.js).
+          body.dispatchEvent(new Event("input", { bubbles: true }));
+          body.focus();
+          body.setSelectionRange(body.value.length, body.value.length);
+          body.scrollTop = body.scrollHeight;
+          announce("Le modèle a été ajouté à la fin du message.");
+        })
+        .catch(function () {
+          // The page's own answer instead (the form posted, the text added or the error said on the list).
+          form.requestSubmit(button);
+        });
+    },
+    true,
+  );
+
   // Without JavaScript the error summary is the first thing read; with it, it also takes focus.
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-focus]");

@@ -4,6 +4,7 @@ import { BODY_MAX, SUBJECT_MAX } from "./conversations/compose.js";
 import { RECIPIENT_MAX } from "./conversations/elsm-question.js";
 import { SEARCH_MAX } from "./conversations/search.js";
 import { NIR_TYPED_MAX } from "./directory/nir.js";
+import { MODEL_BODY_MAX, MODEL_TITLE_MAX } from "./reply-models/models.js";
 
 /** Every limit a form states or enforces, read by the templates from here (never written in them). */
 export const LIMITS = {
@@ -22,4 +23,7 @@ export const LIMITS = {
   nir: NIR_TYPED_MAX,
   nirKey: 2,
   pin: PIN_DIGITS,
+  /** The échelon's saved replies: a title, and a text as long as a message. */
+  modelTitle: MODEL_TITLE_MAX,
+  modelBody: MODEL_BODY_MAX,
 } as const;

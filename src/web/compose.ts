@@ -10,6 +10,7 @@ import { loadDraft, type ConversationRow, type DraftRow } from "../domain/conver
 import { answeredMessage, type MessageView } from "../domain/conversations/thread.js";
 import { patientById, type PatientCard } from "../domain/directory/queries.js";
 import { patientView, type PatientCardView } from "../domain/directory/cards.js";
+import { modelOptions, type ModelOption } from "../domain/reply-models/models.js";
 import { isStorageFault, STORAGE_UNAVAILABLE_NOTICE, StorageUnavailable } from "../domain/errors.js";
 import { z } from "zod";
 import { errorItems, newSubmissionKey, notReceivedStatus, readComposeForm, type ErrorItem } from "./forms.js";
@@ -45,6 +46,8 @@ export type ComposeFormView = {
   subject: string;
   body: string;
   attachments: AttachmentView[];
+  /** The ids of those ticked "Retirer" as the form was posted. */
+  removing: number[];
   /** Files accepted by an earlier post, not attached to anything yet, and the signed field naming them. */
   held: HeldFileView[];
   heldToken: string;
@@ -66,6 +69,8 @@ export type ComposeFormView = {
   /** The échelon's reply to a party no notification mail reaches: the warning, and whether sending without mail was ticked. */
   noMailWarning: string | null;
   confirmNoMail: boolean;
+  /** The back office's "Insérer un modèle": the ELSM's models and the one chosen (null on the doctor's side). */
+  models: { options: ModelOption[]; selected: number | null } | null;
 };
 
 export type ConflictView = { author: string; at: string; subject: string; body: string; showSubject: boolean } | { discarded: true };
@@ -91,9 +96,14 @@ type Typed = {
   fileErrors?: string[];
   notice?: string | null;
   held?: HeldFile[];
+  /** The draft's version as the posted form showed it (an insert writes nothing: a change since stays a conflict). */
+  versionShown?: string;
+  modelId?: number | null;
+  /** Draft attachments ticked "Retirer" in the posted form (an insert gives the form back as it was). */
+  removing?: number[];
 };
 
-const ERROR_ORDER = ["conversation", "nir_od", "patient", "destinataire", "subject", "body"];
+const ERROR_ORDER = ["conversation", "nir_od", "patient", "destinataire", "subject", "body", "model_id"];
 
 const keys = z
   .union([z.string(), z.array(z.string())])
@@ -152,6 +162,7 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     subject: typed.subject ?? draft?.subject ?? "",
     body: typed.body ?? draft?.body ?? "",
     attachments: draft ? await draftAttachments(deps.db, draft.id) : [],
+    removing: typed.removing ?? [],
     errors,
     fileErrors,
     held: heldFileViews(held),
@@ -160,13 +171,14 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     ctxToken: signedContext(deps.config.sessionSecret, actor, where),
     submissionKey: typed.submissionKey ?? newSubmissionKey(),
     draftId: draft?.id ?? null,
-    draftVersion: draft?.updated_at ?? null,
+    draftVersion: draft ? (typed.versionShown ?? draft.updated_at) : null,
     conflict: typed.conflict ?? null,
     recipientForm: where.kind === "elsm-new" ? where.state : null,
     beneficiaries,
     notice: typed.notice ?? null,
     noMailWarning: reply ? await replyMailWarning(deps.db, actor, where.conversation) : null,
     confirmNoMail: typed.confirmNoMail ?? false,
+    models: actor.kind === "agent" ? { options: await modelOptions(deps.db, actor), selected: typed.modelId ?? null } : null,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from "express";
 import type { z } from "zod";
 import type { AppDeps } from "../deps.js";
 import { submitCompose } from "../domain/conversations/compose.js";
+import { holdUploads } from "../domain/conversations/elsm-question.js";
 import { draftAttachments } from "../domain/attachments/service.js";
 import { discardDraft, traceDisplay } from "../domain/conversations/operations.js";
 import { startSearch, type SearchErrors } from "../domain/conversations/search.js";
@@ -9,6 +10,8 @@ import { namedReplyDraft, replyDraft, type DraftRow } from "../domain/conversati
 import { CLOSED_FOR_ELSM, canWrite, type Side } from "../domain/conversations/states.js";
 import { answerSubmission, composePage, readComposePost, type ComposeSide, type ComposeWhere } from "./compose.js";
 import { conversationOf, draftOf } from "./loaders.js";
+import { answerModelInsert } from "./model-insert.js";
+import { uploadProblem } from "./middleware/upload.js";
 import { flash } from "./middleware/flash.js";
 import { actorOf, contextOf } from "./middleware/guards.js";
 
@@ -60,8 +63,10 @@ export function postReply(deps: AppDeps, s: SideHandlers): RequestHandler {
   return async (req, res) => {
     const conversation = conversationOf(res);
     const draft = await namedReplyDraft(deps.db, actorOf(res), conversation, req.body?.draft_id);
-    const { input } = readComposePost(deps, req, res, draft);
+    const { intent, input } = readComposePost(deps, req, res, draft);
     const where: ComposeWhere = { kind: "reply", conversation };
+    if (intent === "insert_model" && s.side === "elsm" && !uploadProblem(req))
+      return answerModelInsert(req, res, deps, s, draft, input, async () => ({ where, ...(await holdUploads(deps, input)) }));
     return answerSubmission(req, res, deps, s, { where, draft }, input, () => submitCompose(deps, contextOf(req, res), where, input));
   };
 }

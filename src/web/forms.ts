@@ -18,8 +18,8 @@ const ids = z
 
 /** The fields every compose form posts; anything else (elsm_id, state, author…) is ignored. */
 const composeFields = z.object({
-  // "lookup": the back office's "Afficher le destinataire"; anything unknown only saves.
-  action: z.enum(["send", "draft", "lookup"]).catch("draft"),
+  // "lookup": the back office's "Afficher le destinataire"; "insert_model": its "Insérer le modèle"; anything unknown only saves.
+  action: z.enum(["send", "draft", "lookup", "insert_model"]).catch("draft"),
   subject: text,
   body: text,
   submission_key: z
@@ -36,7 +36,7 @@ const composeFields = z.object({
     .transform((v) => v === "1"),
 });
 
-export type ComposeIntent = "send" | "draft" | "lookup";
+export type ComposeIntent = "send" | "draft" | "lookup" | "insert_model";
 
 /** A posted compose form, read once: what the user asked for, and what the domain receives. */
 export function readComposeForm(req: Request, draft: DraftRow | null): { intent: ComposeIntent; input: ComposeInput } {

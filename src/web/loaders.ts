@@ -1,6 +1,7 @@
 import type { Response, Router } from "express";
 import type { AppDeps } from "../deps.js";
 import { loadAttachment, loadConversation, loadDraft, type AttachmentRow, type ConversationRow, type DraftRow } from "../domain/conversations/scope.js";
+import { loadModel, type ReplyModelRow } from "../domain/reply-models/models.js";
 import { actorOf } from "./middleware/guards.js";
 
 /**
@@ -20,8 +21,14 @@ export function scopedParams(router: Router, { db }: AppDeps): void {
     res.locals.attachment = await loadAttachment(db, actorOf(res), raw);
     next();
   });
+  // A saved reply of the agent's ELSM (none for a doctor).
+  router.param("modelId", async (_req, res, next, raw) => {
+    res.locals.model = await loadModel(db, actorOf(res), raw);
+    next();
+  });
 }
 
 export const conversationOf = (res: Response): ConversationRow => res.locals.conversation as ConversationRow;
 export const draftOf = (res: Response): DraftRow => res.locals.draft as DraftRow;
 export const attachmentOf = (res: Response): AttachmentRow => res.locals.attachment as AttachmentRow;
+export const modelOf = (res: Response): ReplyModelRow => res.locals.model as ReplyModelRow;

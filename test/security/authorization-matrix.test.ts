@@ -26,7 +26,8 @@ import { routeTable, type RouteEntry } from "../helpers/routes.js";
  */
 let app: TestApp;
 const SUBJECT = "Objet très confidentiel de la matrice";
-const ids = { ps: { conversation: 0, draft: 0, attachment: 0 }, bo: { conversation: 0, draft: 0, attachment: 0 } };
+const ids = { ps: { conversation: 0, draft: 0, attachment: 0, model: 0 }, bo: { conversation: 0, draft: 0, attachment: 0, model: 0 } };
+const MODEL = { title: "Modèle de la matrice", body: "Texte du modèle de la matrice" };
 let owner: { ps: Session; bo: Session };
 
 beforeAll(async () => {
@@ -49,8 +50,14 @@ beforeAll(async () => {
     .id;
   const anna = await signInAgent(app, annaAin);
   const boDraft = (await app.db("drafts").where({ side: "elsm", subject: "TEST ELSM INIT QUESTION" }).first("id")).id;
-  ids.ps = { conversation, draft: psDraft, attachment };
-  ids.bo = { conversation, draft: boDraft, attachment };
+  // A saved reply of ELSM 011 (models exist only on the back-office side).
+  await anna.agent
+    .post("/bo/modeles")
+    .type("form")
+    .send({ _csrf: anna.csrf, ...MODEL });
+  const model = (await app.db("reply_models").where({ title: MODEL.title }).first("id")).id;
+  ids.ps = { conversation, draft: psDraft, attachment, model: 0 };
+  ids.bo = { conversation, draft: boDraft, attachment, model };
   owner = { ps: gene, bo: anna };
 });
 afterAll(async () => {
@@ -65,7 +72,7 @@ function objectFor(route: RouteEntry): { side: "ps" | "bo"; url: string } | null
   if (route.path === "/bo/bannettes/:tray") return null; // a tray name, not an object id
   let url = route.path;
   for (const p of params) {
-    const kind = p === ":conversationId" ? "conversation" : p === ":draftId" ? "draft" : p === ":attachmentId" ? "attachment" : null;
+    const kind = p === ":conversationId" ? "conversation" : p === ":draftId" ? "draft" : p === ":attachmentId" ? "attachment" : p === ":modelId" && side === "bo" ? "model" : null;
     if (!kind) throw new Error(`route ${route.path}: unknown id ${p}; add its object to objectFor`);
     url = url.replace(p, String(ids[side][kind]));
   }
@@ -102,6 +109,8 @@ describe("authorization matrix", () => {
   it("covers every route that takes an id (sanity: the table is not empty)", () => {
     const covered = routeTable(app.app).filter((r) => objectFor(r));
     expect(covered.length).toBeGreaterThanOrEqual(18);
+    // Every route of the saved replies that names one (edit, its post, delete confirmation and post, the filled text).
+    expect(covered.filter((r) => r.path.includes(":modelId")).map((r) => `${r.method} ${r.path}`)).toHaveLength(5);
   });
 
   it("the owners themselves reach every GET route (the ids are real)", async () => {
@@ -122,7 +131,7 @@ describe("authorization matrix", () => {
           const target = objectFor(route);
           if (!target || target.side !== side) continue;
           const res = await call(s, route, target.url, s.agent);
-          if (res.status !== 404 || res.text.includes(SUBJECT) || res.text.includes("Corps confidentiel"))
+          if (res.status !== 404 || res.text.includes(SUBJECT) || res.text.includes("Corps confidentiel") || res.text.includes(MODEL.body))
             failures.push(`${route.method.toUpperCase()} ${route.path} → ${res.status}`);
         }
         expect(failures).toEqual([]);
@@ -149,6 +158,7 @@ describe("authorization matrix", () => {
     expect(await app.db("messages").where({ conversation_id: ids.ps.conversation })).toHaveLength(1);
     expect(await app.db("drafts").where({ id: ids.ps.draft }).first()).toBeDefined();
     expect(await app.db("drafts").where({ id: ids.bo.draft }).first()).toBeDefined();
+    expect(await app.db("reply_models").where({ id: ids.bo.model }).first()).toMatchObject(MODEL);
   });
 });
 

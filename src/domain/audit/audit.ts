@@ -21,9 +21,13 @@ export type AuditAction =
   | "attachment.downloaded"
   // Its stored file could not be read: nothing was handed over.
   | "attachment.download_failed"
-  | "search";
+  | "search"
+  // The échelon's saved replies (modèles de réponse): by id, never their title or text.
+  | "reply_model.created"
+  | "reply_model.updated"
+  | "reply_model.deleted";
 
-export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient"; id: number };
+export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient" | "reply_model"; id: number };
 
 function organisation(actor: Actor): { org_type: string; org_id: number } {
   if (actor.kind === "agent") return { org_type: "elsm", org_id: actor.elsmId };

@@ -69,7 +69,7 @@ export function notReceivedOutcome(input: ComposeInput, notReceived: NotReceived
   return { status: "invalid" as const, draftId: input.draft?.id ?? null, errors, fileErrors, held: input.held ?? [], notice: NOT_RECEIVED_NOTICE };
 }
 
-export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire" | "patient" | "confirm_no_mail", string>>;
+export type FieldErrors = Partial<Record<"subject" | "body" | "attachments" | "conversation" | "nir_od" | "destinataire" | "patient" | "confirm_no_mail" | "model_id", string>>;
 
 export type ComposeOutcome =
   | { status: "sent"; conversationId: number }

@@ -86,7 +86,7 @@ async function resolve(db: Db, actor: AgentActor, fields: RecipientFields): Prom
 }
 
 /** The files of this post held for the next one (no draft is written). */
-async function hold(deps: ComposeDeps, input: ComposeInput) {
+export async function holdUploads(deps: ComposeDeps, input: ComposeInput) {
   const held = input.held ?? [];
   const kept = input.draft
     ? await deps.db("attachments").where({ draft_id: input.draft.id }).whereNotIn("id", input.removeAttachmentIds).count<{ n: number }[]>({ n: "*" })
@@ -142,7 +142,7 @@ export async function submitElsmQuestion(
         refused: true,
       };
     }
-    return { status: "form", state, ...(await hold(deps, input)), errors, notice: null, refused: Object.keys(errors).length > 0 };
+    return { status: "form", state, ...(await holdUploads(deps, input)), errors, notice: null, refused: Object.keys(errors).length > 0 };
   }
   const { resolution } = resolved;
   const state: QuestionState = {
@@ -155,7 +155,7 @@ export async function submitElsmQuestion(
   const confirmed = shown !== null && shown.patientId === state.patientId && shown.rp === state.recipientIds?.rp && shown.rs === state.recipientIds?.rs;
   if (intent === "lookup" || (intent === "send" && !confirmed)) {
     const refused = intent === "send";
-    return { status: "form", state, ...(await hold(deps, input)), errors: {}, notice: refused ? CHECK_RECIPIENT : null, refused };
+    return { status: "form", state, ...(await holdUploads(deps, input)), errors: {}, notice: refused ? CHECK_RECIPIENT : null, refused };
   }
   const outcome = await submitCompose(deps, ctx, targetOf(state), { ...input, action: intent, keepRefused: false });
   return { ...outcome, state };

@@ -16,6 +16,9 @@ import { downloadAttachment } from "../attachments.js";
 import { answerSubmission, composePage, formContextOf, readComposePost } from "../compose.js";
 import { confirmDiscardPage, deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
+import { answerModelInsert } from "../model-insert.js";
+import { uploadProblem } from "../middleware/upload.js";
+import { replyModelRoutes } from "./reply-models.js";
 import { flash } from "../middleware/flash.js";
 import { actorOf, contextOf, requireAgent } from "../middleware/guards.js";
 import { openedByTheUser } from "../middleware/origin.js";
@@ -75,6 +78,13 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     const fields = recipientFields.parse(req.body ?? {});
     // Given back as typed when the storage fails (the recipient is looked up again on the next post).
     const typedState = { ...EMPTY_QUESTION, nirOd: fields.nir_od, destinataire: fields.destinataire };
+    // "Insérer le modèle": the recipient typed is shown (as "Afficher le destinataire" does), the files held, nothing written.
+    if (intent === "insert_model" && !uploadProblem(req))
+      return answerModelInsert(req, res, deps, bo, draft, input, async () => {
+        const shownNow = await submitElsmQuestion(deps, contextOf(req, res), fields, "lookup", input, shown);
+        const held = shownNow.status === "form" ? shownNow.held : [];
+        return { where: { kind: "elsm-new", state: shownNow.state }, held, fileErrors: shownNow.status === "form" ? shownNow.fileErrors : [] };
+      });
     return answerSubmission(
       req,
       res,
@@ -82,7 +92,8 @@ export function backOfficeRoutes(deps: AppDeps): Router {
       bo,
       { where: { kind: "elsm-new", state: typedState }, draft },
       input,
-      () => submitElsmQuestion(deps, contextOf(req, res), fields, intent, input, shown),
+      // An insert whose post was not received whole writes nothing either (its answer: the limit broken).
+      () => submitElsmQuestion(deps, contextOf(req, res), fields, intent === "insert_model" ? "lookup" : intent, input, shown),
       (outcome) => ({ kind: "elsm-new", state: outcome.state }),
     );
   }
@@ -119,6 +130,9 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   });
 
   router.get("/bo/attachments/:attachmentId", downloadAttachment(deps));
+
+  // ---- the échelon's saved replies (modèles de réponse) --------------------------------------------
+  replyModelRoutes(router, deps, render);
 
   return router;
 }
