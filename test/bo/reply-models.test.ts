@@ -253,6 +253,31 @@ describe("« Insérer un modèle » in the new-question form, without JavaScript
     expect(await app.db("attachments").where({ message_id: m.id }).pluck("original_name")).toEqual(["radio.png"]);
   });
 
+  it("on a question draft's page: the draft stays named and unchanged, its recipient shown", async () => {
+    const id = await createModel(anna, "Question brouillon", "Pour {medecin}.");
+    const blank = await anna.agent.get("/bo/conversations/new");
+    const saved = await anna.agent
+      .post("/bo/conversations")
+      .field({ ...hiddenFields(blank.text), destinataire: drGene.nam, subject: "Brouillon de question", body: "Début", action: "draft" });
+    expect(saved.status).toBe(303);
+    const draftUrl = saved.headers.location as string;
+    const page = await anna.agent.get(draftUrl);
+    const res = await anna.agent
+      .post(draftUrl)
+      .field({ ...hiddenFields(page.text), destinataire: drGene.nam, subject: "Brouillon de question modifié", body: "Début", model_id: String(id), action: "insert_model" });
+    expect(res.status).toBe(200);
+    expect($(res.text)("#body").val()).toBe("Début\n\nPour Dr GENE Alain.");
+    expect($(res.text)("#subject").val()).toBe("Brouillon de question modifié");
+    expect($(res.text)("form.compose").attr("action")).toBe(draftUrl);
+    expect(hiddenFields(res.text).draft_id).toBe(hiddenFields(page.text).draft_id);
+    expect(
+      await app
+        .db("drafts")
+        .where({ id: Number(draftUrl.split("/").pop()) })
+        .first(),
+    ).toMatchObject({ subject: "Brouillon de question", body: "Début" });
+  });
+
   it("with no recipient typed yet: {patient} and {medecin} stay as typed, no error on the recipient", async () => {
     const id = await createModel(anna, "Question sans destinataire", "{patient} / {medecin} / {agent}");
     const blank = await anna.agent.get("/bo/conversations/new");
