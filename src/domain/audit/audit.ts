@@ -21,9 +21,11 @@ export type AuditAction =
   | "attachment.downloaded"
   // Its stored file could not be read: nothing was handed over.
   | "attachment.download_failed"
-  | "search";
+  | "search"
+  // An internal note written on a thread (the object is the note; its row names the thread).
+  | "note.added";
 
-export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient"; id: number };
+export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient" | "note"; id: number };
 
 function organisation(actor: Actor): { org_type: string; org_id: number } {
   if (actor.kind === "agent") return { org_type: "elsm", org_id: actor.elsmId };
