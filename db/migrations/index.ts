@@ -11,6 +11,7 @@ import * as searchWords from "./20261202000000_search_words.js";
 import * as trayUnreadAndFilters from "./20261202010000_tray_unread_and_filters.js";
 import * as submissionKeyPerAuthor from "./20261202020000_submission_key_per_author.js";
 import * as accessibilityFeedback from "./20261202030000_accessibility_feedback.js";
+import * as internalNotes from "./20261203010000_internal_notes.js";
 import * as replyModels from "./20261203020000_reply_models.js";
 
 /**
@@ -30,6 +31,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261202010000_tray_unread_and_filters": trayUnreadAndFilters,
   "20261202020000_submission_key_per_author": submissionKeyPerAuthor,
   "20261202030000_accessibility_feedback": accessibilityFeedback,
+  "20261203010000_internal_notes": internalNotes,
   "20261203020000_reply_models": replyModels,
 };
 

@@ -2,6 +2,7 @@ import { PIN_DIGITS } from "./auth/pin.js";
 import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE } from "./attachments/rules.js";
 import { BODY_MAX, SUBJECT_MAX } from "./conversations/compose.js";
 import { RECIPIENT_MAX } from "./conversations/elsm-question.js";
+import { NOTE_MAX } from "./conversations/internal-notes.js";
 import { SEARCH_MAX } from "./conversations/search.js";
 import { NIR_TYPED_MAX } from "./directory/nir.js";
 import { MODEL_BODY_MAX, MODEL_TITLE_MAX } from "./reply-models/models.js";
@@ -18,6 +19,8 @@ export const LIMITS = {
     .flatMap((k) => k.extensions.map((e) => `.${e}`))
     .join(","),
   recipient: RECIPIENT_MAX,
+  /** An internal note of the back office (issue 13 §2). */
+  note: NOTE_MAX,
   search: SEARCH_MAX,
   /** NIR typed in the patient form: 13 characters (and the key), room for spaces or dots between the groups. */
   nir: NIR_TYPED_MAX,

@@ -6,6 +6,7 @@ import { replyMailWarning, type ComposeOutcome, type DraftConflict, type FieldEr
 import type { QuestionOutcome, QuestionState } from "../domain/conversations/elsm-question.js";
 import { readContext, signContext, type FormContext } from "../domain/conversations/form-context.js";
 import { heldFileViews, readHeldFiles, signHeldFiles, type HeldFile, type HeldFileView } from "../domain/conversations/held-files.js";
+import { patientHistory, type PatientHistoryView } from "../domain/conversations/patient-history.js";
 import { loadDraft, type ConversationRow, type DraftRow } from "../domain/conversations/scope.js";
 import { answeredMessage, type MessageView } from "../domain/conversations/thread.js";
 import { patientById, type PatientCard } from "../domain/directory/queries.js";
@@ -61,6 +62,8 @@ export type ComposeFormView = {
   draftVersion: string | null;
   /** The draft someone else wrote or changed since this form was shown: read-only, above the user's own text. */
   conflict: ConflictView | null;
+  /** The échelon's question once its NIR OD named a patient: that patient's threads with this échelon. */
+  patientHistory: PatientHistoryView | null;
   /** The back office's question: the recipient part of the form, and a notice above it. */
   recipientForm: QuestionState | null;
   /** The beneficiaries offered when the NIR OD has several. */
@@ -174,6 +177,7 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     draftVersion: draft ? (typed.versionShown ?? draft.updated_at) : null,
     conflict: typed.conflict ?? null,
     recipientForm: where.kind === "elsm-new" ? where.state : null,
+    patientHistory: where.kind === "elsm-new" && actor.kind === "agent" ? await patientHistory(deps.db, actor, where.state.patientId, null) : null,
     beneficiaries,
     notice: typed.notice ?? null,
     noMailWarning: reply ? await replyMailWarning(deps.db, actor, where.conversation) : null,

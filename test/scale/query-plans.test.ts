@@ -42,6 +42,9 @@ beforeAll(async () => {
     }
   }
   await anna.agent.get(`/bo/conversations/${id}`);
+  // Issue 13: an internal note, then the thread with its notes and the patient's other threads.
+  await anna.agent.post(`/bo/conversations/${id}/notes`).type("form").send({ _csrf: anna.csrf, note: "Note du plan" });
+  await anna.agent.get(`/bo/conversations/${id}`);
   for (const criteria of [
     { patient_nom: "BUNYEL" },
     { patient_prenom: "GUILLAUME" },
@@ -177,4 +180,23 @@ it("the any-word searches (raison sociale, city, names) read the search_words in
     if (scans.length) offenders.push(`${scans.join("; ")}  ←  ${q.sql.slice(0, 200)}`);
   }
   expect([...new Set(offenders)]).toEqual([]);
+});
+
+it("the patient's other threads (issue 13 §5) are one range of conversations_patient_elsm, newest first, without a sort", async () => {
+  const history = captured.filter((q) => /["`]c["`]\.["`]patient_id["`] = \?/.test(q.sql) && /["`]c["`]\.["`]elsm_id["`] = \?/.test(q.sql) && /\blimit\b/i.test(q.sql));
+  expect(history.length).toBeGreaterThanOrEqual(1);
+  for (const q of history) {
+    const plan = await indexesUsed(q.sql, q.bindings);
+    expect(plan, q.sql).toMatch(/\bconversations_patient_elsm\b/);
+    expect(plan, q.sql).not.toMatch(/USE TEMP B-TREE FOR ORDER BY|^\s*(->\s*)?Sort\b/m);
+  }
+});
+
+it("a thread's internal notes (issue 13 §2) are one range of internal_notes_thread, never a scan", async () => {
+  const notes = captured.filter((q) => /^\s*select/i.test(q.sql) && /\binternal_notes\b/.test(q.sql));
+  expect(notes.length).toBeGreaterThanOrEqual(1);
+  for (const q of notes) {
+    expect(await fullScans(q.sql, q.bindings, ["internal_notes"]), q.sql).toEqual([]);
+    expect(await indexesUsed(q.sql, q.bindings), q.sql).toMatch(/\binternal_notes_thread\b/);
+  }
 });

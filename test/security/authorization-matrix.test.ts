@@ -102,7 +102,7 @@ async function call(s: Session | null, route: RouteEntry, url: string, agentless
     : client
         .post(url)
         .type("form")
-        .send(s ? { _csrf: s.csrf, body: "x", subject: "x", action: "send" } : { body: "x" });
+        .send(s ? { _csrf: s.csrf, body: "x", subject: "x", action: "send", note: "x" } : { body: "x", note: "x" });
 }
 
 describe("authorization matrix", () => {
@@ -159,6 +159,15 @@ describe("authorization matrix", () => {
     expect(await app.db("drafts").where({ id: ids.ps.draft }).first()).toBeDefined();
     expect(await app.db("drafts").where({ id: ids.bo.draft }).first()).toBeDefined();
     expect(await app.db("reply_models").where({ id: ids.bo.model }).first()).toMatchObject(MODEL);
+    // POST /bo/conversations/:conversationId/notes (a valid note was posted by each outsider): no note written.
+    expect(await app.db("internal_notes").where({ conversation_id: ids.bo.conversation })).toEqual([]);
+  });
+
+  it("the note route is among the covered ones, and its owner's post of the same form is written (the check is not vacuous)", async () => {
+    expect(routeTable(app.app).some((r) => r.method === "post" && r.path === "/bo/conversations/:conversationId/notes" && objectFor(r))).toBe(true);
+    const res = await owner.bo.agent.post(`/bo/conversations/${ids.bo.conversation}/notes`).type("form").send({ _csrf: owner.bo.csrf, note: "x" });
+    expect(res.status).toBe(303);
+    expect(await app.db("internal_notes").where({ conversation_id: ids.bo.conversation })).toHaveLength(1);
   });
 });
 

@@ -25,9 +25,11 @@ export type AuditAction =
   // The échelon's saved replies (modèles de réponse): by id, never their title or text.
   | "reply_model.created"
   | "reply_model.updated"
-  | "reply_model.deleted";
+  | "reply_model.deleted"
+  // An internal note written on a thread (the object is the note; its row names the thread).
+  | "note.added";
 
-export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient" | "reply_model"; id: number };
+export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient" | "reply_model" | "note"; id: number };
 
 function organisation(actor: Actor): { org_type: string; org_id: number } {
   if (actor.kind === "agent") return { org_type: "elsm", org_id: actor.elsmId };

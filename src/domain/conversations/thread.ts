@@ -5,7 +5,7 @@ import { patientView, practitionerCard, structureCard, type PatientCardView, typ
 import { formatDateTime } from "../format.js";
 import type { Actor, RequestContext } from "../actor.js";
 import { accessHistory } from "../audit/history.js";
-import { openConversation } from "./operations.js";
+import { openConversation, traceDisplay } from "./operations.js";
 import { replyDraft, type ConversationRow } from "./scope.js";
 import { canWrite, sideOf, type Side } from "./states.js";
 
@@ -110,8 +110,10 @@ export async function answeredMessage(db: Db, actor: Actor, c: ConversationRow):
  * the thread is shown; the back office also sees who opened it ("Historique des accès") and
  * whether the échelon has a reply draft in it.
  */
-export async function openThread(db: Db, ctx: RequestContext, c: ConversationRow, options: { markRead: boolean } = { markRead: true }) {
-  await openConversation(db, ctx, c, options);
+export async function openThread(db: Db, ctx: RequestContext, c: ConversationRow, options: { markRead: boolean; displayOnly?: boolean } = { markRead: true }) {
+  // displayOnly: the page shown again under a refused form (an empty internal note): traced as displayed, nothing marked read.
+  if (options.displayOnly) await traceDisplay(db, ctx, c);
+  else await openConversation(db, ctx, c, options);
   const agent = ctx.actor.kind === "agent";
   const [thread, history, draft] = await Promise.all([threadView(db, ctx.actor, c), agent ? accessHistory(db, c.id) : [], replyDraft(db, ctx.actor, c.id)]);
   return { thread, history, hasDraft: Boolean(draft) };

@@ -10,6 +10,9 @@ import { boSearchCriteria } from "../../domain/conversations/search-criteria.js"
 import { TRAYS, TRAY_LABELS, isClosed, trayBySlug } from "../../domain/conversations/states.js";
 import { cursorOf, DEFAULT_TRAY_VIEW, readTrayView } from "../../domain/conversations/tray-view.js";
 import { openThread } from "../../domain/conversations/thread.js";
+import { addInternalNote, EMPTY_NOTE_FORM, internalNotes } from "../../domain/conversations/internal-notes.js";
+import { patientHistory } from "../../domain/conversations/patient-history.js";
+import { parseId } from "../../domain/ids.js";
 import { boSearchResults, boWorkspace } from "../../domain/conversations/workspace.js";
 import { NotFound } from "../../domain/errors.js";
 import { downloadAttachment } from "../attachments.js";
@@ -108,10 +111,25 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   router.post("/bo/drafts/:draftId/delete", deleteDraft(deps, bo));
 
   // ---- a conversation ----------------------------------------------------------------------------
-  router.get("/bo/conversations/:conversationId", async (req, res) => {
+  // The thread page, with the échelon's own blocks: its internal notes, their form, the patient's other threads.
+  async function threadPage(req: Request, res: Response, options: { markRead: boolean; displayOnly?: boolean }, noteForm = EMPTY_NOTE_FORM, status = 200) {
     const conversation = conversationOf(res);
-    const opened = await openThread(db, contextOf(req, res), conversation, { markRead: openedByTheUser(req) });
-    return render(req, res, "bo/thread", { title: conversation.subject, ...opened, current: conversation.id });
+    const actor = actorOf<AgentActor>(res);
+    const opened = await openThread(db, contextOf(req, res), conversation, options);
+    const [notes, patientHistoryView] = await Promise.all([internalNotes(db, actor, conversation), patientHistory(db, actor, conversation.patient_id, conversation.id)]);
+    // ?note=… (an id, after a note was added): the focus goes to that note when htmx swaps the page in.
+    const noteFocus = parseId(req.query.note);
+    const blocks = { notes, noteForm, noteFocus, patientHistory: patientHistoryView };
+    return render(req, res, "bo/thread", { title: conversation.subject, ...opened, ...blocks, current: conversation.id }, status);
+  }
+  router.get("/bo/conversations/:conversationId", (req, res) => threadPage(req, res, { markRead: openedByTheUser(req) }));
+  // An internal note (issue 13 §2): PRG to the thread on the new note; refused, the page again with the text whole.
+  router.post("/bo/conversations/:conversationId/notes", async (req, res) => {
+    const conversation = conversationOf(res);
+    const outcome = await addInternalNote(db, contextOf<AgentActor>(req, res), conversation, req.body);
+    if (outcome.status === "refused") return threadPage(req, res, { markRead: false, displayOnly: true }, outcome.form, 422);
+    flash(req, "La note interne a été ajoutée : seuls les agents de l'échelon la voient.");
+    return res.redirect(303, `/bo/conversations/${conversation.id}?note=${outcome.noteId}#note-${outcome.noteId}`);
   });
   router.get("/bo/conversations/:conversationId/reply", replyPage(deps, bo));
   router.post("/bo/conversations/:conversationId/messages", postReply(deps, bo));
