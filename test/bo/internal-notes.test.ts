@@ -21,11 +21,7 @@ afterAll(async () => {
 });
 
 function postNote(s: Session, id: number, note: string, headers: Record<string, string> = {}) {
-  return s.agent
-    .post(`/bo/conversations/${id}/notes`)
-    .set(headers)
-    .type("form")
-    .send({ _csrf: s.csrf, note });
+  return s.agent.post(`/bo/conversations/${id}/notes`).set(headers).type("form").send({ _csrf: s.csrf, note });
 }
 
 async function notesOf(id: number) {
@@ -44,7 +40,10 @@ describe("adding an internal note", () => {
     const res = await postNote(anna, threadId, "Voir avec le Dr MARTIN avant de répondre.\nDossier complet.");
     expect(res.status).toBe(303);
     const [note] = await notesOf(threadId);
-    expect(note).toMatchObject({ body: "Voir avec le Dr MARTIN avant de répondre.\nDossier complet.", author_agent_id: (await app.db("agents").where({ last_name: "AIN" }).first()).id });
+    expect(note).toMatchObject({
+      body: "Voir avec le Dr MARTIN avant de répondre.\nDossier complet.",
+      author_agent_id: (await app.db("agents").where({ last_name: "AIN" }).first()).id,
+    });
     expect(res.headers.location).toBe(`/bo/conversations/${threadId}?note=${note.id}#note-${note.id}`);
     const page = await anna.agent.get(res.headers.location);
     const $p = $(page.text);

@@ -41,7 +41,19 @@ async function insertThread(subject: string, patientId: number, elsmId: number, 
   const practitioner = (await app.db("practitioners").first("id")).id;
   const [row] = await app
     .db("conversations")
-    .insert({ subject, patient_id: patientId, ps_practitioner_id: practitioner, elsm_id: elsmId, started_by: "ps", started_by_practitioner_id: practitioner, state: "a_traiter", last_message_at: at, last_message_side: "ps", created_at: at, ...extra })
+    .insert({
+      subject,
+      patient_id: patientId,
+      ps_practitioner_id: practitioner,
+      elsm_id: elsmId,
+      started_by: "ps",
+      started_by_practitioner_id: practitioner,
+      state: "a_traiter",
+      last_message_at: at,
+      last_message_side: "ps",
+      created_at: at,
+      ...extra,
+    })
     .returning("id");
   return Number(typeof row === "object" ? row.id : row);
 }

@@ -56,7 +56,10 @@ export async function internalNotes(db: Db, actor: AgentActor, c: ConversationRo
     .orderBy([{ column: "n.created_at" }, { column: "n.id" }])
     .select("n.id", "n.body", "n.created_at", "a.first_name", "a.last_name");
   if (!rows.length) return [];
-  const messages = (await db("messages").where({ conversation_id: c.id }).orderBy([{ column: "sent_at" }, { column: "id" }]).select("id", "sent_at")) as { id: number; sent_at: string }[];
+  const messages = (await db("messages")
+    .where({ conversation_id: c.id })
+    .orderBy([{ column: "sent_at" }, { column: "id" }])
+    .select("id", "sent_at")) as { id: number; sent_at: string }[];
   return rows.map((r) => ({
     id: r.id,
     author: `${r.first_name} ${r.last_name}`,

@@ -39,7 +39,9 @@ export async function patientHistory(db: Db, actor: AgentActor, patientId: numbe
   const rows = await query;
   const older = rows.length - HISTORY_SHOWN;
   return {
-    items: rows.slice(0, HISTORY_SHOWN).map((r) => ({ id: r.id, subject: r.subject, state: TRAY_LABELS[r.state as keyof typeof TRAY_LABELS], date: formatDateTime(r.last_message_at) })),
+    items: rows
+      .slice(0, HISTORY_SHOWN)
+      .map((r) => ({ id: r.id, subject: r.subject, state: TRAY_LABELS[r.state as keyof typeof TRAY_LABELS], date: formatDateTime(r.last_message_at) })),
     more: Math.max(0, Math.min(older, HISTORY_COUNTED)),
     moreThanCounted: older > HISTORY_COUNTED,
   };
