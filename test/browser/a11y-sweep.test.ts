@@ -607,6 +607,12 @@ for (const javaScriptEnabled of [true, false]) {
         await page.locator("details.history summary").click();
         await page.locator(".history-table").waitFor();
         await audit(page, "Conversation (échelon)", "Historique des accès open");
+        // Issue 13: an internal note refused (empty), then added; the patient's other threads are on the same page.
+        await act(page, () => detail().getByRole("button", { name: "Ajouter la note" }).click(), page.locator("#note-error"));
+        await audit(page, "Conversation (échelon)", "internal note refused", { errors: true, status: /une erreur/ });
+        await detail().getByRole("textbox", { name: "Note interne" }).fill("Note du balayage");
+        await act(page, () => detail().getByRole("button", { name: "Ajouter la note" }).click(), detail().locator(".internal-note"));
+        await audit(page, "Conversation (échelon)", "internal note added", { status: /La note interne a été ajoutée/ });
 
         await act(
           page,
@@ -627,6 +633,15 @@ for (const javaScriptEnabled of [true, false]) {
         await audit(page, "Conversation (échelon)", "closed", { status: /La conversation a été clôturée/ });
         await tray("CLOS");
         await audit(page, "Bannette CLOS", "with the closed thread");
+      });
+
+      it("the saved replies: their list, the form refused, the deletion confirmation", async () => {
+        await act(page, () => page.getByRole("link", { name: "Modèles de réponse" }).click(), detail().getByRole("link", { name: "Créer un modèle" }));
+        await audit(page, "Modèles de réponse", "page");
+        await act(page, () => detail().getByRole("link", { name: "Créer un modèle" }).click(), detail().getByRole("button", { name: "Enregistrer le modèle" }));
+        await act(page, () => detail().getByRole("button", { name: "Enregistrer le modèle" }).click(), page.locator("#error-summary"));
+        await audit(page, "Modèle de réponse", "sent empty", { errors: true, status: /erreur/ });
+        await tray("CLOS");
       });
 
       it("the search panel open, with results, without results", async () => {
