@@ -183,7 +183,9 @@ it("the any-word searches (raison sociale, city, names) read the search_words in
 });
 
 it("the patient's other threads (issue 13 §5) are one range of conversations_patient_elsm, newest first, without a sort", async () => {
-  const history = captured.filter((q) => /["`]c["`]\.["`]patient_id["`] = (\?|\$\d+)/.test(q.sql) && /["`]c["`]\.["`]elsm_id["`] = (\?|\$\d+)/.test(q.sql) && /\blimit\b/i.test(q.sql));
+  const history = captured.filter(
+    (q) => /["`]c["`]\.["`]patient_id["`] = (\?|\$\d+)/.test(q.sql) && /["`]c["`]\.["`]elsm_id["`] = (\?|\$\d+)/.test(q.sql) && /\blimit\b/i.test(q.sql),
+  );
   expect(history.length).toBeGreaterThanOrEqual(1);
   for (const q of history) {
     const plan = await indexesUsed(q.sql, q.bindings);
