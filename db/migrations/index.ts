@@ -13,6 +13,7 @@ import * as submissionKeyPerAuthor from "./20261202020000_submission_key_per_aut
 import * as accessibilityFeedback from "./20261202030000_accessibility_feedback.js";
 import * as internalNotes from "./20261203010000_internal_notes.js";
 import * as replyModels from "./20261203020000_reply_models.js";
+import * as assignment from "./20261204010000_assignment.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -33,6 +34,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261202030000_accessibility_feedback": accessibilityFeedback,
   "20261203010000_internal_notes": internalNotes,
   "20261203020000_reply_models": replyModels,
+  "20261204010000_assignment": assignment,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -110,3 +110,18 @@ export async function recreatePostgresSchema(knex: Knex, schema?: string): Promi
   await knex.raw(`DROP SCHEMA IF EXISTS ${quoted} CASCADE`);
   await knex.raw(`CREATE SCHEMA ${quoted}`);
 }
+
+/**
+ * Adds a nullable column that references another table's id. PostgreSQL: Knex's ALTER TABLE with its foreign key.
+ * SQLite: one plain `ADD COLUMN … REFERENCES` (allowed for a column whose default is NULL) — Knex would rebuild the
+ * whole table to add the key, rewriting every row of a table of a million messages' threads.
+ */
+export async function addReferenceColumn(knex: Knex, table: string, column: string, references: { table: string; column: string }): Promise<void> {
+  if (isPostgres(knex)) {
+    await knex.schema.alterTable(table, (t) => {
+      t.integer(column).references(`${references.table}.${references.column}`);
+    });
+    return;
+  }
+  await knex.raw(`ALTER TABLE ?? ADD COLUMN ?? integer REFERENCES ??(??)`, [table, column, references.table, references.column]);
+}

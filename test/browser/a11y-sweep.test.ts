@@ -613,6 +613,14 @@ for (const javaScriptEnabled of [true, false]) {
         await detail().getByRole("textbox", { name: "Note interne" }).fill("Note du balayage");
         await act(page, () => detail().getByRole("button", { name: "Ajouter la note" }).click(), detail().locator(".internal-note"));
         await audit(page, "Conversation (échelon)", "internal note added", { status: /La note interne a été ajoutée/ });
+        // Issue 13 §1: « Attribuer » without a colleague chosen (refused on the select), then « Prendre ».
+        await act(page, () => detail().getByRole("button", { name: "Attribuer", exact: true }).click(), page.locator("#assign-agent-error"));
+        await audit(page, "Conversation (échelon)", "assignment refused", { errors: true, status: /une erreur/ });
+        await act(page, () => detail().getByRole("button", { name: "Prendre" }).click(), page.locator(".notice", { hasText: "Vous avez pris ce fil" }));
+        await audit(page, "Conversation (échelon)", "taken by the agent", { status: /Vous avez pris ce fil/ });
+        await act(page, () => page.getByRole("link", { name: /^Tous mes échanges/ }).click(), detail().locator(".results .item"));
+        await audit(page, "Tous mes échanges", "with the thread taken");
+        await act(page, () => detail().locator(".results .item a").first().click(), detail().locator(".thread"));
 
         await act(
           page,

@@ -41,6 +41,14 @@ beforeAll(async () => {
       await anna.agent.get(`/bo/bannettes/${tray}?${view}&${cursor}`);
     }
   }
+  // Issue 13 §1: each tray by holder (mine, nobody's), both orders, past the first page; the agent's threads across trays.
+  await anna.agent.post(`/bo/conversations/${id}/attribution`).type("form").send({ _csrf: anna.csrf, action: "prendre", attendu: "aucun" });
+  for (const view of ["attribution=moi", "attribution=aucun", "attribution=moi&ordre=anciennes", "attribution=aucun&ordre=anciennes", "attribution=moi&non_lus=1"]) {
+    await anna.agent.get(`/bo/bannettes/a-traiter?${view}`);
+    await anna.agent.get(`/bo/bannettes/en-cours?${view}&${view.includes("anciennes") ? "apres=2019-04-09T16:00:00.000Z~3" : "avant=2019-04-15T13:14:00.000Z~5"}`);
+  }
+  await anna.agent.get("/bo/mes-echanges");
+  await anna.agent.get("/bo/mes-echanges?suite=2019-04-15T13:14:00.000Z~5");
   await anna.agent.get(`/bo/conversations/${id}`);
   // Issue 13: an internal note, then the thread with its notes and the patient's other threads.
   await anna.agent.post(`/bo/conversations/${id}/notes`).type("form").send({ _csrf: anna.csrf, note: "Note du plan" });
@@ -135,6 +143,7 @@ it("no list, count, search or thread query scans the conversations or messages t
 
 /** The index a filtered tray page must be picked from: the partial index of exactly its filters (migration 20261202010000). */
 function filterIndexOf(sql: string): string | null {
+  if (/assignee_agent_id/i.test(sql)) return null; // a view by holder: its own indexes (below)
   const unread = /elsm_unread["`]? > 0/i.test(sql);
   const patient = /patient_id["`]? is not null/i.test(sql) ? "with_patient" : /patient_id["`]? is null/i.test(sql) ? "without_patient" : null;
   if (!unread && !patient) return null;
@@ -201,4 +210,35 @@ it("a thread's internal notes (issue 13 §2) are one range of internal_notes_thr
     expect(await fullScans(q.sql, q.bindings, ["internal_notes"]), q.sql).toEqual([]);
     expect(await indexesUsed(q.sql, q.bindings), q.sql).toMatch(/\binternal_notes_thread\b/);
   }
+});
+
+it("a tray by holder (issue 13 §1) and the agent's threads across trays are each one index range, in index order", async () => {
+  const picks = captured.filter((q) => /order by/i.test(q.sql) && /last_message_at/i.test(q.sql) && /assignee_agent_id/i.test(q.sql) && /\blimit\b/i.test(q.sql));
+  const indexOf = (sql: string) =>
+    /assignee_agent_id["`]? is null/i.test(sql)
+      ? "conversations_tray_unassigned"
+      : /["`]?c["`]?\.["`]?state["`]?\s*=/i.test(sql)
+        ? "conversations_tray_assignee"
+        : "conversations_assignee";
+  const kinds = new Set(picks.map((q) => `${indexOf(q.sql)} ${/ asc/i.test(q.sql) ? "asc" : "desc"}`));
+  expect([...kinds].sort()).toEqual([
+    "conversations_assignee desc",
+    "conversations_tray_assignee asc",
+    "conversations_tray_assignee desc",
+    "conversations_tray_unassigned asc",
+    "conversations_tray_unassigned desc",
+  ]);
+  for (const q of picks) {
+    // "Mes échanges" unread only: the agent's range, its unread rows filtered out of it (no index of its own).
+    if (/elsm_unread/i.test(q.sql)) continue;
+    const plan = await indexesUsed(q.sql, q.bindings);
+    // Nobody's threads: SQLite takes IS NULL as an equality of (…, state, assignee_agent_id, …) too; PostgreSQL needs the partial index for the order.
+    const allowed = indexOf(q.sql) === "conversations_tray_unassigned" ? "conversations_tray_unassigned|conversations_tray_assignee" : indexOf(q.sql);
+    expect(plan, q.sql).toMatch(new RegExp(`\\b(${allowed})\\b`));
+    expect(plan, q.sql).not.toMatch(/USE TEMP B-TREE FOR ORDER BY|^\s*(->\s*)?Sort\b/m);
+  }
+  // The counts beside them (the heading's number, "Tous mes échanges (n)") read the same ranges: no scan (checked above too).
+  const counts = captured.filter((q) => /count\(\*\)/i.test(q.sql) && /assignee_agent_id/i.test(q.sql));
+  expect(counts.length).toBeGreaterThanOrEqual(3);
+  for (const q of counts) expect(await fullScans(q.sql, q.bindings), q.sql).toEqual([]);
 });

@@ -161,6 +161,8 @@ describe("authorization matrix", () => {
     expect(await app.db("reply_models").where({ id: ids.bo.model }).first()).toMatchObject(MODEL);
     // POST /bo/conversations/:conversationId/notes (a valid note was posted by each outsider): no note written.
     expect(await app.db("internal_notes").where({ conversation_id: ids.bo.conversation })).toEqual([]);
+    // POST /bo/conversations/:conversationId/attribution: nobody took the thread.
+    expect(conversation.assignee_agent_id).toBeNull();
   });
 
   it("the note route is among the covered ones, and its owner's post of the same form is written (the check is not vacuous)", async () => {
@@ -168,6 +170,18 @@ describe("authorization matrix", () => {
     const res = await owner.bo.agent.post(`/bo/conversations/${ids.bo.conversation}/notes`).type("form").send({ _csrf: owner.bo.csrf, note: "x" });
     expect(res.status).toBe(303);
     expect(await app.db("internal_notes").where({ conversation_id: ids.bo.conversation })).toHaveLength(1);
+  });
+});
+
+describe("the assignment route (issue 13 §1)", () => {
+  it("is among the covered ones, and its owner's Prendre is written (the outsiders' 404 was the loader's, not a refusal)", async () => {
+    expect(routeTable(app.app).some((r) => r.method === "post" && r.path === "/bo/conversations/:conversationId/attribution" && objectFor(r))).toBe(true);
+    const paul = await signInAgent(app, paulHerault);
+    const outsider = await paul.agent.post(`/bo/conversations/${ids.bo.conversation}/attribution`).type("form").send({ _csrf: paul.csrf, action: "prendre" });
+    expect(outsider.status).toBe(404);
+    const res = await owner.bo.agent.post(`/bo/conversations/${ids.bo.conversation}/attribution`).type("form").send({ _csrf: owner.bo.csrf, action: "prendre" });
+    expect(res.status).toBe(303);
+    expect((await app.db("conversations").where({ id: ids.bo.conversation }).first("assignee_agent_id")).assignee_agent_id).not.toBeNull();
   });
 });
 

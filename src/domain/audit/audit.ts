@@ -27,7 +27,10 @@ export type AuditAction =
   | "reply_model.updated"
   | "reply_model.deleted"
   // An internal note written on a thread (the object is the note; its row names the thread).
-  | "note.added";
+  | "note.added"
+  // A thread taken or given to an agent of its échelon (the row names the agent: assignee_agent_id), or released.
+  | "conversation.assigned"
+  | "conversation.released";
 
 export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient" | "reply_model" | "note"; id: number };
 
@@ -37,7 +40,7 @@ function organisation(actor: Actor): { org_type: string; org_id: number } {
 }
 
 /** Appends one row to the audit trail, inside the caller's transaction when it has one. */
-export async function audit(db: Knex, ctx: { actor: Actor | null; ip: string }, action: AuditAction, object?: AuditObject): Promise<void> {
+export async function audit(db: Knex, ctx: { actor: Actor | null; ip: string }, action: AuditAction, object?: AuditObject, about?: { assigneeAgentId: number }): Promise<void> {
   const who = ctx.actor
     ? {
         actor_type: ctx.actor.kind === "ps" ? "practitioner" : "agent",
@@ -51,6 +54,7 @@ export async function audit(db: Knex, ctx: { actor: Actor | null; ip: string }, 
     action,
     object_type: object?.type ?? null,
     object_id: object?.id ?? null,
+    ...(about ? { assignee_agent_id: about.assigneeAgentId } : {}),
     ip: ctx.ip.slice(0, 64),
   });
 }

@@ -19,6 +19,8 @@ export type ListItem = {
   patient: { name: string; nir: string } | null;
   professional: ProfessionalCard | null;
   redacteur: string | null;
+  /** The agent who holds the thread (back office only; null on the doctor's side). */
+  assignee: string | null;
   tray: ConversationState;
   draft: boolean;
   read: boolean;
@@ -54,6 +56,7 @@ function listColumns(db: Knex, ids: number[], unreadSide: Side): Knex.QueryBuild
     .leftJoin("practitioners as pp", "pp.id", "c.ps_practitioner_id")
     .leftJoin("structures as s", "s.id", "c.ps_structure_id")
     .leftJoin("agents as a", "a.id", "c.redacteur_agent_id")
+    .leftJoin("agents as asg", "asg.id", "c.assignee_agent_id")
     .select(
       "c.id",
       "c.subject",
@@ -79,6 +82,8 @@ function listColumns(db: Knex, ids: number[], unreadSide: Side): Knex.QueryBuild
       "s.city as s_city",
       "a.first_name as agent_first_name",
       "a.last_name as agent_last_name",
+      "asg.first_name as assignee_first_name",
+      "asg.last_name as assignee_last_name",
       `c.${unreadSide === "elsm" ? "ps_unread" : "elsm_unread"} as unread`,
     );
 }
@@ -150,6 +155,7 @@ function toItem(r: Row, viewer: Side): ListItem {
     patient: r.patient_nir ? { name: `${r.patient_first_name} ${r.patient_last_name}`, nir: r.patient_nir } : null,
     professional: professionalOf(r, { structure: "s_", finess: "structure_finess", raisonSociale: "structure_raison_sociale", practitioner: "pp_" }),
     redacteur: r.agent_last_name ? `${r.agent_first_name} ${r.agent_last_name}` : null,
+    assignee: viewer === "elsm" && r.assignee_last_name ? `${r.assignee_first_name} ${r.assignee_last_name}` : null,
     tray: r.state,
     draft: Number(r.has_draft ?? 0) > 0,
     read: r.last_message_side === "elsm" && Number(r.last_elsm_read ?? 0) > 0,
@@ -304,6 +310,18 @@ export async function trayPage(
       ),
     order,
   );
+}
+
+/**
+ * How many threads a tray view by holder lists (tray_counts does not keep them per agent): a COUNT over the
+ * view's own index range — "Mes échanges" (elsm_id, state, assignee_agent_id), "Non attribués" the partial index.
+ */
+export async function countTray(db: Db, actor: AgentActor, tray: ConversationState | null, filter?: (q: Knex.QueryBuilder) => void): Promise<number> {
+  const q = elsmConversations(db, actor, "c");
+  if (tray) q.where("c.state", tray);
+  filter?.(q);
+  const [row] = await q.count<{ n: number }[]>({ n: "*" });
+  return Number(row?.n ?? 0);
 }
 
 /** A tray's size, its threads unread by the ELSM, those about a patient, and both (kept by the operations: counters.ts). */

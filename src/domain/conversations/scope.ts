@@ -59,6 +59,7 @@ export type ConversationRow = {
   last_message_at: string;
   last_message_side: Side;
   redacteur_agent_id: number | null;
+  assignee_agent_id: number | null;
 };
 
 export async function loadConversation(db: Knex, actor: Actor, rawId: unknown): Promise<ConversationRow> {

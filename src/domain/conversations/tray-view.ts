@@ -15,10 +15,15 @@ export const trayViewFields = z.object({
     .catch(undefined)
     .transform((v) => v === "1"),
   patient: z.enum(["tous", "avec", "sans"]).catch("tous"),
+  // Issue 13 §1: the agent's own threads, the threads nobody holds, or all of them.
+  attribution: z.enum(["tous", "moi", "aucun"]).catch("tous"),
 });
 export type TrayView = z.infer<typeof trayViewFields>;
 
-export const DEFAULT_TRAY_VIEW: TrayView = { ordre: "recentes", non_lus: false, patient: "tous" };
+export const DEFAULT_TRAY_VIEW: TrayView = { ordre: "recentes", non_lus: false, patient: "tous", attribution: "tous" };
+
+/** The three views of a tray by holder, as the links above its list name them. */
+export const ATTRIBUTION_LABELS: Record<TrayView["attribution"], string> = { moi: "Mes échanges", aucun: "Non attribués", tous: "Tous" };
 
 export function readTrayView(query: unknown): TrayView {
   return trayViewFields.parse(query && typeof query === "object" ? query : {});
@@ -43,29 +48,37 @@ export function trayViewQuery(view: TrayView): string {
   if (view.ordre !== "recentes") params.set("ordre", view.ordre);
   if (view.non_lus) params.set("non_lus", "1");
   if (view.patient !== "tous") params.set("patient", view.patient);
+  if (view.attribution !== "tous") params.set("attribution", view.attribution);
   return params.toString();
 }
 
 /** Whether the view leaves out some of the tray's threads (the order alone does not). */
 export function isFiltered(view: TrayView): boolean {
-  return view.non_lus || view.patient !== "tous";
+  return view.non_lus || view.patient !== "tous" || view.attribution !== "tous";
 }
 
 /**
  * The view's conditions on a tray query. Written as constants, not bound values, so that both databases
- * match them to the partial indexes of migration 20261202010000 (one index range per filter, either way).
+ * match them to the partial indexes of migrations 20261202010000 and 20261204010000 (one index range per filter,
+ * either way); "Mes échanges" is the agent's range of (elsm_id, state, assignee_agent_id, …).
  */
-export function trayViewFilter(view: TrayView): ((q: Knex.QueryBuilder) => void) | undefined {
+export function trayViewFilter(view: TrayView, agentId: number): ((q: Knex.QueryBuilder) => void) | undefined {
   if (!isFiltered(view)) return undefined;
   return (q) => {
     if (view.non_lus) q.whereRaw("?? > 0", ["c.elsm_unread"]);
     if (view.patient === "avec") q.whereNotNull("c.patient_id");
     if (view.patient === "sans") q.whereNull("c.patient_id");
+    if (view.attribution === "moi") q.where("c.assignee_agent_id", agentId);
+    if (view.attribution === "aucun") q.whereNull("c.assignee_agent_id");
   };
 }
 
-/** How many threads the filtered tray lists across its pages, from the kept counts (no COUNT over conversations). */
-export function filteredCount(count: TrayCount, view: TrayView): number {
+/**
+ * How many threads the filtered tray lists across its pages, from the kept counts (no COUNT over conversations);
+ * null for a view by holder, which tray_counts does not keep (the list counts its index range: countTray).
+ */
+export function filteredCount(count: TrayCount, view: TrayView): number | null {
+  if (view.attribution !== "tous") return null;
   if (view.patient === "avec") return view.non_lus ? count.patientUnread : count.patient;
   if (view.patient === "sans") return view.non_lus ? count.unread - count.patientUnread : count.n - count.patient;
   return view.non_lus ? count.unread : count.n;
@@ -73,7 +86,11 @@ export function filteredCount(count: TrayCount, view: TrayView): number {
 
 /** What the filter keeps, for the list's heading: "non lus, sans patient". */
 export function filterLabel(view: TrayView): string {
-  const parts = [view.non_lus ? "non lus" : null, view.patient === "avec" ? "avec patient" : view.patient === "sans" ? "sans patient" : null];
+  const parts = [
+    view.attribution === "moi" ? "mes échanges" : view.attribution === "aucun" ? "non attribués" : null,
+    view.non_lus ? "non lus" : null,
+    view.patient === "avec" ? "avec patient" : view.patient === "sans" ? "sans patient" : null,
+  ];
   return parts.filter(Boolean).join(", ");
 }
 

@@ -1,11 +1,24 @@
+import type { Knex } from "knex";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor } from "../actor.js";
 import { patientView } from "../directory/cards.js";
 import { patientById } from "../directory/queries.js";
-import { newDrafts, newDraftsCount, newDraftsPage, psList, psUnreadCount, trayCounts, trayPage, type Cursor } from "./lists.js";
+import { countTray, newDrafts, newDraftsCount, newDraftsPage, psList, psUnreadCount, trayCounts, trayPage, type Cursor } from "./lists.js";
 import { boSearchFilter, psSearchFilter, type BoSearch, type PsSearch } from "./search.js";
 import type { ConversationState } from "./states.js";
-import { cursorParamOf, DEFAULT_TRAY_VIEW, filteredCount, filterLabel, isFiltered, orderOf, trayCountLabel, trayViewFilter, trayViewQuery, type TrayView } from "./tray-view.js";
+import {
+  ATTRIBUTION_LABELS,
+  cursorParamOf,
+  DEFAULT_TRAY_VIEW,
+  filteredCount,
+  filterLabel,
+  isFiltered,
+  orderOf,
+  trayCountLabel,
+  trayViewFilter,
+  trayViewQuery,
+  type TrayView,
+} from "./tray-view.js";
 
 /** The column beside every doctor's page (manual §5): the selected patient, the list (searched or not), drafts, unread count. */
 export async function psWorkspace(db: Db, actor: PsActor, view: { cursor: Cursor | null; search: PsSearch | null; selectedPatientId: number | null }) {
@@ -29,11 +42,14 @@ export async function psWorkspace(db: Db, actor: PsActor, view: { cursor: Cursor
 export async function boWorkspace(db: Db, actor: AgentActor, view: { tray: ConversationState; trayView?: TrayView; cursor: Cursor | null; draftCursor?: Cursor | null }) {
   const trayView = view.trayView ?? DEFAULT_TRAY_VIEW;
   const withDrafts = view.tray === "en_cours" && !view.cursor && !isFiltered(trayView);
-  const [counts, list, drafts, draftCount] = await Promise.all([
+  const filter = trayViewFilter(trayView, actor.agentId);
+  const [counts, list, drafts, draftCount, mine, byHolder] = await Promise.all([
     trayCounts(db, actor),
-    trayPage(db, actor, view.tray, view.cursor, trayViewFilter(trayView), orderOf(trayView)),
+    trayPage(db, actor, view.tray, view.cursor, filter, orderOf(trayView)),
     withDrafts ? newDraftsPage(db, actor, view.draftCursor ?? null) : null,
     withDrafts ? newDraftsCount(db, actor) : 0,
+    countTray(db, actor, null, mineFilter(actor)),
+    trayView.attribution === "tous" ? null : countTray(db, actor, view.tray, filter),
   ]);
   return {
     tray: view.tray,
@@ -42,15 +58,36 @@ export async function boWorkspace(db: Db, actor: AgentActor, view: { tray: Conve
     // The view, for the form and for every link that must keep it (tabs, pager).
     trayView,
     trayQuery: trayViewQuery(trayView),
+    // "Tous" / "Mes échanges" / "Non attribués" above the list: links that keep the rest of the view.
+    attributionViews: (["tous", "moi", "aucun"] as const).map((key) => ({
+      key,
+      label: ATTRIBUTION_LABELS[key],
+      query: trayViewQuery({ ...trayView, attribution: key }),
+      current: key === trayView.attribution,
+    })),
     cursorParam: cursorParamOf(trayView),
     filterLabel: filterLabel(trayView),
-    listed: filteredCount(counts[view.tray], trayView),
+    listed: filteredCount(counts[view.tray], trayView) ?? byHolder ?? 0,
+    // "Mes échanges (n)": the agent's threads across the three trays.
+    mineCount: mine,
     list,
     drafts,
     draftCount,
     draftCursor: view.draftCursor ?? null,
     cursor: view.cursor,
   };
+}
+
+/** The threads the agent holds (issue 13 §1): one range of (elsm_id, assignee_agent_id, last_message_at, id). */
+export function mineFilter(actor: AgentActor) {
+  return (q: Knex.QueryBuilder) => {
+    q.where("c.assignee_agent_id", actor.agentId);
+  };
+}
+
+/** "Mes échanges": the agent's threads across the three trays, newest first, each with its tray. */
+export async function boMine(db: Db, actor: AgentActor, cursor: Cursor | null) {
+  return trayPage(db, actor, null, cursor, mineFilter(actor));
 }
 
 /** The back office's search results, across the three trays (manual §11). */

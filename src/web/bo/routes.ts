@@ -10,10 +10,11 @@ import { boSearchCriteria } from "../../domain/conversations/search-criteria.js"
 import { TRAYS, TRAY_LABELS, isClosed, trayBySlug } from "../../domain/conversations/states.js";
 import { cursorOf, DEFAULT_TRAY_VIEW, readTrayView } from "../../domain/conversations/tray-view.js";
 import { openThread } from "../../domain/conversations/thread.js";
-import { addInternalNote, EMPTY_NOTE_FORM, internalNotes } from "../../domain/conversations/internal-notes.js";
+import { addInternalNote, EMPTY_NOTE_FORM, internalNotes, type NoteForm } from "../../domain/conversations/internal-notes.js";
+import { assignmentNotice, assignmentView, changeAssignment } from "../../domain/conversations/assignment.js";
 import { patientHistory } from "../../domain/conversations/patient-history.js";
 import { parseId } from "../../domain/ids.js";
-import { boSearchResults, boWorkspace } from "../../domain/conversations/workspace.js";
+import { boMine, boSearchResults, boWorkspace } from "../../domain/conversations/workspace.js";
 import { NotFound } from "../../domain/errors.js";
 import { downloadAttachment } from "../attachments.js";
 import { answerSubmission, composePage, formContextOf, readComposePost } from "../compose.js";
@@ -59,6 +60,14 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     // The tray's URL says how it is shown; the list beside the next pages keeps it.
     req.session.boTrayView = readTrayView(req.query);
     return render(req, res, "bo/tray", { title: tray.label });
+  });
+
+  // "Tous mes échanges" (issue 13 §1): the agent's threads across the three trays.
+  router.get("/bo/mes-echanges", async (req, res) => {
+    // Its own pager parameter (suite): `avant` pages the tray beside it.
+    const cursor = parseCursor(req.query.suite);
+    const list = await boMine(db, actorOf<AgentActor>(res), cursor);
+    return render(req, res, "bo/mine", { title: "Tous mes échanges", minePage: true, mine: list, mineCursor: cursor });
   });
 
   // ---- search (manual §11) ------------------------------------------------------------------------
@@ -112,14 +121,24 @@ export function backOfficeRoutes(deps: AppDeps): Router {
 
   // ---- a conversation ----------------------------------------------------------------------------
   // The thread page, with the échelon's own blocks: its internal notes, their form, the patient's other threads.
-  async function threadPage(req: Request, res: Response, options: { markRead: boolean; displayOnly?: boolean }, noteForm = EMPTY_NOTE_FORM, status = 200) {
+  async function threadPage(
+    req: Request,
+    res: Response,
+    options: { markRead: boolean; displayOnly?: boolean },
+    refused: { noteForm?: NoteForm; assignmentError?: string } = {},
+    status = 200,
+  ) {
     const conversation = conversationOf(res);
     const actor = actorOf<AgentActor>(res);
     const opened = await openThread(db, contextOf(req, res), conversation, options);
-    const [notes, patientHistoryView] = await Promise.all([internalNotes(db, actor, conversation), patientHistory(db, actor, conversation.patient_id, conversation.id)]);
+    const [notes, patientHistoryView, assignment] = await Promise.all([
+      internalNotes(db, actor, conversation),
+      patientHistory(db, actor, conversation.patient_id, conversation.id),
+      assignmentView(db, actor, conversation, refused.assignmentError ?? null),
+    ]);
     // ?note=… (an id, after a note was added): the focus goes to that note when htmx swaps the page in.
     const noteFocus = parseId(req.query.note);
-    const blocks = { notes, noteForm, noteFocus, patientHistory: patientHistoryView };
+    const blocks = { notes, noteForm: refused.noteForm ?? EMPTY_NOTE_FORM, noteFocus, patientHistory: patientHistoryView, assignment };
     return render(req, res, "bo/thread", { title: conversation.subject, ...opened, ...blocks, current: conversation.id }, status);
   }
   router.get("/bo/conversations/:conversationId", (req, res) => threadPage(req, res, { markRead: openedByTheUser(req) }));
@@ -127,9 +146,18 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   router.post("/bo/conversations/:conversationId/notes", async (req, res) => {
     const conversation = conversationOf(res);
     const outcome = await addInternalNote(db, contextOf<AgentActor>(req, res), conversation, req.body);
-    if (outcome.status === "refused") return threadPage(req, res, { markRead: false, displayOnly: true }, outcome.form, 422);
+    if (outcome.status === "refused") return threadPage(req, res, { markRead: false, displayOnly: true }, { noteForm: outcome.form }, 422);
     flash(req, "La note interne a été ajoutée : seuls les agents de l'échelon la voient.");
     return res.redirect(303, `/bo/conversations/${conversation.id}?note=${outcome.noteId}#note-${outcome.noteId}`);
+  });
+  // Prendre / Attribuer à / Libérer (issue 13 §1): PRG to the thread; refused or overtaken, the thread again with why.
+  router.post("/bo/conversations/:conversationId/attribution", async (req, res) => {
+    const conversation = conversationOf(res);
+    const outcome = await changeAssignment(db, contextOf<AgentActor>(req, res), conversation, req.body);
+    if (outcome.status === "refused" || outcome.status === "conflict")
+      return threadPage(req, res, { markRead: false, displayOnly: true }, { assignmentError: outcome.error }, outcome.status === "refused" ? 422 : 409);
+    flash(req, assignmentNotice(outcome));
+    return res.redirect(303, `/bo/conversations/${conversation.id}#assignment-holder`);
   });
   router.get("/bo/conversations/:conversationId/reply", replyPage(deps, bo));
   router.post("/bo/conversations/:conversationId/messages", postReply(deps, bo));
