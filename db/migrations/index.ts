@@ -14,6 +14,7 @@ import * as accessibilityFeedback from "./20261202030000_accessibility_feedback.
 import * as internalNotes from "./20261203010000_internal_notes.js";
 import * as replyModels from "./20261203020000_reply_models.js";
 import * as assignment from "./20261204010000_assignment.js";
+import * as replyPresence from "./20261204020000_reply_presence.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -35,6 +36,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261203010000_internal_notes": internalNotes,
   "20261203020000_reply_models": replyModels,
   "20261204010000_assignment": assignment,
+  "20261204020000_reply_presence": replyPresence,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

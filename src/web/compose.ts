@@ -2,6 +2,7 @@ import type { Request, Response } from "express";
 import type { AppDeps } from "../deps.js";
 import { actorKey, type Actor } from "../domain/actor.js";
 import { draftAttachments, type AttachmentView } from "../domain/attachments/service.js";
+import { colleaguesWriting, writingNotice } from "../domain/conversations/presence.js";
 import { replyMailWarning, type ComposeOutcome, type DraftConflict, type FieldErrors } from "../domain/conversations/compose.js";
 import type { QuestionOutcome, QuestionState } from "../domain/conversations/elsm-question.js";
 import { readContext, signContext, type FormContext } from "../domain/conversations/form-context.js";
@@ -71,6 +72,8 @@ export type ComposeFormView = {
   notice: string | null;
   /** The échelon's reply to a party no notification mail reaches: the warning, and whether sending without mail was ticked. */
   noMailWarning: string | null;
+  /** Colleagues writing the same shared reply now (back office), or null. */
+  writing: string | null;
   confirmNoMail: boolean;
   /** The back office's "Insérer un modèle": the ELSM's models and the one chosen (null on the doctor's side). */
   models: { options: ModelOption[]; selected: number | null } | null;
@@ -181,6 +184,8 @@ async function composeForm(deps: AppDeps, side: ComposeSide, actor: Actor, where
     beneficiaries,
     notice: typed.notice ?? null,
     noMailWarning: reply ? await replyMailWarning(deps.db, actor, where.conversation) : null,
+    // « Marc DUBOIS rédige une réponse depuis 14:02 » (issue 13 §4): a colleague on the same shared reply.
+    writing: reply && actor.kind === "agent" ? writingNotice(await colleaguesWriting(deps.db, actor, where.conversation.id)) : null,
     confirmNoMail: typed.confirmNoMail ?? false,
     models: actor.kind === "agent" ? { options: await modelOptions(deps.db, actor), selected: typed.modelId ?? null } : null,
   };

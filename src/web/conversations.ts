@@ -5,6 +5,7 @@ import { submitCompose } from "../domain/conversations/compose.js";
 import { holdUploads } from "../domain/conversations/elsm-question.js";
 import { draftAttachments } from "../domain/attachments/service.js";
 import { discardDraft, traceDisplay } from "../domain/conversations/operations.js";
+import { markWriting } from "../domain/conversations/presence.js";
 import { startSearch, type SearchErrors } from "../domain/conversations/search.js";
 import { namedReplyDraft, replyDraft, type DraftRow } from "../domain/conversations/scope.js";
 import { CLOSED_FOR_ELSM, canWrite, type Side } from "../domain/conversations/states.js";
@@ -54,7 +55,10 @@ export function replyPage(deps: AppDeps, s: SideHandlers): RequestHandler {
       return res.redirect(303, `${s.base}/conversations/${conversation.id}`);
     }
     await traceDisplay(deps.db, contextOf(req, res), conversation);
-    const draft = await replyDraft(deps.db, actorOf(res), conversation.id);
+    const actor = actorOf(res);
+    // The échelon's colleagues see that this agent has the reply form open (issue 13 §4).
+    if (actor.kind === "agent") await markWriting(deps.db, actor, conversation.id);
+    const draft = await replyDraft(deps.db, actor, conversation.id);
     return composePage(req, res, deps, s, { kind: "reply", conversation }, draft);
   };
 }

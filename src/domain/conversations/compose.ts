@@ -15,6 +15,7 @@ import { holdFiles, type HeldFile } from "./held-files.js";
 import { lockedSlot, moveTray, patientNameKey } from "./counters.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
 import { closerOf } from "./operations.js";
+import { markWriting, stopWriting } from "./presence.js";
 import { canWrite, closedWhileTyping, isClosed, sideOf, stateAfterMessage } from "./states.js";
 
 /** The limits of a message (the templates' maxlength and hints come from here). */
@@ -294,10 +295,13 @@ export async function submitCompose(deps: ComposeDeps, ctx: RequestContext, targ
           return { status: "invalid", draftId, errors, fileErrors } as const;
         }
         await audit(trx, ctx, "draft.saved", { type: "draft", id: draftId });
+        // The échelon's shared reply draft changed: its colleagues are told who is writing it (issue 13 §4).
+        if (target.kind === "reply" && ctx.actor.kind === "agent") await markWriting(trx, ctx.actor, target.conversation.id);
         if (Object.keys(errors).length || sending) return { status: "invalid", draftId, errors, fileErrors, notice: keptDraftNotice(sending, errors, fileErrors) } as const;
         return { status: "saved", draftId, fileErrors } as const;
       }
       const conversationId = await deliver(trx, ctx, target, draftId!, input);
+      if (target.kind === "reply" && ctx.actor.kind === "agent") await stopWriting(trx, ctx.actor, target.conversation.id);
       return { status: "sent", conversationId } as const;
     });
     await Promise.all(removedKeys.map((k) => storage.remove(k).catch(() => undefined)));

@@ -4,6 +4,7 @@ import { audit } from "../audit/audit.js";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../actor.js";
 import { lockedSlot, moveTray } from "./counters.js";
+import { stopAllWriting, stopWriting } from "./presence.js";
 import type { ConversationRow, DraftRow } from "./scope.js";
 import { isClosed, otherSide, sideOf } from "./states.js";
 
@@ -26,6 +27,8 @@ export async function discardDraft(deps: { db: Db; storage: FileStorage }, ctx: 
   const keys = await deps.db.transaction(async (trx) => {
     const dropped = await dropDrafts(trx, [draft.id]);
     await audit(trx, ctx, "draft.deleted", { type: "draft", id: draft.id });
+    // The agent who discards the shared reply draft is no longer writing it (issue 13 §4).
+    if (draft.conversation_id && ctx.actor.kind === "agent") await stopWriting(trx, ctx.actor, draft.conversation_id);
     return dropped;
   });
   await removeFiles(deps.storage, keys);
@@ -86,6 +89,7 @@ export async function closeConversation(deps: { db: Db; storage: FileStorage }, 
     await moveTray(trx, conversation.elsm_id, before, { ...before, state: "clos" });
     const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "elsm" }));
     await audit(trx, ctx, "conversation.closed", { type: "conversation", id: conversation.id });
+    await stopAllWriting(trx, conversation.id);
     return { keys: dropped, closed: true };
   });
   await removeFiles(deps.storage, keys);

@@ -11,6 +11,7 @@ import { TRAYS, TRAY_LABELS, isClosed, trayBySlug } from "../../domain/conversat
 import { cursorOf, DEFAULT_TRAY_VIEW, readTrayView } from "../../domain/conversations/tray-view.js";
 import { openThread } from "../../domain/conversations/thread.js";
 import { addInternalNote, EMPTY_NOTE_FORM, internalNotes, type NoteForm } from "../../domain/conversations/internal-notes.js";
+import { colleaguesWriting, writingNotice } from "../../domain/conversations/presence.js";
 import { assignmentNotice, assignmentView, changeAssignment } from "../../domain/conversations/assignment.js";
 import { patientHistory } from "../../domain/conversations/patient-history.js";
 import { parseId } from "../../domain/ids.js";
@@ -131,14 +132,15 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     const conversation = conversationOf(res);
     const actor = actorOf<AgentActor>(res);
     const opened = await openThread(db, contextOf(req, res), conversation, options);
-    const [notes, patientHistoryView, assignment] = await Promise.all([
+    const [notes, patientHistoryView, assignment, writers] = await Promise.all([
       internalNotes(db, actor, conversation),
       patientHistory(db, actor, conversation.patient_id, conversation.id),
       assignmentView(db, actor, conversation, refused.assignmentError ?? null),
+      colleaguesWriting(db, actor, conversation.id),
     ]);
     // ?note=… (an id, after a note was added): the focus goes to that note when htmx swaps the page in.
     const noteFocus = parseId(req.query.note);
-    const blocks = { notes, noteForm: refused.noteForm ?? EMPTY_NOTE_FORM, noteFocus, patientHistory: patientHistoryView, assignment };
+    const blocks = { notes, noteForm: refused.noteForm ?? EMPTY_NOTE_FORM, noteFocus, patientHistory: patientHistoryView, assignment, writing: writingNotice(writers) };
     return render(req, res, "bo/thread", { title: conversation.subject, ...opened, ...blocks, current: conversation.id }, status);
   }
   router.get("/bo/conversations/:conversationId", (req, res) => threadPage(req, res, { markRead: openedByTheUser(req) }));
