@@ -21,6 +21,7 @@ import { nameKey } from "../src/domain/directory/names.js";
 import { indexWords } from "../src/domain/directory/words.js";
 import { nirKey } from "../src/domain/directory/nir.js";
 import { recountDerived } from "../src/domain/conversations/counters.js";
+import { rebuildSearchText } from "../src/db/dialect.js";
 import { prepareDatabase } from "../src/runtime.js";
 import { DEMO_PIN } from "../db/seeds/demo.js";
 import {
@@ -712,6 +713,8 @@ async function main(): Promise<void> {
     // Rows went in directly: compute the counters the operations normally keep (tray sizes, unread counts).
     phase("recounting tray sizes and unread counts…");
     await recountDerived(db);
+    phase("full-text index of subjects, messages and notes…");
+    await rebuildSearchText(db);
     const loaded = (performance.now() - t0) / 1000;
     phase(`loaded in ${loaded.toFixed(1)} s; ${postgres ? "VACUUM (ANALYZE)" : "ANALYZE + WAL checkpoint"}…`);
     if (postgres) {

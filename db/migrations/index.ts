@@ -15,6 +15,7 @@ import * as internalNotes from "./20261203010000_internal_notes.js";
 import * as replyModels from "./20261203020000_reply_models.js";
 import * as assignment from "./20261204010000_assignment.js";
 import * as replyPresence from "./20261204020000_reply_presence.js";
+import * as fullText from "./20261204030000_full_text.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -37,6 +38,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261203020000_reply_models": replyModels,
   "20261204010000_assignment": assignment,
   "20261204020000_reply_presence": replyPresence,
+  "20261204030000_full_text": fullText,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

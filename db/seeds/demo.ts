@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { hashPin } from "../../src/domain/auth/pin.js";
 import { recountDerived } from "../../src/domain/conversations/counters.js";
+import { rebuildSearchText } from "../../src/db/dialect.js";
 import { nameKey } from "../../src/domain/directory/names.js";
 import { indexAllWords } from "../../src/domain/directory/words.js";
 
@@ -143,6 +144,7 @@ export async function seedDemo(knex: Knex): Promise<boolean> {
     });
     await recountDerived(trx);
     await indexAllWords(trx);
+    await rebuildSearchText(trx);
   });
   return true;
 }

@@ -125,3 +125,102 @@ export async function addReferenceColumn(knex: Knex, table: string, column: stri
   }
   await knex.raw(`ALTER TABLE ?? ADD COLUMN ?? integer REFERENCES ??(??)`, [table, column, references.table, references.column]);
 }
+
+// ---- Full-text search (issue 13 §6) ---------------------------------------------------------------------------
+// THE adapter of the full-text index `search_text`: one row per thread subject, message and internal note, with the
+// thread and its échelon. SQLite: an FTS5 table, tokenizer unicode61 with diacritics removed (no stemming in FTS5:
+// the domain asks for each word as a prefix). PostgreSQL: a tsvector in the `french` configuration over unaccent()
+// (stemmed: « arrêts » finds « arrêt »), under a GIN index. Written in the transaction that writes its text.
+
+export type SearchTextKind = "subject" | "message" | "note";
+export type SearchTextRow = { kind: SearchTextKind; conversationId: number; elsmId: number; text: string };
+
+/** The two-argument unaccent: it does not depend on the search path (the app may run in its own schema). */
+const UNACCENT = "public.unaccent('public.unaccent'::regdictionary, ?)";
+
+export async function createSearchText(knex: Knex): Promise<void> {
+  if (isPostgres(knex)) {
+    // Database-wide, in public; several test schemas may migrate at once: a concurrent creation is not an error.
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await knex.raw("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public");
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !["23505", "42710", "XX000"].includes((err as { code?: string }).code ?? "")) throw err;
+      }
+    }
+    await knex.schema.createTable("search_text", (t) => {
+      t.bigIncrements("id");
+      t.string("kind", 8).notNullable();
+      t.integer("conversation_id").notNullable();
+      t.integer("elsm_id").notNullable();
+      t.specificType("tsv", "tsvector").notNullable();
+    });
+    await knex.raw("CREATE INDEX search_text_tsv ON search_text USING gin (tsv)");
+    return;
+  }
+  await knex.raw(`CREATE VIRTUAL TABLE search_text USING fts5(text, kind UNINDEXED, conversation_id UNINDEXED, elsm_id UNINDEXED, tokenize = "unicode61 remove_diacritics 2")`);
+}
+
+export async function dropSearchText(knex: Knex): Promise<void> {
+  await knex.raw("DROP TABLE IF EXISTS search_text");
+}
+
+/** Indexes texts just written (same transaction). */
+export async function indexSearchText(knex: Knex, rows: SearchTextRow[]): Promise<void> {
+  for (const r of rows) {
+    if (isPostgres(knex)) {
+      await knex.raw(`INSERT INTO search_text (kind, conversation_id, elsm_id, tsv) VALUES (?, ?, ?, to_tsvector('french', ${UNACCENT}))`, [
+        r.kind,
+        r.conversationId,
+        r.elsmId,
+        r.text,
+      ]);
+    } else {
+      await knex.raw("INSERT INTO search_text (text, kind, conversation_id, elsm_id) VALUES (?, ?, ?, ?)", [r.text, r.kind, r.conversationId, r.elsmId]);
+    }
+  }
+}
+
+/** Empties the index and fills it again from the subjects, messages and notes (migration, demo seed, volume script). */
+export async function rebuildSearchText(knex: Knex): Promise<void> {
+  await knex.raw("DELETE FROM search_text");
+  const sources = [
+    ["subject", "SELECT c.subject AS text, c.id AS conversation_id, c.elsm_id FROM conversations c"],
+    ["message", "SELECT m.body AS text, m.conversation_id, c.elsm_id FROM messages m JOIN conversations c ON c.id = m.conversation_id"],
+    ["note", "SELECT n.body AS text, n.conversation_id, n.elsm_id FROM internal_notes n"],
+  ] as const;
+  for (const [kind, select] of sources) {
+    if (isPostgres(knex)) {
+      await knex.raw(
+        `INSERT INTO search_text (kind, conversation_id, elsm_id, tsv) SELECT ?, s.conversation_id, s.elsm_id, to_tsvector('french', ${UNACCENT.replace("?", "s.text")}) FROM (${select}) s`,
+        [kind],
+      );
+    } else {
+      await knex.raw(`INSERT INTO search_text (text, kind, conversation_id, elsm_id) SELECT s.text, ?, s.conversation_id, s.elsm_id FROM (${select}) s`, [kind]);
+    }
+  }
+  if (!isPostgres(knex)) await knex.raw("INSERT INTO search_text (search_text) VALUES ('optimize')");
+}
+
+/**
+ * The threads whose indexed texts of these kinds hold every word — each word in any of them (the subject, one
+ * message, another): one match per word, their conversations intersected (a subquery of conversation ids). The words
+ * come from the domain already reduced to letters and digits; each is still passed as a bound, quoted literal, so
+ * nothing typed is ever read as query syntax (FTS5 operators, column filters; tsquery operators).
+ */
+export function searchTextMatches(knex: Knex, words: string[], options: { kinds: SearchTextKind[]; elsmId?: number }): Knex.QueryBuilder {
+  const one = (word: string) => {
+    const q = knex("search_text").select("conversation_id").whereIn("kind", options.kinds);
+    if (options.elsmId !== undefined) q.where("elsm_id", options.elsmId);
+    if (isPostgres(knex)) return q.whereRaw(`tsv @@ plainto_tsquery('french', ${UNACCENT})`, [word]);
+    // FTS5: "word"*, the quote doubled inside a string (none is left by the domain anyway). No stemmer: a plural's
+    // final s / x is dropped from a word of 5 letters or more ("examens" → "examen"*).
+    const stem = word.length >= 5 && /[sx]$/.test(word) ? word.slice(0, -1) : word;
+    return q.whereRaw("search_text MATCH ?", [`"${stem.replaceAll('"', '""')}"*`]);
+  };
+  const [first, ...rest] = words.length ? words : [""];
+  const q = one(first!);
+  if (rest.length) q.intersect(rest.map(one), false);
+  return q;
+}

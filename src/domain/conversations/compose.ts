@@ -16,6 +16,7 @@ import { lockedSlot, moveTray, patientNameKey } from "./counters.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
 import { closerOf } from "./operations.js";
 import { markWriting, stopWriting } from "./presence.js";
+import { indexText } from "./full-text.js";
 import { canWrite, closedWhileTyping, isClosed, sideOf, stateAfterMessage } from "./states.js";
 
 /** The limits of a message (the templates' maxlength and hints come from here). */
@@ -468,6 +469,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
       })
       .returning("id");
     conversationId = insertedId(row);
+    await indexText(trx, { kind: "subject", conversationId, elsmId, text: input.subject.trim() });
     await moveTray(trx, elsmId, null, { state: stateAfterMessage(side), unread: side === "ps", patient: patientId !== null });
   }
 
@@ -483,6 +485,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     })
     .returning("id");
   const messageId = insertedId(msg);
+  await indexText(trx, { kind: "message", conversationId, elsmId, text: input.body });
   await trx("attachments").where({ draft_id: draftId }).update({ message_id: messageId, draft_id: null });
   await trx("drafts").where({ id: draftId }).del();
 

@@ -5,6 +5,7 @@ import type { AgentActor, RequestContext } from "../actor.js";
 import { audit } from "../audit/audit.js";
 import { NotFound } from "../errors.js";
 import { formatDateTime } from "../format.js";
+import { indexText } from "./full-text.js";
 import type { ConversationRow } from "./scope.js";
 
 /**
@@ -82,6 +83,7 @@ export async function addInternalNote(db: Db, ctx: RequestContext<AgentActor>, c
       .insert({ conversation_id: c.id, elsm_id: c.elsm_id, author_agent_id: ctx.actor.agentId, body: note.trim(), created_at: new Date().toISOString() })
       .returning("id");
     const id = insertedId(row);
+    await indexText(trx, { kind: "note", conversationId: c.id, elsmId: c.elsm_id, text: note.trim() });
     await audit(trx, ctx, "note.added", { type: "note", id });
     return id;
   });

@@ -4,7 +4,8 @@ import type { BoSearch } from "./search.js";
 export type SearchCriterion = { label: string; value: string };
 
 /** What each back-office search field is called in the summary (the panel's fieldset gives the context there). */
-const BO_LABELS: Record<keyof BoSearch, string> = {
+const BO_LABELS: Record<Exclude<keyof BoSearch, "notes">, string> = {
+  texte: "Mots",
   patient_nir: "NIR",
   patient_nom: "Nom du patient",
   patient_prenom: "Prénom du patient",
@@ -22,5 +23,7 @@ const BO_LABELS: Record<keyof BoSearch, string> = {
  */
 export function boSearchCriteria(search: BoSearch | null | undefined): SearchCriterion[] {
   if (!search) return [];
-  return (Object.keys(BO_LABELS) as (keyof BoSearch)[]).filter((k) => search[k]).map((k) => ({ label: BO_LABELS[k], value: search[k] }));
+  const criteria = (Object.keys(BO_LABELS) as Exclude<keyof BoSearch, "notes">[]).filter((k) => search[k]).map((k) => ({ label: BO_LABELS[k], value: search[k] }));
+  if (search.texte) criteria[0] = { label: "Mots", value: `${search.texte} (${search.notes === "1" ? "objets, messages et notes internes" : "objets et messages"})` };
+  return criteria;
 }

@@ -5,12 +5,13 @@ import { IDENTIFIER_TYPED_MAX, isIdentifierShape, normalizeIdentifier } from "..
 import { idsMatchingWords, type WordKind } from "../directory/words.js";
 import type { RequestContext } from "../actor.js";
 import { audit } from "../audit/audit.js";
+import { TEXT_MAX, textError, textMatches } from "./full-text.js";
 
 /**
  * The longest value each search field keeps (the templates' maxlength comes from here too). A NIR or an
  * N°AM may be typed with spaces or dots: it is normalised, then checked, never cut.
  */
-export const SEARCH_MAX = { name: 80, nir: NIR_TYPED_MAX, nam: IDENTIFIER_TYPED_MAX, postalCode: 5, city: 80, professionalName: 160 } as const;
+export const SEARCH_MAX = { name: 80, nir: NIR_TYPED_MAX, nam: IDENTIFIER_TYPED_MAX, postalCode: 5, city: 80, professionalName: 160, text: TEXT_MAX } as const;
 
 const trimmed = (max: number) =>
   z
@@ -25,22 +26,30 @@ const identifier = (normalize: (s: string) => string, valid: (s: string) => bool
     .transform((s) => (valid(normalize(s)) ? normalize(s) : s.trim().slice(0, 200)));
 const nir = identifier(normalizeNir, (v) => readTypedNir(v).ok);
 
-/** The doctor's search panel (manual §5): by patient name or NIR. */
-export const psSearchFields = z.object({ nom: trimmed(SEARCH_MAX.name), nir });
+/** The doctor's search panel (manual §5): by patient name or NIR; by words of the subjects and messages (issue 13 §6). */
+export const psSearchFields = z.object({ nom: trimmed(SEARCH_MAX.name), nir, texte: trimmed(SEARCH_MAX.text) });
 export type PsSearch = z.infer<typeof psSearchFields>;
 
 /** The back-office search panel (manual §11). Sent by POST and kept in the session: never in a URL. */
-export const boSearchFields = z.object({
-  patient_nom: trimmed(SEARCH_MAX.name),
-  patient_prenom: trimmed(SEARCH_MAX.name),
-  patient_nir: nir,
-  ps_nam: identifier(normalizeIdentifier, isIdentifierShape),
-  ps_cp: identifier(normalizeIdentifier, (v) => /^[0-9]{5}$/.test(v)),
-  ps_ville: trimmed(SEARCH_MAX.city),
-  ps_nom: trimmed(SEARCH_MAX.professionalName),
-  agent_nom: trimmed(SEARCH_MAX.name),
-  agent_prenom: trimmed(SEARCH_MAX.name),
-});
+export const boSearchFields = z
+  .object({
+    texte: trimmed(SEARCH_MAX.text),
+    // « Inclure les notes internes »: only with words to search.
+    notes: z
+      .unknown()
+      .optional()
+      .transform((v): string => (v === "1" ? "1" : "")),
+    patient_nom: trimmed(SEARCH_MAX.name),
+    patient_prenom: trimmed(SEARCH_MAX.name),
+    patient_nir: nir,
+    ps_nam: identifier(normalizeIdentifier, isIdentifierShape),
+    ps_cp: identifier(normalizeIdentifier, (v) => /^[0-9]{5}$/.test(v)),
+    ps_ville: trimmed(SEARCH_MAX.city),
+    ps_nom: trimmed(SEARCH_MAX.professionalName),
+    agent_nom: trimmed(SEARCH_MAX.name),
+    agent_prenom: trimmed(SEARCH_MAX.name),
+  })
+  .transform((s) => ({ ...s, notes: s.texte ? s.notes : "" }));
 export type BoSearch = z.infer<typeof boSearchFields>;
 
 export type SearchErrors = Record<string, string>;
@@ -62,6 +71,7 @@ const CHECKS: Record<string, (v: string) => string | null> = {
     return isIdentifierShape(n) ? null : `Le N°AM doit comporter 9 chiffres, ou le n° FINESS 9 caractères (vous en avez saisi ${n.length}).`;
   },
   ps_cp: (v) => (/^[0-9]{5}$/.test(normalizeIdentifier(v)) ? null : "Le code postal doit comporter 5 chiffres."),
+  texte: textError,
 };
 const NAME_FIELDS = ["nom", "patient_nom", "patient_prenom", "ps_ville", "ps_nom", "agent_nom", "agent_prenom"];
 
@@ -97,6 +107,8 @@ function patientsWithNir(db: Knex, typed: string): Knex.QueryBuilder {
 /** The doctor's list, narrowed as the back office's: by any word of the patient's name, or by NIR. */
 export function psSearchFilter(db: Knex, s: PsSearch): ListFilter {
   return (q) => {
+    // The doctor's words: subjects and messages only (never the échelon's notes); the list's scope does the rest.
+    if (s.texte) q.whereIn("c.id", textMatches(db, s.texte, { ps: true }));
     if (s.nom) q.whereIn("c.patient_id", idsMatchingWords(db, "patient_last", s.nom));
     if (s.nir) q.whereIn("c.patient_id", patientsWithNir(db, s.nir));
   };
@@ -107,9 +119,10 @@ export function psSearchFilter(db: Knex, s: PsSearch): ListFilter {
  * patients / practitioners / structures / agents it names (by index: names, raisons sociales and cities
  * by any word, see directory/words.ts), then their conversations.
  */
-export function boSearchFilter(db: Knex, s: BoSearch): ListFilter {
+export function boSearchFilter(db: Knex, s: BoSearch, elsmId: number): ListFilter {
   const words = (kind: WordKind, typed: string) => idsMatchingWords(db, kind, typed);
   return (q) => {
+    if (s.texte) q.whereIn("c.id", textMatches(db, s.texte, { elsmId, notes: s.notes === "1" }));
     if (s.patient_nom) q.whereIn("c.patient_id", words("patient_last", s.patient_nom));
     if (s.patient_prenom) q.whereIn("c.patient_id", words("patient_first", s.patient_prenom));
     if (s.patient_nir) q.whereIn("c.patient_id", patientsWithNir(db, s.patient_nir));

@@ -92,5 +92,5 @@ export async function boMine(db: Db, actor: AgentActor, cursor: Cursor | null) {
 
 /** The back office's search results, across the three trays (manual §11). */
 export function boSearchResults(db: Db, actor: AgentActor, search: BoSearch, cursor: Cursor | null) {
-  return trayPage(db, actor, null, cursor, boSearchFilter(db, search));
+  return trayPage(db, actor, null, cursor, boSearchFilter(db, search, actor.elsmId));
 }

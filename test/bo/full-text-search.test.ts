@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isPostgres } from "../../src/db/dialect.js";
+import { $, annaAin, bunyel, drGene, drMezin, hiddenFields, paulHerault, selectPatient, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import { elsmWrites, listRows, textOf } from "../helpers/ps.js";
+
+/** Issue 13 §6: words of the subjects and messages (and notes, when asked), in each searcher's scope, French-aware. */
+let app: TestApp;
+let anna: Session;
+let gene: Session;
+let threadId: number;
+const SUBJECT = "Demande d'avis cardiologie";
+const squash = (s: string) => s.replace(/\s+/g, " ").trim();
+
+beforeAll(async () => {
+  app = await startTestApp();
+  gene = await signInPs(app, drGene);
+  anna = await signInAgent(app, annaAin);
+  await selectPatient(gene, bunyel);
+  const form = await gene.agent.get("/ps/conversations/new");
+  const sent = await gene.agent.post("/ps/conversations").field({
+    ...hiddenFields(form.text),
+    subject: SUBJECT,
+    body: "Bonjour, le patient a été hospitalisé à l'Hôpital de Bourg pour des examens cardiologiques.",
+    action: "send",
+  });
+  expect(sent.status).toBe(303);
+  threadId = Number(sent.headers.location.split("/").pop());
+  const note = await anna.agent.post(`/bo/conversations/${threadId}/notes`).type("form").send({ _csrf: anna.csrf, note: "Vérifier la pneumopathie signalée l'an dernier." });
+  expect(note.status).toBe(303);
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const EMPTY = { texte: "", patient_nom: "", patient_prenom: "", patient_nir: "", ps_nam: "", ps_cp: "", ps_ville: "", ps_nom: "", agent_nom: "", agent_prenom: "" };
+
+async function boSearch(s: Session, fields: Record<string, string>) {
+  const res = await s.agent
+    .post("/bo/recherche")
+    .type("form")
+    .send({ _csrf: s.csrf, ...EMPTY, ...fields });
+  if (res.status !== 303) return { res, subjects: null };
+  const page = $((await s.agent.get("/bo/recherche")).text);
+  return {
+    res,
+    subjects: page("#detail .results .item-subject")
+      .map((_, el) => squash(page(el).text()))
+      .get(),
+  };
+}
+
+async function psSearch(s: Session, texte: string) {
+  const res = await s.agent.post("/ps/search").type("form").send({ _csrf: s.csrf, nom: "", nir: "", texte });
+  return { res, subjects: res.status === 303 ? listRows((await s.agent.get("/ps/messages")).text).map((r) => r.subject) : null };
+}
+
+describe("the back office's search by words", () => {
+  it("finds a subject's word and a message's words, whatever the case and the accents, all words required", async () => {
+    for (const texte of ["cardiologie", "CARDIOLOGIE", "hopital", "Hôpital bourg", "examen", "cardiologie hôpital"]) {
+      expect((await boSearch(anna, { texte })).subjects, texte).toEqual([SUBJECT]);
+    }
+    // (A stemmer also finds « hospitalisation » of another demo thread: this one is among the results.)
+    expect((await boSearch(anna, { texte: "hospitalise" })).subjects).toContain(SUBJECT);
+    expect((await boSearch(anna, { texte: "hôpital zèbre" })).subjects).toEqual([]);
+  });
+
+  it("a plural typed finds the singular written, and the other way (PostgreSQL's french stemmer; a plural's s on SQLite)", async () => {
+    expect((await boSearch(anna, { texte: "examens" })).subjects).toEqual([SUBJECT]);
+    expect((await boSearch(anna, { texte: "hospitalisés" })).subjects).toContain(SUBJECT);
+    if (isPostgres(app.db)) expect((await boSearch(anna, { texte: "cardiologique" })).subjects).toEqual([SUBJECT]);
+  });
+
+  it("combines with the other criteria: the patient's name narrows it, another patient's name finds nothing", async () => {
+    expect((await boSearch(anna, { texte: "cardiologie", patient_nom: "BUNYEL" })).subjects).toEqual([SUBJECT]);
+    expect((await boSearch(anna, { texte: "cardiologie", patient_nom: "SOLANA" })).subjects).toEqual([]);
+  });
+
+  it("the internal notes only when « Inclure les notes internes » is ticked, and said in the criteria above the results", async () => {
+    expect((await boSearch(anna, { texte: "pneumopathie" })).subjects).toEqual([]);
+    expect((await boSearch(anna, { texte: "pneumopathie", notes: "1" })).subjects).toEqual([SUBJECT]);
+    const page = $((await anna.agent.get("/bo/recherche")).text);
+    expect(squash(page("#search-criteria").text())).toBe("Recherche : Mots pneumopathie (objets, messages et notes internes)");
+    expect(page("#s-notes").attr("checked")).toBeDefined();
+  });
+
+  it("another échelon's threads are never found, its own are", async () => {
+    const herault = await app.db("conversations as c").join("elsms as e", "e.id", "c.elsm_id").where("e.code", "ELSM 341").whereNot("c.state", "clos").first("c.id", "c.subject");
+    await elsmWrites(app, "HERAULT", herault.id, "Résultat de l'échocardiographie transmis.", true);
+    expect((await boSearch(anna, { texte: "échocardiographie" })).subjects).toEqual([]);
+    const paul = await signInAgent(app, paulHerault);
+    expect((await boSearch(paul, { texte: "echocardiographie" })).subjects).toEqual([herault.subject]);
+    expect((await boSearch(paul, { texte: "cardiologie" })).subjects).toEqual([]);
+  });
+
+  it("a message written after the search was made is found when the results are shown again (the index is kept in step)", async () => {
+    expect((await boSearch(anna, { texte: "zygomatique" })).subjects).toEqual([]);
+    await elsmWrites(app, "AIN", threadId, "Une fracture zygomatique a-t-elle été constatée ?");
+    const page = $((await anna.agent.get("/bo/recherche")).text);
+    expect(page("#detail .results .item-subject").text()).toBe(SUBJECT);
+  });
+
+  it("operators, quotes and query syntax are words or nothing: a plain search or a French error on the field, never a 500", async () => {
+    for (const texte of ['"', "*", "-", "((", '"" ** --', "^", ":"]) {
+      const { res } = await boSearch(anna, { texte });
+      expect(res.status, texte).toBe(422);
+      const page = $(res.text);
+      expect(textOf(page, "#s-texte-error"), texte).toBe("Saisissez au moins un mot à rechercher (des lettres ou des chiffres) : les guillemets, * et autres signes sont ignorés.");
+      expect(page("#s-texte").val()).toBe(texte);
+    }
+    for (const texte of [
+      "NEAR",
+      "NEAR(cardiologie hopital)",
+      '"cardiologie" OR hopital*',
+      "-cardiologie",
+      "text:cardiologie",
+      "kind:note pneumopathie",
+      "'); DROP TABLE messages; --",
+      "cardiologie AND NOT hôpital",
+      "{cardiologie}",
+    ]) {
+      const { res, subjects } = await boSearch(anna, { texte });
+      expect(res.status, texte).toBe(303);
+      expect(subjects, texte).not.toBeNull();
+      // Never a note's thread through a column filter, never another échelon's.
+      if (texte.startsWith("kind:")) expect(subjects).toEqual([]);
+    }
+    // The words of a syntax are searched as words: NEAR(cardiologie hopital) needs the word "near" too.
+    expect((await boSearch(anna, { texte: "NEAR(cardiologie hopital)" })).subjects).toEqual([]);
+    expect((await boSearch(anna, { texte: '"cardiologie" hopital*' })).subjects).toEqual([SUBJECT]);
+    expect(await app.db("messages").count({ n: "*" })).not.toEqual([{ n: 0 }]);
+  });
+
+  it("the words are never written in the audit trail nor in a URL", async () => {
+    const res = await anna.agent
+      .post("/bo/recherche")
+      .type("form")
+      .send({ _csrf: anna.csrf, ...EMPTY, texte: "cardiologie" });
+    expect(res.headers.location).toBe("/bo/recherche");
+    const rows = await app.db("audit_events").where({ action: "search" }).select();
+    expect(JSON.stringify(rows)).not.toContain("cardiologie");
+  });
+});
+
+describe("the doctor's search by words", () => {
+  it("finds the doctor's own threads by their words, never the échelon's notes, never another doctor's threads", async () => {
+    expect((await psSearch(gene, "cardiologie hôpital")).subjects).toEqual([SUBJECT]);
+    expect((await psSearch(gene, "pneumopathie")).subjects).toEqual([]);
+    const mezin = await signInPs(app, drMezin);
+    expect((await psSearch(mezin, "cardiologie")).subjects).toEqual([]);
+    const refused = await psSearch(gene, '"*"');
+    expect(refused.res.status).toBe(422);
+    expect(textOf($(refused.res.text), "#search-texte-error")).toContain("Saisissez au moins un mot à rechercher");
+  });
+});
