@@ -15,6 +15,7 @@
  * Options: --pg URL (default postgres://postgres@127.0.0.1:5432/ems_bench) · --sqlite FILE (default: the app's
  * SQLite file for DATA_DIR / SQLITE_FILE) · --only sqlite,pg1,pg2 · --duration 10 · --warmup 3 · --connections 50 ·
  * --samples 200 · --uploads 3 · --parts load,searches,uploads (a subset, e.g. with --no-write while tuning) ·
+ * --searches NIR,name,words (which server-side searches: by NIR, by name, full-text) ·
  * --app-node-flags "--trace-gc" · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
  * --quiet-cores 0.2 (the machine may be shared: before each run, wait up to 180 s for the other processes to use less
  * than 0.2 core; the CPU they used during each run is reported as "other").
@@ -57,6 +58,10 @@ const UPLOADS = num("uploads", 3);
 const QUIET_WAIT = num("quiet-wait", 180);
 const QUIET_CORES = num("quiet-cores", 0.2);
 const WRITE = !argv.includes("--no-write");
+/** Which server-side searches (--searches NIR,name,words; all by default). */
+const SEARCHES = arg("searches")
+  ?.split(",")
+  .map((x) => x.trim());
 const PG_URL = arg("pg") ?? process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/ems_bench";
 const SQLITE_FILE = arg("sqlite") ?? loadConfig({ ...process.env, DATABASE_URL: "" }).sqliteFile;
 const ONLY = new Set((arg("only") ?? "sqlite,pg1,pg2").split(",").map((s) => s.trim()));
@@ -572,7 +577,7 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
   const started = new Map<string, bigint>();
   let current: Record<string, number[]> | null = null;
   const kind = (sql: string) =>
-    /patient_id["`]? in \(select|patient_last_name_key["`]? >=/i.test(sql)
+    /patient_id["`]? in \(select|patient_last_name_key["`]? >=|search_text/i.test(sql)
       ? "searchSql"
       : /["`]c["`]\.["`]id["`] in \(/i.test(sql)
         ? "pageRows"
@@ -607,7 +612,14 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
     for (const [search, criteria] of [
       ["NIR", { patient_nir: picks.nir.nir }],
       ["name", { patient_nom: picks.lastName }],
+      // Full-text (issue 13 §6): a word in ~1 message in 14, two words, with the notes, a word in no message, words + a name.
+      ["words", { texte: "lombalgie" }],
+      ["words", { texte: "lombalgie chronique" }],
+      ["words", { texte: "sédentaire", notes: "1" }],
+      ["words", { texte: "zygomatique" }],
+      ["words", { texte: "lombalgie", patient_nom: picks.lastName }],
     ] as [string, Criteria][]) {
+      if (SEARCHES && !SEARCHES.includes(search)) continue;
       const c = await loginAgent(port, picks.agentIds[0]!);
       const found = await storeSearch(c, criteria);
       for (let i = 0; i < 20; i += 1) await c.get("/bo/recherche");

@@ -31,6 +31,8 @@ beforeAll(async () => {
   await gene.agent.get("/ps/messages");
   await gene.agent.post("/ps/search").type("form").send({ _csrf: gene.csrf, nom: "", nir: bunyel.nir });
   await gene.agent.get("/ps/messages");
+  await gene.agent.post("/ps/search").type("form").send({ _csrf: gene.csrf, nom: "", nir: "", texte: "arrêt travail" });
+  await gene.agent.get("/ps/messages");
   for (const tray of ["a-traiter", "en-cours", "clos"]) await anna.agent.get(`/bo/bannettes/${tray}`);
   await anna.agent.get("/bo/bannettes/a-traiter?avant=2019-04-15T13:14:00.000Z~5");
   // Each order and filter of a tray (issue 10 §19), on its first page and past it.
@@ -71,6 +73,11 @@ beforeAll(async () => {
     { patient_nom: "fuentes" },
     { patient_nom: "solana y", patient_prenom: "ines" },
     { agent_nom: "ain", agent_prenom: "an" },
+    // Issue 13 §6: words, alone, several, with the notes, with a name.
+    { texte: "travail" },
+    { texte: "arrêt travail" },
+    { texte: "arrêt", notes: "1" },
+    { texte: "travail", patient_nom: "BUNYEL" },
   ]) {
     await anna.agent
       .post("/bo/recherche")
@@ -241,4 +248,19 @@ it("a tray by holder (issue 13 §1) and the agent's threads across trays are eac
   const counts = captured.filter((q) => /count\(\*\)/i.test(q.sql) && /assignee_agent_id/i.test(q.sql));
   expect(counts.length).toBeGreaterThanOrEqual(3);
   for (const q of counts) expect(await fullScans(q.sql, q.bindings), q.sql).toEqual([]);
+});
+
+it("a search by words (issue 13 §6) walks the list's index in its order (SQLite) — no sort of every matching thread — and scans no table", async () => {
+  const text = captured.filter((q) => /^\s*select/i.test(q.sql) && /\bsearch_text\b/.test(q.sql) && /\blimit\b/i.test(q.sql));
+  expect(text.length).toBeGreaterThanOrEqual(5);
+  for (const q of text) {
+    expect(await fullScans(q.sql, q.bindings), q.sql).toEqual([]);
+    if (isPostgres(app.db)) continue;
+    // The list's own order: no sort at the top of the plan (the INTERSECT of several words sorts its own, small, inputs).
+    const plan = (await app.db.raw(`EXPLAIN QUERY PLAN ${q.sql}`, q.bindings as never)) as { parent: number; detail: string }[];
+    expect(
+      plan.filter((p) => p.parent === 0).map((p) => p.detail),
+      q.sql,
+    ).not.toContain("USE TEMP B-TREE FOR ORDER BY");
+  }
 });

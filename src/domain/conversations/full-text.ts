@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { indexSearchText, searchTextMatches, type SearchTextKind, type SearchTextRow } from "../../db/dialect.js";
+import { indexSearchText, whereTextMatches, type SearchTextRow } from "../../db/dialect.js";
 
 /**
  * Full-text search (issue 13 §6) in subjects and messages — and the échelon's internal notes when asked —, within the
@@ -27,10 +27,11 @@ export function textError(typed: string): string | null {
   return textWords(typed).length ? null : "Saisissez au moins un mot à rechercher (des lettres ou des chiffres) : les guillemets, * et autres signes sont ignorés.";
 }
 
-/** The threads whose subject or messages (and notes, for the échelon that asks) hold every word typed. */
-export function textMatches(db: Knex, typed: string, scope: { elsmId: number; notes: boolean } | { ps: true }): Knex.QueryBuilder {
-  const kinds: SearchTextKind[] = "ps" in scope || !scope.notes ? ["subject", "message"] : ["subject", "message", "note"];
-  return searchTextMatches(db, textWords(typed), { kinds, ...("elsmId" in scope ? { elsmId: scope.elsmId } : {}) });
+/** Keeps the threads whose subject or messages (and notes, for the échelon that asks) hold every word typed. */
+export function whereText(db: Knex, q: Knex.QueryBuilder, typed: string, scope: { elsmId: number; notes: boolean } | { ps: true }): void {
+  // The doctor's words: subjects and messages only, never the échelon's notes.
+  const options = "ps" in scope ? { notes: false } : { notes: scope.notes, elsmId: scope.elsmId };
+  whereTextMatches(db, q, "c.id", textWords(typed), options);
 }
 
 /** Indexes a subject, message or note in the transaction that writes it. */

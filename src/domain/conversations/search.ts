@@ -5,7 +5,7 @@ import { IDENTIFIER_TYPED_MAX, isIdentifierShape, normalizeIdentifier } from "..
 import { idsMatchingWords, type WordKind } from "../directory/words.js";
 import type { RequestContext } from "../actor.js";
 import { audit } from "../audit/audit.js";
-import { TEXT_MAX, textError, textMatches } from "./full-text.js";
+import { TEXT_MAX, textError, whereText } from "./full-text.js";
 
 /**
  * The longest value each search field keeps (the templates' maxlength comes from here too). A NIR or an
@@ -108,7 +108,7 @@ function patientsWithNir(db: Knex, typed: string): Knex.QueryBuilder {
 export function psSearchFilter(db: Knex, s: PsSearch): ListFilter {
   return (q) => {
     // The doctor's words: subjects and messages only (never the échelon's notes); the list's scope does the rest.
-    if (s.texte) q.whereIn("c.id", textMatches(db, s.texte, { ps: true }));
+    if (s.texte) whereText(db, q, s.texte, { ps: true });
     if (s.nom) q.whereIn("c.patient_id", idsMatchingWords(db, "patient_last", s.nom));
     if (s.nir) q.whereIn("c.patient_id", patientsWithNir(db, s.nir));
   };
@@ -122,7 +122,7 @@ export function psSearchFilter(db: Knex, s: PsSearch): ListFilter {
 export function boSearchFilter(db: Knex, s: BoSearch, elsmId: number): ListFilter {
   const words = (kind: WordKind, typed: string) => idsMatchingWords(db, kind, typed);
   return (q) => {
-    if (s.texte) q.whereIn("c.id", textMatches(db, s.texte, { elsmId, notes: s.notes === "1" }));
+    if (s.texte) whereText(db, q, s.texte, { elsmId, notes: s.notes === "1" });
     if (s.patient_nom) q.whereIn("c.patient_id", words("patient_last", s.patient_nom));
     if (s.patient_prenom) q.whereIn("c.patient_id", words("patient_first", s.patient_prenom));
     if (s.patient_nir) q.whereIn("c.patient_id", patientsWithNir(db, s.patient_nir));
