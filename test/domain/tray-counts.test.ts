@@ -47,7 +47,17 @@ describe("a tray tab's count", () => {
   });
 
   it("an order or filter value it does not know (or given twice) falls back to the default", () => {
-    expect(readTrayView({ ordre: ["anciennes", "recentes"], non_lus: "oui", patient: "x" })).toEqual({ ordre: "recentes", non_lus: false, patient: "tous" });
-    expect(readTrayView({ ordre: "anciennes", non_lus: "1", patient: "sans" })).toEqual({ ordre: "anciennes", non_lus: true, patient: "sans" });
+    expect(readTrayView({ ordre: ["anciennes", "recentes"], non_lus: "oui", patient: "x", attribution: ["moi", "aucun"] })).toEqual({
+      ordre: "recentes",
+      non_lus: false,
+      patient: "tous",
+      attribution: "tous",
+    });
+    expect(readTrayView({ ordre: "anciennes", non_lus: "1", patient: "sans", attribution: "aucun" })).toEqual({
+      ordre: "anciennes",
+      non_lus: true,
+      patient: "sans",
+      attribution: "aucun",
+    });
   });
 });
