@@ -161,12 +161,13 @@ export async function createSearchText(knex: Knex): Promise<void> {
       t.specificType("tsv", "tsvector").notNullable();
     });
     await knex.raw("CREATE INDEX search_text_tsv ON search_text USING gin (tsv)");
-    return;
+    // A common word is checked thread by thread while the list is walked in order (see textConditions).
+    await knex.raw("CREATE INDEX search_text_conversation ON search_text (conversation_id)");
+  } else {
+    await knex.raw(`CREATE VIRTUAL TABLE search_text USING fts5(text, content = '', contentless_delete = 1, tokenize = "unicode61 remove_diacritics 2")`);
   }
-  await knex.raw(`CREATE VIRTUAL TABLE search_text USING fts5(text, content = '', contentless_delete = 1, tokenize = "unicode61 remove_diacritics 2")`);
   // The back office's search results (the three trays) newest first, walked in order while each thread is checked
-  // against the words (whereTextMatches): a page of a frequent word stops after its 21 rows. PostgreSQL's planner
-  // hashes the matches instead, and with this index it would leave the trays' own ones: SQLite only.
+  // against the words (textConditions): a page of a frequent word stops after its 21 rows.
   await knex.schema.alterTable("conversations", (t) => {
     t.index(["elsm_id", "last_message_at", "id"], "conversations_elsm_recent");
   });
@@ -174,7 +175,7 @@ export async function createSearchText(knex: Knex): Promise<void> {
 
 export async function dropSearchText(knex: Knex): Promise<void> {
   await knex.raw("DROP TABLE IF EXISTS search_text");
-  if (!isPostgres(knex)) await knex.raw("DROP INDEX IF EXISTS conversations_elsm_recent");
+  await knex.raw("DROP INDEX IF EXISTS conversations_elsm_recent");
 }
 
 /** Indexes texts just written (same transaction; a message or a note after its row is inserted). */
@@ -227,23 +228,47 @@ export async function rebuildSearchText(knex: Knex): Promise<void> {
   await knex.raw("INSERT INTO search_text (search_text) VALUES ('optimize')");
 }
 
+/** At most this many rows holding a word (by PostgreSQL's planner statistics), its threads are listed first. */
+const PG_RARE = 5_000;
+
 /**
- * Narrows a list query to the threads whose indexed texts of these kinds hold every word — each word in any of them
- * (the subject, a message, a note): one match per word, each a condition of the list. The words come from the domain
- * already reduced to letters and digits; each is still a bound, quoted literal, so nothing typed is ever read as
- * query syntax (FTS5 operators, column filters; tsquery operators). SQLite: the thread id is `c.id + 0`, so that the
- * planner walks the list's own index in its order and stops at the page's end, instead of fetching and sorting every
- * matching thread (a frequent word is in 1 message in 14: 290 ms → 20 ms at 1 M messages).
+ * The conditions that narrow a list query to the threads whose indexed texts hold every word — each word in any of
+ * them (the subject, a message, a note when asked): one condition per word. The words come from the domain already
+ * reduced to letters and digits; each is still a bound, quoted literal, so nothing typed is ever read as query syntax
+ * (FTS5 operators, column filters; tsquery operators).
+ * - SQLite: the thread id is `c.id + 0`, so that the planner walks the list's own index in its order and probes each
+ *   thread in the word's hashed matches until the page is full (a frequent word, in 1 message in 14: 290 ms → 20 ms
+ *   at 1 M messages), instead of fetching and sorting every matching thread.
+ * - PostgreSQL: each word's tsquery first (a French stop word, which the index does not hold, is left out instead of
+ *   matching nothing) and how many rows hold it by the planner's statistics (pg_stats most_common_elems: reading the
+ *   GIN index to count would cost a common word's whole posting list). A rare word lists its threads first
+ *   (`= ANY(ARRAY(…))`, computed once); a common one is left to the planner, which walks the list in order and checks
+ *   each thread through search_text_conversation — left to itself it would also walk for a word in no thread.
  */
-export function whereTextMatches(knex: Knex, q: Knex.QueryBuilder, column: string, words: string[], options: { notes: boolean; elsmId?: number }): void {
+export async function textConditions(knex: Knex, column: string, words: string[], options: { notes: boolean; elsmId?: number }): Promise<(q: Knex.QueryBuilder) => void> {
+  if (isPostgres(knex)) {
+    const [tsqueries, stats] = await Promise.all([
+      knex.raw(`SELECT plainto_tsquery('french', ${UNACCENT.replace("?", "w")})::text AS q FROM unnest(?::text[]) AS w`, [words]),
+      knex.raw(`SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs, c.reltuples AS n
+                  FROM pg_stats s JOIN pg_namespace ns ON ns.nspname = s.schemaname JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = s.tablename
+                 WHERE s.schemaname = current_schema() AND s.tablename = 'search_text' AND s.attname = 'tsv'`),
+    ]);
+    const stat = stats.rows[0] as { elems: string[] | null; freqs: number[] | null; n: number } | undefined;
+    const frequency = new Map((stat?.elems ?? []).map((e, i) => [e, Number(stat?.freqs?.[i] ?? 0)]));
+    const rowsOf = (tsquery: string) =>
+      Math.min(...[...tsquery.matchAll(/'((?:[^']|'')+)'/g)].map((m) => (frequency.get(m[1]!.replaceAll("''", "'")) ?? 0) * Number(stat?.n ?? 0)));
+    const queries = (tsqueries.rows as { q: string }[]).filter((r) => r.q).map((r) => ({ tsquery: r.q, rows: rowsOf(r.q) }));
+    const kinds = options.notes ? ["subject", "message", "note"] : ["subject", "message"];
+    return (q) => {
+      for (const { tsquery, rows } of queries) {
+        const matching = knex("search_text").select("conversation_id").whereIn("kind", kinds).whereRaw("tsv @@ ?::tsquery", [tsquery]);
+        if (options.elsmId !== undefined) matching.where("elsm_id", options.elsmId);
+        if (rows <= PG_RARE) q.whereRaw("?? = ANY(ARRAY(?))", [column, matching]);
+        else q.whereIn(column, matching);
+      }
+    };
+  }
   const one = (word: string) => {
-    if (isPostgres(knex)) {
-      const m = knex("search_text")
-        .select("conversation_id")
-        .whereIn("kind", options.notes ? ["subject", "message", "note"] : ["subject", "message"]);
-      if (options.elsmId !== undefined) m.where("elsm_id", options.elsmId);
-      return m.whereRaw(`tsv @@ plainto_tsquery('french', ${UNACCENT})`, [word]);
-    }
     const stem = word.length >= 5 && /[sx]$/.test(word) ? word.slice(0, -1) : word;
     const m = knex("search_text")
       .select(knex.raw(`rowid / ${SHIFT}`))
@@ -251,10 +276,7 @@ export function whereTextMatches(knex: Knex, q: Knex.QueryBuilder, column: strin
     if (!options.notes) m.whereRaw(`rowid % ${SHIFT} < ${NOTE}`);
     return m;
   };
-  // One condition per word: each word's threads are hashed once, then probed while the list is walked (an INTERSECT
-  // would sort every word's matches first: 66 ms instead of 20 for two frequent words at 1 M messages).
-  for (const word of words.length ? words : [""]) {
-    if (isPostgres(knex)) q.whereIn(column, one(word));
-    else q.whereRaw("?? + 0 IN ?", [column, one(word)]);
-  }
+  return (q) => {
+    for (const word of words) q.whereRaw("?? + 0 IN ?", [column, one(word)]);
+  };
 }

@@ -5,7 +5,7 @@ import { IDENTIFIER_TYPED_MAX, isIdentifierShape, normalizeIdentifier } from "..
 import { idsMatchingWords, type WordKind } from "../directory/words.js";
 import type { RequestContext } from "../actor.js";
 import { audit } from "../audit/audit.js";
-import { TEXT_MAX, textError, whereText } from "./full-text.js";
+import { TEXT_MAX, textError, textFilter } from "./full-text.js";
 
 /**
  * The longest value each search field keeps (the templates' maxlength comes from here too). A NIR or an
@@ -105,10 +105,11 @@ function patientsWithNir(db: Knex, typed: string): Knex.QueryBuilder {
 }
 
 /** The doctor's list, narrowed as the back office's: by any word of the patient's name, or by NIR. */
-export function psSearchFilter(db: Knex, s: PsSearch): ListFilter {
+export async function psSearchFilter(db: Knex, s: PsSearch): Promise<ListFilter> {
+  // The doctor's words: subjects and messages only (never the échelon's notes); the list's scope does the rest.
+  const text = s.texte ? await textFilter(db, s.texte, { ps: true }) : null;
   return (q) => {
-    // The doctor's words: subjects and messages only (never the échelon's notes); the list's scope does the rest.
-    if (s.texte) whereText(db, q, s.texte, { ps: true });
+    text?.(q);
     if (s.nom) q.whereIn("c.patient_id", idsMatchingWords(db, "patient_last", s.nom));
     if (s.nir) q.whereIn("c.patient_id", patientsWithNir(db, s.nir));
   };
@@ -119,10 +120,11 @@ export function psSearchFilter(db: Knex, s: PsSearch): ListFilter {
  * patients / practitioners / structures / agents it names (by index: names, raisons sociales and cities
  * by any word, see directory/words.ts), then their conversations.
  */
-export function boSearchFilter(db: Knex, s: BoSearch, elsmId: number): ListFilter {
+export async function boSearchFilter(db: Knex, s: BoSearch, elsmId: number): Promise<ListFilter> {
   const words = (kind: WordKind, typed: string) => idsMatchingWords(db, kind, typed);
+  const text = s.texte ? await textFilter(db, s.texte, { elsmId, notes: s.notes === "1" }) : null;
   return (q) => {
-    if (s.texte) whereText(db, q, s.texte, { elsmId, notes: s.notes === "1" });
+    text?.(q);
     if (s.patient_nom) q.whereIn("c.patient_id", words("patient_last", s.patient_nom));
     if (s.patient_prenom) q.whereIn("c.patient_id", words("patient_first", s.patient_prenom));
     if (s.patient_nir) q.whereIn("c.patient_id", patientsWithNir(db, s.patient_nir));

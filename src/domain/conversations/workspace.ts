@@ -22,7 +22,7 @@ import {
 
 /** The column beside every doctor's page (manual §5): the selected patient, the list (searched or not), drafts, unread count. */
 export async function psWorkspace(db: Db, actor: PsActor, view: { cursor: Cursor | null; search: PsSearch | null; selectedPatientId: number | null }) {
-  const filter = view.search ? psSearchFilter(db, view.search) : undefined;
+  const filter = view.search ? await psSearchFilter(db, view.search) : undefined;
   const [selected, list, unread, drafts] = await Promise.all([
     view.selectedPatientId ? patientById(db, view.selectedPatientId) : null,
     psList(db, actor, view.cursor, filter),
@@ -91,6 +91,6 @@ export async function boMine(db: Db, actor: AgentActor, cursor: Cursor | null) {
 }
 
 /** The back office's search results, across the three trays (manual §11). */
-export function boSearchResults(db: Db, actor: AgentActor, search: BoSearch, cursor: Cursor | null) {
-  return trayPage(db, actor, null, cursor, boSearchFilter(db, search, actor.elsmId));
+export async function boSearchResults(db: Db, actor: AgentActor, search: BoSearch, cursor: Cursor | null) {
+  return trayPage(db, actor, null, cursor, await boSearchFilter(db, search, actor.elsmId));
 }
