@@ -206,7 +206,7 @@ describe("each tray by holder: Mes échanges / Non attribués / Tous, in the URL
     const unheld = inTray.filter((c) => c.assignee_agent_id === null).length;
     const page = $((await anna.agent.get(`/bo/bannettes/${slug}?attribution=aucun`)).text);
     expect(squash(page("#list-title").text())).toMatch(new RegExp(`— non attribués \\(${unheld}\\)$`));
-    expect(page(".attribution-views a[aria-current]").text()).toBe("Non attribués");
+    expect(page("#tray-attribution option[selected]").text()).toBe("Non attribués");
     // The tabs keep the view (the URL), the plain tray URL does not remember it (not the session).
     expect(page("nav .tabs a").first().attr("href")).toContain("attribution=aucun");
     expect(squash($((await anna.agent.get(`/bo/bannettes/${slug}`)).text)("#list-title").text())).not.toContain("non attribués");

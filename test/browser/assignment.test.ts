@@ -70,10 +70,12 @@ for (const javaScriptEnabled of [true, false]) {
       expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
     });
 
-    it("the tray by holder: « Mes échanges » is a link that keeps the view in the URL", async () => {
+    it("the tray by holder: « Mes échanges » chosen under « Trier et filtrer » is kept in the URL", async () => {
       await page.getByRole("button", { name: "Prendre" }).click();
       await expect.poll(holder).toBe("Attribué à : Anna AIN (vous)");
-      await page.getByRole("navigation", { name: "Attribution des échanges de la bannette" }).getByRole("link", { name: "Mes échanges" }).click();
+      await page.locator("details.tray-view-panel summary").click();
+      await page.getByRole("combobox", { name: "Attribution" }).selectOption({ label: "Mes échanges" });
+      await page.getByRole("button", { name: "Afficher" }).click();
       await expect.poll(() => new URL(page.url()).search).toContain("attribution=moi");
       await expect.poll(() => page.locator("#list-title").innerText()).toMatch(/mes échanges \(1\)$/i);
       expect(await page.locator("#list li.item").count()).toBe(1);

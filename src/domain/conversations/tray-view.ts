@@ -22,9 +22,6 @@ export type TrayView = z.infer<typeof trayViewFields>;
 
 export const DEFAULT_TRAY_VIEW: TrayView = { ordre: "recentes", non_lus: false, patient: "tous", attribution: "tous" };
 
-/** The three views of a tray by holder, as the links above its list name them. */
-export const ATTRIBUTION_LABELS: Record<TrayView["attribution"], string> = { moi: "Mes échanges", aucun: "Non attribués", tous: "Tous" };
-
 export function readTrayView(query: unknown): TrayView {
   return trayViewFields.parse(query && typeof query === "object" ? query : {});
 }

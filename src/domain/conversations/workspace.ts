@@ -6,19 +6,7 @@ import { patientById } from "../directory/queries.js";
 import { countTray, newDrafts, newDraftsCount, newDraftsPage, psList, psUnreadCount, trayCounts, trayPage, type Cursor } from "./lists.js";
 import { boSearchFilter, psSearchFilter, type BoSearch, type PsSearch } from "./search.js";
 import type { ConversationState } from "./states.js";
-import {
-  ATTRIBUTION_LABELS,
-  cursorParamOf,
-  DEFAULT_TRAY_VIEW,
-  filteredCount,
-  filterLabel,
-  isFiltered,
-  orderOf,
-  trayCountLabel,
-  trayViewFilter,
-  trayViewQuery,
-  type TrayView,
-} from "./tray-view.js";
+import { cursorParamOf, DEFAULT_TRAY_VIEW, filteredCount, filterLabel, isFiltered, orderOf, trayCountLabel, trayViewFilter, trayViewQuery, type TrayView } from "./tray-view.js";
 
 /** The column beside every doctor's page (manual §5): the selected patient, the list (searched or not), drafts, unread count. */
 export async function psWorkspace(db: Db, actor: PsActor, view: { cursor: Cursor | null; search: PsSearch | null; selectedPatientId: number | null }) {
@@ -58,13 +46,6 @@ export async function boWorkspace(db: Db, actor: AgentActor, view: { tray: Conve
     // The view, for the form and for every link that must keep it (tabs, pager).
     trayView,
     trayQuery: trayViewQuery(trayView),
-    // "Tous" / "Mes échanges" / "Non attribués" above the list: links that keep the rest of the view.
-    attributionViews: (["tous", "moi", "aucun"] as const).map((key) => ({
-      key,
-      label: ATTRIBUTION_LABELS[key],
-      query: trayViewQuery({ ...trayView, attribution: key }),
-      current: key === trayView.attribution,
-    })),
     cursorParam: cursorParamOf(trayView),
     filterLabel: filterLabel(trayView),
     listed: filteredCount(counts[view.tray], trayView) ?? byHolder ?? 0,
