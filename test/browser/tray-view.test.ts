@@ -61,7 +61,7 @@ for (const javaScriptEnabled of [true, false]) {
       await page.locator("#list-title", { hasText: "non lus" }).waitFor();
       const url = new URL(page.url());
       expect(url.pathname).toBe("/bo/bannettes/a-traiter");
-      expect(Object.fromEntries(url.searchParams)).toEqual({ ordre: "anciennes", patient: "tous", non_lus: "1" });
+      expect(Object.fromEntries(url.searchParams)).toEqual({ ordre: "anciennes", patient: "tous", non_lus: "1", attribution: "tous" });
       expect(await page.locator("#list-title").innerText()).toMatch(/^A TRAITER — non lus \(\d+\)$/);
       expect(await page.locator("#list .item.unread").count()).toBe(await page.locator("#list .item").count());
       const violations = await axe(page);
