@@ -3,9 +3,8 @@ import { z } from "zod";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, RequestContext } from "../actor.js";
 import { audit } from "../audit/audit.js";
-import { NotFound } from "../errors.js";
 import { parseId } from "../ids.js";
-import type { ConversationRow } from "./scope.js";
+import { ownElsmThread, type ConversationRow } from "./scope.js";
 
 /**
  * Who holds a thread (issue 13 §1): one agent of its échelon, or nobody. « Prendre » gives it to oneself,
@@ -33,10 +32,6 @@ export type AssignmentView = {
 
 const nameOf = (r: { first_name: string; last_name: string }) => `${r.first_name} ${r.last_name}`;
 
-function ownThread(actor: AgentActor, c: ConversationRow): void {
-  if (actor.kind !== "agent" || actor.elsmId !== c.elsm_id) throw new NotFound();
-}
-
 /** The échelon's agents, by last then first name. */
 export async function colleaguesOf(db: Knex, actor: AgentActor): Promise<Colleague[]> {
   const rows = await db("agents").where({ elsm_id: actor.elsmId }).orderBy(["last_name", "first_name", "id"]).select("id", "first_name", "last_name");
@@ -50,7 +45,7 @@ async function holderOf(db: Knex, conversationId: number): Promise<Colleague | n
 
 /** The thread page's « Attribution » block. */
 export async function assignmentView(db: Db, actor: AgentActor, c: ConversationRow, error: string | null = null): Promise<AssignmentView> {
-  ownThread(actor, c);
+  ownElsmThread(actor, c);
   const [assignee, colleagues] = await Promise.all([holderOf(db, c.id), colleaguesOf(db, actor)]);
   return {
     assignee,
@@ -77,7 +72,7 @@ export type AssignmentOutcome =
 
 /** Prendre / Attribuer à / Libérer, posted from the thread page. */
 export async function changeAssignment(db: Db, ctx: RequestContext<AgentActor>, c: ConversationRow, posted: unknown): Promise<AssignmentOutcome> {
-  ownThread(ctx.actor, c);
+  ownElsmThread(ctx.actor, c);
   const form = assignmentFields.parse(posted ?? {});
   if (!form.action) return { status: "refused", error: "Choisissez Prendre, Attribuer ou Libérer." };
   let target: number | null = null;

@@ -3,10 +3,9 @@ import type { Db } from "../../db/connection.js";
 import { insertedId } from "../../db/dialect.js";
 import type { AgentActor, RequestContext } from "../actor.js";
 import { audit } from "../audit/audit.js";
-import { NotFound } from "../errors.js";
 import { formatDateTime } from "../format.js";
 import { indexText } from "./full-text.js";
-import type { ConversationRow } from "./scope.js";
+import { ownElsmThread, type ConversationRow } from "./scope.js";
 
 /**
  * The échelon's internal notes on a thread (issue 13 §2): plain text between colleagues of the ELSM. Only the
@@ -43,14 +42,9 @@ function checkedNote(body: string): string | null {
   return null;
 }
 
-/** Only the thread's own échelon: any other actor meets a thread that does not exist. */
-function ownThread(actor: AgentActor, c: ConversationRow): void {
-  if (actor.kind !== "agent" || actor.elsmId !== c.elsm_id) throw new NotFound();
-}
-
 /** The thread's notes, oldest first, each placed before the first message written after it. */
 export async function internalNotes(db: Db, actor: AgentActor, c: ConversationRow): Promise<NoteView[]> {
-  ownThread(actor, c);
+  ownElsmThread(actor, c);
   const rows = await db("internal_notes as n")
     .join("agents as a", "a.id", "n.author_agent_id")
     .where("n.conversation_id", c.id)
@@ -74,7 +68,7 @@ export type NoteOutcome = { status: "added"; noteId: number } | { status: "refus
 
 /** "Ajouter une note interne": written and traced (note.added, ids only), or refused with the text whole. */
 export async function addInternalNote(db: Db, ctx: RequestContext<AgentActor>, c: ConversationRow, posted: unknown): Promise<NoteOutcome> {
-  ownThread(ctx.actor, c);
+  ownElsmThread(ctx.actor, c);
   const { note } = noteFields.parse(posted ?? {});
   const error = checkedNote(note);
   if (error) return { status: "refused", form: { body: note, error } };

@@ -24,6 +24,11 @@ export function elsmConversations(db: Knex, actor: AgentActor, alias = "conversa
   return db(`conversations as ${alias}`).where(`${alias}.elsm_id`, actor.elsmId);
 }
 
+/** A thread already loaded, used for the échelon's own tools (notes, assignment): any other actor meets a thread that does not exist. */
+export function ownElsmThread(actor: AgentActor, c: ConversationRow): void {
+  if (actor.kind !== "agent" || actor.elsmId !== c.elsm_id) throw new NotFound();
+}
+
 export function conversationsOf(db: Knex, actor: Actor, alias = "conversations") {
   return actor.kind === "ps" ? psConversations(db, actor, alias) : elsmConversations(db, actor, alias);
 }
