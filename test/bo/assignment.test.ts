@@ -214,7 +214,7 @@ describe("each tray by holder: Mes échanges / Non attribués / Tous, in the URL
     expect(await subjects(anna, "?attribution=moi&non_lus=1")).toEqual(inTray.filter((c) => c.assignee_agent_id === annaId && c.elsm_unread > 0).map((c) => c.subject));
   });
 
-  it("the mine page pages by its own parameter and lists across the three trays with each tray named", async () => {
+  it("the mine page lists the agent's threads across the three trays, each with its tray, and counts them", async () => {
     // Anna takes two more threads of her échelon in other trays.
     const others = await app
       .db("conversations")

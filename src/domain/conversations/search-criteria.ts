@@ -23,7 +23,8 @@ const BO_LABELS: Record<Exclude<keyof BoSearch, "notes">, string> = {
  */
 export function boSearchCriteria(search: BoSearch | null | undefined): SearchCriterion[] {
   if (!search) return [];
-  const criteria = (Object.keys(BO_LABELS) as Exclude<keyof BoSearch, "notes">[]).filter((k) => search[k]).map((k) => ({ label: BO_LABELS[k], value: search[k] }));
-  if (search.texte) criteria[0] = { label: "Mots", value: `${search.texte} (${search.notes === "1" ? "objets, messages et notes internes" : "objets et messages"})` };
-  return criteria;
+  // The words say where they were looked for (the notes only when ticked).
+  const shown = (k: Exclude<keyof BoSearch, "notes">) =>
+    k === "texte" ? `${search.texte} (${search.notes === "1" ? "objets, messages et notes internes" : "objets et messages"})` : search[k];
+  return (Object.keys(BO_LABELS) as Exclude<keyof BoSearch, "notes">[]).filter((k) => search[k]).map((k) => ({ label: BO_LABELS[k], value: shown(k) }));
 }
