@@ -43,15 +43,10 @@
     return s === 0 ? plural(m, "minute") : plural(m, "minute") + " et " + plural(s, "seconde");
   }
 
+  /** The note's wording is the server's (views/layouts/app.eta): only its end time moves. */
   function updateNote() {
-    var note = document.getElementById("session-note");
-    if (!note) return;
-    note.textContent =
-      "Sans activité de votre part, votre session se terminera à " +
-      parisTime.format(new Date(deadline)) +
-      " (heure de Paris), " +
-      Math.max(1, Math.round(idleMs / 60000)) +
-      " minutes après votre dernière action ; un message en cours de saisie sera alors conservé en brouillon.";
+    var at = document.getElementById("session-ends-at");
+    if (at) at.textContent = parisTime.format(new Date(deadline));
   }
 
   /** The server's word on what is left, from any of its answers. */
