@@ -16,7 +16,7 @@
  * SQLite file for DATA_DIR / SQLITE_FILE) · --only sqlite,pg1,pg2 · --duration 10 · --warmup 3 · --connections 50 ·
  * --samples 200 · --uploads 3 · --parts load,searches,uploads (a subset, e.g. with --no-write while tuning) ·
  * --searches NIR,name,words (which server-side searches: by NIR, by name, full-text) ·
- * --app-node-flags "--trace-gc" · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
+ * --slow-sql 10 (print each search request's queries slower than 10 ms, while tuning) · --app-node-flags "--trace-gc" · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
  * --quiet-cores 0.2 (the machine may be shared: before each run, wait up to 180 s for the other processes to use less
  * than 0.2 core; the CPU they used during each run is reported as "other").
  * The app processes write to the databases like users do (sessions, audit rows of opened threads, one uploaded
@@ -58,6 +58,8 @@ const UPLOADS = num("uploads", 3);
 const QUIET_WAIT = num("quiet-wait", 180);
 const QUIET_CORES = num("quiet-cores", 0.2);
 const WRITE = !argv.includes("--no-write");
+/** While tuning: print the server-side searches' queries slower than this many ms (their SQL, never their values). */
+const SLOW_SQL = num("slow-sql", 0);
 /** Which server-side searches (--searches NIR,name,words; all by default). */
 const SEARCHES = arg("searches")
   ?.split(",")
@@ -577,25 +579,29 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
   const started = new Map<string, bigint>();
   let current: Record<string, number[]> | null = null;
   const kind = (sql: string) =>
-    /patient_id["`]? in \(select|patient_last_name_key["`]? >=|search_text/i.test(sql)
-      ? "searchSql"
-      : /["`]c["`]\.["`]id["`] in \(/i.test(sql)
-        ? "pageRows"
-        : /tray_counts/i.test(sql) || (/group by/i.test(sql) && /conversations/i.test(sql))
-          ? "trayCounts"
-          : /["`]state["`] = /i.test(sql) && /order by/i.test(sql)
-            ? "trayPage"
-            : /["`]?sessions["`]?/.test(sql)
-              ? "session"
-              : "other";
+    /pg_stats|plainto_tsquery/i.test(sql)
+      ? "other" // the words' tsqueries and frequencies, read before the search (dialect textConditions)
+      : /patient_id["`]? in \(select|patient_last_name_key["`]? >=|search_text/i.test(sql)
+        ? "searchSql"
+        : /["`]c["`]\.["`]id["`] in \(/i.test(sql)
+          ? "pageRows"
+          : /tray_counts/i.test(sql) || (/group by/i.test(sql) && /conversations/i.test(sql))
+            ? "trayCounts"
+            : /["`]state["`] = /i.test(sql) && /order by/i.test(sql)
+              ? "trayPage"
+              : /["`]?sessions["`]?/.test(sql)
+                ? "session"
+                : "other";
   rt.db.on("query", (q: { __knexQueryUid: string }) => started.set(q.__knexQueryUid, process.hrtime.bigint()));
   rt.db.on("query-response", (_r: unknown, q: { __knexQueryUid: string; sql: string }) => {
     const t0 = started.get(q.__knexQueryUid);
     started.delete(q.__knexQueryUid);
     if (t0 === undefined || !current) return;
     const bucket = kind(q.sql);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     current[bucket] ??= [];
-    current[bucket].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    current[bucket].push(ms);
+    if (SLOW_SQL > 0 && ms > SLOW_SQL) log(`    slow (${bucket}, ${fmt(ms, 1)} ms): ${q.sql}`);
   });
   let requestTimes: number[] | null = null;
   const server = http.createServer((req, res) => {

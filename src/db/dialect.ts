@@ -242,10 +242,15 @@ const PG_RARE = 5_000;
  * - PostgreSQL: each word's tsquery first (a French stop word, which the index does not hold, is left out instead of
  *   matching nothing) and how many rows hold it by the planner's statistics (pg_stats most_common_elems: reading the
  *   GIN index to count would cost a common word's whole posting list). A rare word lists its threads first
- *   (`= ANY(ARRAY(…))`, computed once); a common one is left to the planner, which walks the list in order and checks
- *   each thread through search_text_conversation — left to itself it would also walk for a word in no thread.
+ *   (`= ANY(ARRAY(…))`, computed once, in `where`); a common one is checked thread by thread through
+ *   search_text_conversation on the list already in its order (`inOrder`: the list query applies it outside an ordered
+ *   subquery), so that a page stops after its rows — left to itself the planner would also walk for a word in no
+ *   thread, and, with another criterion (a frequent name: 4,706 threads), check every candidate before sorting them
+ *   (45 ms, against 15 ms in order).
  */
-export async function textConditions(knex: Knex, column: string, words: string[], options: { notes: boolean; elsmId?: number }): Promise<(q: Knex.QueryBuilder) => void> {
+export type TextConditions = { where: (q: Knex.QueryBuilder) => void; inOrder: ((q: Knex.QueryBuilder) => void) | null };
+
+export async function textConditions(knex: Knex, column: string, words: string[], options: { notes: boolean; elsmId?: number }): Promise<TextConditions> {
   if (isPostgres(knex)) {
     const [tsqueries, stats] = await Promise.all([
       knex.raw(`SELECT plainto_tsquery('french', ${UNACCENT.replace("?", "w")})::text AS q FROM unnest(?::text[]) AS w`, [words]),
@@ -259,13 +264,22 @@ export async function textConditions(knex: Knex, column: string, words: string[]
       Math.min(...[...tsquery.matchAll(/'((?:[^']|'')+)'/g)].map((m) => (frequency.get(m[1]!.replaceAll("''", "'")) ?? 0) * Number(stat?.n ?? 0)));
     const queries = (tsqueries.rows as { q: string }[]).filter((r) => r.q).map((r) => ({ tsquery: r.q, rows: rowsOf(r.q) }));
     const kinds = options.notes ? ["subject", "message", "note"] : ["subject", "message"];
-    return (q) => {
-      for (const { tsquery, rows } of queries) {
-        const matching = knex("search_text").select("conversation_id").whereIn("kind", kinds).whereRaw("tsv @@ ?::tsquery", [tsquery]);
-        if (options.elsmId !== undefined) matching.where("elsm_id", options.elsmId);
-        if (rows <= PG_RARE) q.whereRaw("?? = ANY(ARRAY(?))", [column, matching]);
-        else q.whereIn(column, matching);
-      }
+    const matching = (tsquery: string) => {
+      const m = knex("search_text").select("conversation_id").whereIn("kind", kinds).whereRaw("tsv @@ ?::tsquery", [tsquery]);
+      if (options.elsmId !== undefined) m.where("elsm_id", options.elsmId);
+      return m;
+    };
+    const rare = queries.filter((w) => w.rows <= PG_RARE);
+    const common = queries.filter((w) => w.rows > PG_RARE);
+    return {
+      where: (q) => {
+        for (const { tsquery } of rare) q.whereRaw("?? = ANY(ARRAY(?))", [column, matching(tsquery)]);
+      },
+      inOrder: common.length
+        ? (q) => {
+            for (const { tsquery } of common) q.whereIn(column, matching(tsquery));
+          }
+        : null,
     };
   }
   const one = (word: string) => {
@@ -276,7 +290,10 @@ export async function textConditions(knex: Knex, column: string, words: string[]
     if (!options.notes) m.whereRaw(`rowid % ${SHIFT} < ${NOTE}`);
     return m;
   };
-  return (q) => {
-    for (const word of words) q.whereRaw("?? + 0 IN ?", [column, one(word)]);
+  return {
+    where: (q) => {
+      for (const word of words) q.whereRaw("?? + 0 IN ?", [column, one(word)]);
+    },
+    inOrder: null,
   };
 }

@@ -152,3 +152,74 @@ describe("the doctor's search by words", () => {
     expect(textOf($(refused.res.text), "#search-texte-error")).toContain("Saisissez au moins un mot à rechercher");
   });
 });
+
+describe("a word in more than 5,000 texts (PostgreSQL: checked on the list already in its order)", () => {
+  const WORD = "ubiquitaire";
+  const subjects: string[] = [];
+
+  beforeAll(async () => {
+    if (!isPostgres(app.db)) return;
+    for (let i = 1; i <= 22; i++) {
+      const subject = `Avis ${WORD} n° ${i}`;
+      const form = await gene.agent.get("/ps/conversations/new");
+      const sent = await gene.agent.post("/ps/conversations").field({ ...hiddenFields(form.text), subject, body: "Bonjour, merci de votre avis.", action: "send" });
+      expect(sent.status).toBe(303);
+      subjects.unshift(subject);
+    }
+    // Another échelon's thread holds the word 6,000 times: the planner's statistics then call it common.
+    const herault = await app.db("conversations as c").join("elsms as e", "e.id", "c.elsm_id").where("e.code", "ELSM 341").first("c.id", "c.elsm_id");
+    await app.db.raw("INSERT INTO search_text (kind, conversation_id, elsm_id, tsv) SELECT 'message', ?, ?, to_tsvector('french', ?) FROM generate_series(1, 6000)", [
+      herault.id,
+      herault.elsm_id,
+      `Examen ${WORD}`,
+    ]);
+    await app.db.raw("ANALYZE search_text");
+  });
+
+  /** The SQL of the search ids while `run` runs. */
+  async function sqlOf(run: () => Promise<unknown>): Promise<string[]> {
+    const seen: string[] = [];
+    const listen = (q: { sql: string }) => seen.push(q.sql);
+    app.db.on("query", listen);
+    try {
+      await run();
+    } finally {
+      app.db.removeListener("query", listen);
+    }
+    return seen.filter((sql) => /search_text/.test(sql) && /\blimit\b/i.test(sql));
+  }
+
+  it("finds the échelon's threads newest first, 20 a page then the rest, never the other échelon's, with or without a name", async (ctx) => {
+    if (!isPostgres(app.db)) ctx.skip();
+    let first: Awaited<ReturnType<typeof boSearch>> | undefined;
+    const sql = await sqlOf(async () => {
+      first = await boSearch(anna, { texte: WORD });
+    });
+    expect(
+      sql.some((s) => /OFFSET 0/.test(s)),
+      "the word was taken as common",
+    ).toBe(true);
+    expect(first!.subjects).toEqual(subjects.slice(0, 20));
+    const page = $((await anna.agent.get("/bo/recherche")).text);
+    const next = page("#detail .pager a").attr("href");
+    expect(next).toMatch(/^\/bo\/recherche\?avant=/);
+    const rest = $((await anna.agent.get(next!)).text);
+    expect(
+      rest("#detail .results .item-subject")
+        .map((_, el) => squash(rest(el).text()))
+        .get(),
+    ).toEqual(subjects.slice(20));
+    expect((await boSearch(anna, { texte: `${WORD} cardiologie` })).subjects).toEqual([]);
+    expect((await boSearch(anna, { texte: WORD, patient_nom: "BUNYEL" })).subjects).toEqual(subjects.slice(0, 20));
+    expect((await boSearch(anna, { texte: WORD, patient_nom: "SOLANA" })).subjects).toEqual([]);
+    const paul = await signInAgent(app, paulHerault);
+    expect((await boSearch(paul, { texte: WORD })).subjects).toHaveLength(1);
+  });
+
+  it("the doctor finds his own threads the same way", async (ctx) => {
+    if (!isPostgres(app.db)) ctx.skip();
+    expect((await psSearch(gene, WORD)).subjects).toEqual(subjects.slice(0, 20));
+    const mezin = await signInPs(app, drMezin);
+    expect((await psSearch(mezin, WORD)).subjects).toEqual([]);
+  });
+});

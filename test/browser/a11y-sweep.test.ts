@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateHtml, type HtmlDocument } from "./validator.js";
 import type { AutomatedAudit, StateResult } from "../../src/domain/site/accessibility.js";
-import { axe, formatViolations, launchBrowser, newContext, startServer, TAGS, watchErrors, type RunningApp } from "./helpers.js";
+import { axe, fakeClockPage, formatViolations, launchBrowser, newContext, startServer, TAGS, watchErrors, type RunningApp } from "./helpers.js";
 
 /**
  * Issue 5's accessibility sweep: every page and every state (empty lists, unread items, drafts, each validation
@@ -488,9 +488,8 @@ for (const javaScriptEnabled of [true, false]) {
         await audit(page, "Erreur 404", "signed in");
 
         if (javaScriptEnabled) {
-          const timed = await context.newPage();
+          const timed = await fakeClockPage(browser, app, context);
           errorLists.push(watchErrors(timed));
-          await timed.clock.install();
           await timed.goto("/ps/messages");
           await timed.clock.fastForward("28:10");
           await timed.locator("#session-dialog[open]").waitFor();
@@ -674,9 +673,8 @@ for (const javaScriptEnabled of [true, false]) {
         expect(response?.status()).toBe(404);
         await audit(page, "Erreur 404", "back office");
         if (javaScriptEnabled) {
-          const timed = await context.newPage();
+          const timed = await fakeClockPage(browser, app, context);
           errorLists.push(watchErrors(timed));
-          await timed.clock.install();
           await timed.goto("/bo/bannettes/a-traiter");
           await timed.clock.fastForward("28:10");
           await timed.locator("#session-dialog[open]").waitFor();

@@ -63,6 +63,27 @@ export async function newContext(
   return context;
 }
 
+/**
+ * A page whose clock is Playwright's fake one, signed in as `context` is. Its own context: a clock is installed on a
+ * whole context, so fast-forwarding it on a page of the test's context would also open the session warning on the
+ * test's other pages. Closing the page closes its context.
+ */
+export async function fakeClockPage(browser: Browser, app: RunningApp, context: BrowserContext): Promise<Page> {
+  const own = await browser.newContext({
+    baseURL: app.baseUrl,
+    bypassCSP: true,
+    locale: "fr-FR",
+    timezoneId: "Europe/Paris",
+    viewport: { width: 1280, height: 900 },
+    storageState: await context.storageState(),
+  });
+  own.setDefaultTimeout(10_000);
+  const page = await own.newPage();
+  page.on("close", () => void own.close());
+  await page.clock.install();
+  return page;
+}
+
 /** Signs an agent in through the back-office login page; lands on their A TRAITER tray. */
 export async function signInAgent(page: Page, agent = "Anna AIN — ELSM de l'AIN"): Promise<void> {
   await page.goto("/bo/login");

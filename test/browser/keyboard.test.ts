@@ -2,7 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, newContext, startServer, watchErrors, type RunningApp } from "./helpers.js";
+import { fakeClockPage, launchBrowser, newContext, startServer, watchErrors, type RunningApp } from "./helpers.js";
 
 /**
  * Issue 5: the doctor's and the agent's whole loop with the keyboard alone — Tab, Shift+Tab, Enter, Space, Escape,
@@ -324,9 +324,8 @@ for (const javaScriptEnabled of [true, false]) {
 
       if (javaScriptEnabled) {
         step("the session warning: Prolonger la session with Enter; Escape closes it and the focus comes back", async () => {
-          const timed = await context.newPage();
+          const timed = await fakeClockPage(browser, app, context);
           errorLists.push(watchErrors(timed));
-          await timed.clock.install();
           await timed.goto("/ps/messages");
           await tabTo(timed, "a[href='/ps/conversations/new']");
           await timed.clock.fastForward("28:10");

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { indexSearchText, textConditions, type SearchTextRow } from "../../db/dialect.js";
+import { indexSearchText, textConditions, type SearchTextRow, type TextConditions } from "../../db/dialect.js";
 
 /**
  * Full-text search (issue 13 §6) in subjects and messages — and the échelon's internal notes when asked —, within the
@@ -27,8 +27,11 @@ export function textError(typed: string): string | null {
   return textWords(typed).length ? null : "Saisissez au moins un mot à rechercher (des lettres ou des chiffres) : les guillemets, * et autres signes sont ignorés.";
 }
 
-/** The condition keeping the threads whose subject or messages (and notes, for the échelon that asks) hold every word typed. */
-export function textFilter(db: Knex, typed: string, scope: { elsmId: number; notes: boolean } | { ps: true }): Promise<(q: Knex.QueryBuilder) => void> {
+/**
+ * The conditions keeping the threads whose subject or messages (and notes, for the échelon that asks) hold every word
+ * typed: `where` on the list's query, `inOrder` (when the engine wants it) on its rows already in the list's order.
+ */
+export function textFilter(db: Knex, typed: string, scope: { elsmId: number; notes: boolean } | { ps: true }): Promise<TextConditions> {
   // The doctor's words: subjects and messages only, never the échelon's notes.
   const options = "ps" in scope ? { notes: false } : { notes: scope.notes, elsmId: scope.elsmId };
   return textConditions(db, "c.id", textWords(typed), options);

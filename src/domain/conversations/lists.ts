@@ -8,6 +8,9 @@ import { badgeFor, type Badge } from "./badge.js";
 import { draftsOf, elsmConversations, psConversations } from "./scope.js";
 import type { ConversationState, Side } from "./states.js";
 
+/** Conditions a list's query is narrowed by. */
+export type ListFilter = (q: Knex.QueryBuilder) => void;
+
 export const PAGE_SIZE = 20;
 
 export type ListItem = {
@@ -93,14 +96,28 @@ function listColumns(db: Knex, ids: number[], unreadSide: Side): Knex.QueryBuild
  * and filtered query alone (an index range, even when a search matches thousands of threads), then read
  * the columns shown for those 21 rows only.
  */
-async function listPage(db: Knex, scoped: Knex.QueryBuilder, cursor: Cursor | null, viewer: Side, more?: (q: Knex.QueryBuilder) => void, order: ListOrder = "desc"): Promise<Page> {
-  const picked: { id: number; last_message_at: string }[] = await applyCursor(scoped, cursor, order)
-    .select("c.id", "c.last_message_at")
-    .orderBy([
-      { column: "c.last_message_at", order },
-      { column: "c.id", order },
-    ])
-    .limit(PAGE_SIZE + 1);
+async function listPage(
+  db: Knex,
+  scoped: Knex.QueryBuilder,
+  cursor: Cursor | null,
+  viewer: Side,
+  more?: (q: Knex.QueryBuilder) => void,
+  order: ListOrder = "desc",
+  inOrder?: ListFilter | null,
+): Promise<Page> {
+  const listOrder = [
+    { column: "c.last_message_at", order },
+    { column: "c.id", order },
+  ];
+  let pick = applyCursor(scoped, cursor, order).select("c.id", "c.last_message_at").orderBy(listOrder);
+  if (inOrder) {
+    // Conditions checked on the rows already in the list's order (PostgreSQL's frequent words, full-text.ts): the
+    // ordered query is fenced (OFFSET 0: the planner keeps it a subquery), so the checks stop once the page is full.
+    pick = db.select("c.id", "c.last_message_at").from(db.raw("(? OFFSET 0) AS c", [pick]));
+    inOrder(pick);
+    pick.orderBy(listOrder);
+  }
+  const picked: { id: number; last_message_at: string }[] = await pick.limit(PAGE_SIZE + 1);
   const shown = picked.slice(0, PAGE_SIZE);
   if (shown.length === 0) return { items: [], next: null };
   // Always PAGE_SIZE ids (0 names no row): one SQL text per list kind, prepared once per connection.
@@ -163,14 +180,21 @@ function toItem(r: Row, viewer: Side): ListItem {
 }
 
 /** The PS's message list (manual §5), newest first. */
-export async function psList(db: Db, actor: PsActor, cursor: Cursor | null, filter?: (q: Knex.QueryBuilder) => void): Promise<Page> {
+export async function psList(db: Db, actor: PsActor, cursor: Cursor | null, filter?: ListFilter, inOrder?: ListFilter | null): Promise<Page> {
   const q = psConversations(db, actor, "c");
   filter?.(q);
   // [Brouillon]: the doctor's own reply draft (PS drafts are personal), for the page's rows only.
-  return listPage(db, q, cursor, "ps", (rows) =>
-    rows.select(
-      db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ? AND d.author_practitioner_id = ?) AS has_draft", ["ps", actor.practitionerId]),
-    ),
+  return listPage(
+    db,
+    q,
+    cursor,
+    "ps",
+    (rows) =>
+      rows.select(
+        db.raw("(SELECT COUNT(*) FROM drafts d WHERE d.conversation_id = c.id AND d.side = ? AND d.author_practitioner_id = ?) AS has_draft", ["ps", actor.practitionerId]),
+      ),
+    "desc",
+    inOrder,
   );
 }
 
@@ -289,8 +313,9 @@ export async function trayPage(
   actor: AgentActor,
   tray: ConversationState | null,
   cursor: Cursor | null,
-  filter?: (q: Knex.QueryBuilder) => void,
+  filter?: ListFilter,
   order: ListOrder = "desc",
+  inOrder?: ListFilter | null,
 ): Promise<Page> {
   const q = elsmConversations(db, actor, "c");
   if (tray) q.where("c.state", tray);
@@ -309,6 +334,7 @@ export async function trayPage(
         ),
       ),
     order,
+    inOrder,
   );
 }
 

@@ -6,6 +6,7 @@ import { idsMatchingWords, type WordKind } from "../directory/words.js";
 import type { RequestContext } from "../actor.js";
 import { audit } from "../audit/audit.js";
 import { TEXT_MAX, textError, textFilter } from "./full-text.js";
+import type { ListFilter } from "./lists.js";
 
 /**
  * The longest value each search field keeps (the templates' maxlength comes from here too). A NIR or an
@@ -97,7 +98,8 @@ export async function startSearch<S extends Record<string, string>>(db: Knex, ct
   return outcome;
 }
 
-export type ListFilter = (q: Knex.QueryBuilder) => void;
+/** A search's conditions on the list's query, and those checked on its rows in the list's order (full-text.ts). */
+export type SearchFilter = { where: ListFilter; inOrder: ListFilter | null };
 
 /** The patients whose NIR is the one typed (13 characters: its key, checked before, is left out). */
 function patientsWithNir(db: Knex, typed: string): Knex.QueryBuilder {
@@ -105,14 +107,15 @@ function patientsWithNir(db: Knex, typed: string): Knex.QueryBuilder {
 }
 
 /** The doctor's list, narrowed as the back office's: by any word of the patient's name, or by NIR. */
-export async function psSearchFilter(db: Knex, s: PsSearch): Promise<ListFilter> {
+export async function psSearchFilter(db: Knex, s: PsSearch): Promise<SearchFilter> {
   // The doctor's words: subjects and messages only (never the échelon's notes); the list's scope does the rest.
   const text = s.texte ? await textFilter(db, s.texte, { ps: true }) : null;
-  return (q) => {
-    text?.(q);
+  const where: ListFilter = (q) => {
+    text?.where(q);
     if (s.nom) q.whereIn("c.patient_id", idsMatchingWords(db, "patient_last", s.nom));
     if (s.nir) q.whereIn("c.patient_id", patientsWithNir(db, s.nir));
   };
+  return { where, inOrder: text?.inOrder ?? null };
 }
 
 /**
@@ -120,11 +123,11 @@ export async function psSearchFilter(db: Knex, s: PsSearch): Promise<ListFilter>
  * patients / practitioners / structures / agents it names (by index: names, raisons sociales and cities
  * by any word, see directory/words.ts), then their conversations.
  */
-export async function boSearchFilter(db: Knex, s: BoSearch, elsmId: number): Promise<ListFilter> {
+export async function boSearchFilter(db: Knex, s: BoSearch, elsmId: number): Promise<SearchFilter> {
   const words = (kind: WordKind, typed: string) => idsMatchingWords(db, kind, typed);
   const text = s.texte ? await textFilter(db, s.texte, { elsmId, notes: s.notes === "1" }) : null;
-  return (q) => {
-    text?.(q);
+  const where: ListFilter = (q) => {
+    text?.where(q);
     if (s.patient_nom) q.whereIn("c.patient_id", words("patient_last", s.patient_nom));
     if (s.patient_prenom) q.whereIn("c.patient_id", words("patient_first", s.patient_prenom));
     if (s.patient_nir) q.whereIn("c.patient_id", patientsWithNir(db, s.patient_nir));
@@ -142,4 +145,5 @@ export async function boSearchFilter(db: Knex, s: BoSearch, elsmId: number): Pro
     if (s.agent_nom) q.whereIn("c.id", conversationsOf("redacteur_agent_id", words("agent_last", s.agent_nom)));
     if (s.agent_prenom) q.whereIn("c.id", conversationsOf("redacteur_agent_id", words("agent_first", s.agent_prenom)));
   };
+  return { where, inOrder: text?.inOrder ?? null };
 }

@@ -13,7 +13,7 @@ export async function psWorkspace(db: Db, actor: PsActor, view: { cursor: Cursor
   const filter = view.search ? await psSearchFilter(db, view.search) : undefined;
   const [selected, list, unread, drafts] = await Promise.all([
     view.selectedPatientId ? patientById(db, view.selectedPatientId) : null,
-    psList(db, actor, view.cursor, filter),
+    psList(db, actor, view.cursor, filter?.where, filter?.inOrder),
     psUnreadCount(db, actor),
     // A search shows matching conversations only.
     view.search ? [] : newDrafts(db, actor),
@@ -73,5 +73,6 @@ export async function boMine(db: Db, actor: AgentActor, cursor: Cursor | null) {
 
 /** The back office's search results, across the three trays (manual §11). */
 export async function boSearchResults(db: Db, actor: AgentActor, search: BoSearch, cursor: Cursor | null) {
-  return trayPage(db, actor, null, cursor, await boSearchFilter(db, search, actor.elsmId));
+  const filter = await boSearchFilter(db, search, actor.elsmId);
+  return trayPage(db, actor, null, cursor, filter.where, "desc", filter.inOrder);
 }
