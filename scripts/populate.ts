@@ -20,6 +20,7 @@ import { isPostgres } from "../src/db/dialect.js";
 import { nameKey } from "../src/domain/directory/names.js";
 import { indexWords } from "../src/domain/directory/words.js";
 import { nirKey } from "../src/domain/directory/nir.js";
+import { backfillFromHistory } from "../db/migrations/20261205010000_deadlines.js";
 import { recountDerived } from "../src/domain/conversations/counters.js";
 import { rebuildSearchText } from "../src/db/dialect.js";
 import { prepareDatabase } from "../src/runtime.js";
@@ -711,6 +712,8 @@ async function main(): Promise<void> {
       }
     }
     // Rows went in directly: compute the counters the operations normally keep (tray sizes, unread counts).
+    phase("first answers and answer-due dates from each thread's history…");
+    await backfillFromHistory(db, new Date());
     phase("recounting tray sizes and unread counts…");
     await recountDerived(db);
     phase("full-text index of subjects, messages and notes…");

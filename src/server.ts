@@ -2,11 +2,14 @@ import cluster from "node:cluster";
 import type { ServerResponse } from "node:http";
 import { loadConfig } from "./config.js";
 import { connect } from "./db/connection.js";
+import { deadlinePass } from "./domain/conversations/deadlines.js";
 import type { KnexSessionStore } from "./web/middleware/session-store.js";
 import { createHttpServer } from "./http-server.js";
 import { buildRuntime, prepareDatabase } from "./runtime.js";
 
 const config = loadConfig();
+/** How often each process runs the deadline pass. */
+const DEADLINE_PASS_MS = 3 * 60_000;
 
 async function startWorker(): Promise<void> {
   const { app, db, logger, notifier, storage } = buildRuntime(config);
@@ -15,6 +18,14 @@ async function startWorker(): Promise<void> {
   const store = app.locals.sessionStore as KnexSessionStore;
   const timers = [
     setInterval(() => void notifier.flush().catch((err) => logger.warn({ err }, "notification flush failed")), 30_000),
+    // Answer-due dates past: flagged overdue, each reminded once even with several processes (issue 14 §2).
+    setInterval(
+      () =>
+        void deadlinePass(db, new Date())
+          .then((r) => (r.flagged ? notifier.flush() : 0))
+          .catch((err) => logger.warn({ err }, "deadline pass failed")),
+      DEADLINE_PASS_MS,
+    ),
     setInterval(() => void store.prune().catch(() => undefined), 10 * 60_000),
     // Uploads a handler never answered for (none expected): their temporary files, an hour later.
     setInterval(() => void storage.sweepTmp(60 * 60_000).catch(() => undefined), 30 * 60_000),

@@ -85,6 +85,14 @@ export function isDatabaseStorageFault(err: unknown): boolean {
 }
 
 /** The id of an inserted row, whichever shape the driver returns it in. */
+/** An ISO time plus a number of days (each a column reference, a raw expression or a subquery), as the same ISO text (UTC, milliseconds). */
+export function isoPlusDays(knex: Knex, time: Knex.Raw | Knex.Ref<string, object> | Knex.QueryBuilder, days: Knex.Raw | Knex.Ref<string, object> | Knex.QueryBuilder): Knex.Raw {
+  if (isPostgres(knex)) {
+    return knex.raw(`to_char((?::timestamptz + ? * interval '1 day') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`, [time, days]);
+  }
+  return knex.raw(`strftime('%Y-%m-%dT%H:%M:%fZ', ?, '+' || ? || ' days')`, [time, days]);
+}
+
 export function insertedId(row: unknown): number {
   return typeof row === "object" && row !== null ? Number((row as { id: number }).id) : Number(row);
 }

@@ -41,23 +41,25 @@ describe("unread and patient counts of the trays", () => {
 
 describe("a tray tab's count", () => {
   it("reads out as a sentence, singular or plural, and shows the size alone when everything is read", () => {
-    expect(trayCountLabel({ n: 12, unread: 3, patient: 0, patientUnread: 0 })).toEqual({ shown: "(12 · 3 non lus)", spoken: "12 échanges, dont 3 non lus" });
-    expect(trayCountLabel({ n: 1, unread: 1, patient: 1, patientUnread: 1 })).toEqual({ shown: "(1 · 1 non lu)", spoken: "1 échange, dont 1 non lu" });
-    expect(trayCountLabel({ n: 4, unread: 0, patient: 2, patientUnread: 0 })).toEqual({ shown: "(4)", spoken: null });
+    expect(trayCountLabel({ n: 12, unread: 3, patient: 0, patientUnread: 0, overdue: 0 })).toEqual({ shown: "(12 · 3 non lus)", spoken: "12 échanges, dont 3 non lus" });
+    expect(trayCountLabel({ n: 1, unread: 1, patient: 1, patientUnread: 1, overdue: 0 })).toEqual({ shown: "(1 · 1 non lu)", spoken: "1 échange, dont 1 non lu" });
+    expect(trayCountLabel({ n: 4, unread: 0, patient: 2, patientUnread: 0, overdue: 0 })).toEqual({ shown: "(4)", spoken: null });
   });
 
   it("an order or filter value it does not know (or given twice) falls back to the default", () => {
-    expect(readTrayView({ ordre: ["anciennes", "recentes"], non_lus: "oui", patient: "x", attribution: ["moi", "aucun"] })).toEqual({
+    expect(readTrayView({ ordre: ["anciennes", "recentes"], non_lus: "oui", patient: "x", attribution: ["moi", "aucun"], retard: "oui" })).toEqual({
       ordre: "recentes",
       non_lus: false,
       patient: "tous",
       attribution: "tous",
+      retard: false,
     });
-    expect(readTrayView({ ordre: "anciennes", non_lus: "1", patient: "sans", attribution: "aucun" })).toEqual({
+    expect(readTrayView({ ordre: "anciennes", non_lus: "1", patient: "sans", attribution: "aucun", retard: "1" })).toEqual({
       ordre: "anciennes",
       non_lus: true,
       patient: "sans",
       attribution: "aucun",
+      retard: true,
     });
   });
 });

@@ -73,6 +73,14 @@ export async function openCompose(s: Session, patient: { nir: string; key: strin
   return { html: res.text, hidden: hiddenFields(res.text) };
 }
 
+/** The doctor sends a new question about `patient`; its thread's id. */
+export async function sendPsQuestion(s: Session, patient: { nir: string; key: string; firstName?: string }, subject: string, body = "Bonjour."): Promise<number> {
+  const { hidden } = await openCompose(s, patient);
+  const sent = await postForm(s, "/ps/conversations", { ...hidden, subject, body, action: "send" });
+  if (sent.status !== 303) throw new Error(`question not sent: ${sent.status}`);
+  return Number(sent.headers.location.split("/").pop());
+}
+
 export type Upload = { path?: string; buffer?: Buffer; name?: string };
 
 /** Posts a compose form as a browser does (multipart), with its files. */

@@ -4,6 +4,7 @@ import path from "node:path";
 import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bunyel, drGene, drMartin, drRoux, moreauMsa, signInPs, solana, startTestApp, type TestApp } from "../helpers/app.js";
+import { deadlinePass } from "../../src/domain/conversations/deadlines.js";
 import { conversationBySubject, elsmWrites, openCompose, postForm } from "../helpers/ps.js";
 
 type Mail = { from: string; to: string[]; raw: string };
@@ -167,6 +168,37 @@ describe("with SMTP configured", () => {
     await postForm(s, "/ps/conversations", { ...hidden, subject: "Juste un brouillon", body: "x", action: "draft" });
     await app.notifier.flush();
     expect(smtp.received).toHaveLength(0);
+  });
+
+  it("a reminder once an answer is overdue goes to the party that owes it, with no medical content, once", async () => {
+    const s = await signInPs(app, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    await postForm(s, "/ps/conversations", { ...hidden, subject: "Arrêt de travail prolongé", body: "Patient en ALD, reprise incertaine.", action: "send" });
+    await app.notifier.flush();
+    smtp.received.length = 0;
+    const later = new Date(Date.now() + 16 * 86_400_000);
+    expect((await deadlinePass(app.db, later)).reminders).toBeGreaterThanOrEqual(1);
+    await deadlinePass(app.db, later);
+    await app.notifier.flush();
+    // The earlier tests' threads are overdue too by then: one reminder each, ours to the échelon's mailbox.
+    const c = await conversationBySubject(app, "Arrêt de travail prolongé");
+    const ours = await app.db("notifications").where({ conversation_id: c.id, kind: "reminder" });
+    expect(ours.map((n) => [n.email, Boolean(n.sent_at)])).toEqual([["elsm011@assurance-maladie.example", true]]);
+    const reminders = smtp.received.filter((m) => readable(m.raw).includes("une réponse est attendue"));
+    expect(reminders.length).toBe(
+      await app
+        .db("notifications")
+        .where({ kind: "reminder" })
+        .count({ n: "*" })
+        .then(([r]) => Number(r!.n)),
+    );
+    expect(reminders.some((m) => m.to.includes("elsm011@assurance-maladie.example"))).toBe(true);
+    for (const m of reminders) {
+      const text = readable(m.raw);
+      expect(text).toContain("Subject: Échanges médicaux sécurisés : une réponse est attendue");
+      expect(text).toMatch(/https:\/\/ems\.example\/(bo|ps)\/login/);
+      expectNoMedicalContent(text, ["BUNYEL", "Guillaume", bunyel.nir, "Arrêt de travail", "ALD", "reprise", "Lyme", "SOLANA", "MOREAU"]);
+    }
   });
 });
 

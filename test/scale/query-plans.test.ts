@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { isPostgres } from "../../src/db/dialect.js";
+import { deadlinePass } from "../../src/domain/conversations/deadlines.js";
 import { annaAin, bunyel, drGene, drRoux, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 
 /**
@@ -49,6 +50,13 @@ beforeAll(async () => {
     await anna.agent.get(`/bo/bannettes/a-traiter?${view}`);
     await anna.agent.get(`/bo/bannettes/en-cours?${view}&${view.includes("anciennes") ? "apres=2019-04-09T16:00:00.000Z~3" : "avant=2019-04-15T13:14:00.000Z~5"}`);
   }
+  // Issue 14 §1: the deadline pass, then each tray's overdue view (both orders, past the first page) and the doctor's.
+  await deadlinePass(app.db, new Date(Date.now() + 400 * 86_400_000));
+  for (const view of ["retard=1", "retard=1&ordre=anciennes"]) {
+    await anna.agent.get(`/bo/bannettes/a-traiter?${view}`);
+    await anna.agent.get(`/bo/bannettes/en-cours?${view}&${view.includes("anciennes") ? "apres=2019-04-09T16:00:00.000Z~3" : "avant=2019-04-15T13:14:00.000Z~5"}`);
+  }
+  await gene.agent.get("/ps/messages?retard=1");
   await anna.agent.get("/bo/mes-echanges");
   await anna.agent.get("/bo/mes-echanges?suite=2019-04-15T13:14:00.000Z~5");
   await anna.agent.get(`/bo/conversations/${id}`);
@@ -265,4 +273,17 @@ it("a search by words (issue 13 §6) walks the list's index in its order (SQLite
       q.sql,
     ).not.toContain("USE TEMP B-TREE FOR ORDER BY");
   }
+});
+
+it("a tray's overdue view (issue 14 §1) is one range of conversations_tray_overdue in its order; the deadline pass reads conversations_due", async () => {
+  const picks = captured.filter((q) => /order by/i.test(q.sql) && /["`]?c["`]?\.["`]?overdue["`]? = /i.test(q.sql) && /["`]?c["`]?\.["`]?state["`]?\s*=/i.test(q.sql));
+  expect(new Set(picks.map((q) => (/ asc/i.test(q.sql) ? "asc" : "desc")))).toEqual(new Set(["asc", "desc"]));
+  for (const q of picks) {
+    const plan = await indexesUsed(q.sql, q.bindings);
+    expect(plan, q.sql).toMatch(/\bconversations_tray_overdue\b/);
+    expect(plan, q.sql).not.toMatch(/USE TEMP B-TREE FOR ORDER BY|^\s*(->\s*)?Sort\b/m);
+  }
+  const pass = captured.filter((q) => /["`]?overdue["`]? = /i.test(q.sql) && /["`]?due_at["`]? <= /i.test(q.sql));
+  expect(pass.length).toBeGreaterThan(0);
+  for (const q of pass) expect(await indexesUsed(q.sql, q.bindings), q.sql).toMatch(/\bconversations_due\b/);
 });

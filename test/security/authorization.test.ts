@@ -139,7 +139,7 @@ describe("sessions of the other side", () => {
   });
 
   it("a doctor's session gets 404 on the back office", async () => {
-    for (const path of ["/bo", "/bo/bannettes/a-traiter", `/bo/conversations/${own.conversation}`, `/bo/attachments/${own.messageAttachment}`]) {
+    for (const path of ["/bo", "/bo/bannettes/a-traiter", "/bo/delais", `/bo/conversations/${own.conversation}`, `/bo/attachments/${own.messageAttachment}`]) {
       expect((await gene.agent.get(path)).status, path).toBe(404);
     }
   });

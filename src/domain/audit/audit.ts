@@ -30,9 +30,11 @@ export type AuditAction =
   | "note.added"
   // A thread taken or given to an agent of its échelon (the row names the agent: assignee_agent_id), or released.
   | "conversation.assigned"
-  | "conversation.released";
+  | "conversation.released"
+  // The échelon's answer delays changed (issue 14 §1; the object is the échelon).
+  | "elsm.answer_days_changed";
 
-export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient" | "reply_model" | "note"; id: number };
+export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient" | "reply_model" | "note" | "elsm"; id: number };
 
 function organisation(actor: Actor): { org_type: string; org_id: number } {
   if (actor.kind === "agent") return { org_type: "elsm", org_id: actor.elsmId };

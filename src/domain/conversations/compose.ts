@@ -10,9 +10,10 @@ import { isStorageFault, StorageUnavailable } from "../errors.js";
 import type { PatientCard } from "../directory/queries.js";
 import { partyWithoutMailbox } from "../directory/recipients.js";
 import type { Actor, RequestContext } from "../actor.js";
-import { queueNotification, type NotificationTarget } from "../notifications/mailer.js";
+import { elsmMailbox, psMailbox, queueNotification } from "../notifications/mailer.js";
 import { holdFiles, type HeldFile } from "./held-files.js";
 import { lockedSlot, moveTray, patientNameKey } from "./counters.js";
+import { dueAfterMessage } from "./deadlines.js";
 import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type DraftRow } from "./scope.js";
 import { closerOf } from "./operations.js";
 import { markWriting, stopWriting } from "./presence.js";
@@ -395,15 +396,6 @@ async function saveDraft(
   return draftId;
 }
 
-async function psPartyMailbox(trx: Knex, practitionerId: number | null, structureId: number | null): Promise<NotificationTarget | null> {
-  if (structureId) {
-    const s = await trx("structures").where({ id: structureId }).first("mailbox");
-    return s?.mailbox ? { structureId, email: s.mailbox } : null;
-  }
-  const p = await trx("practitioners").where({ id: practitionerId }).first("mailbox");
-  return p?.mailbox ? { practitionerId: practitionerId!, email: p.mailbox } : null;
-}
-
 /** Turns the draft into a sent message: conversation state, attachments, notification and audit in one transaction. */
 async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, draftId: number, input: ComposeInput): Promise<number> {
   const now = new Date().toISOString();
@@ -423,17 +415,33 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     const slot = await lockedSlot(trx, c.id);
     const before = slot.state;
     const after = stateAfterMessage(side);
+    // The answer-due date the message sets (deadlines.ts), read under the row lock with the state it changes.
+    const due = await dueAfterMessage(trx, { elsmId: c.elsm_id, startedBy: c.started_by, before: { state: before, due_side: slot.dueSide ?? null } }, side, now);
     const moved =
       side === "ps"
-        ? { state: after, closed_at: null, last_message_at: now, last_message_side: "ps" }
+        ? { state: after, closed_at: null, last_message_at: now, last_message_side: "ps", ...due }
         : // An ELSM message relaunches a thread the PS side had deleted (manual §4).
-          { state: after, last_message_at: now, last_message_side: "elsm", redacteur_agent_id: (actor as { agentId: number }).agentId, ps_deleted_at: null };
+          {
+            state: after,
+            last_message_at: now,
+            last_message_side: "elsm",
+            redacteur_agent_id: (actor as { agentId: number }).agentId,
+            ps_deleted_at: null,
+            // The échelon's first answer to a doctor's question: when (the dashboard's time to the first answer).
+            ...(c.started_by === "ps" ? { first_answer_at: trx.raw("COALESCE(first_answer_at, ?)", [now]) } : {}),
+            ...due,
+          };
     const changed = await trx("conversations").where({ id: c.id }).where("last_message_at", "<=", now).update(moved);
     await trx("conversations")
       .where({ id: c.id })
       .increment(side === "ps" ? "elsm_unread" : "ps_unread", 1);
-    // A doctor's message is unread by the ELSM, in whichever tray the thread now is.
-    await moveTray(trx, c.elsm_id, slot, { state: changed ? after : before, unread: slot.unread || side === "ps", patient: slot.patient });
+    // A doctor's message is unread by the ELSM, in whichever tray the thread now is; a new due date is not past.
+    await moveTray(trx, c.elsm_id, slot, {
+      state: changed ? after : before,
+      unread: slot.unread || side === "ps",
+      patient: slot.patient,
+      overdue: changed && due ? due.overdue : slot.overdue,
+    });
     if (side === "ps" && isClosed(before) && changed) await audit(trx, ctx, "conversation.reopened", { type: "conversation", id: c.id });
   } else {
     if (actor.kind === "ps" && target.kind === "ps-new") {
@@ -466,11 +474,12 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
         created_at: now,
         ps_unread: side === "elsm" ? 1 : 0,
         elsm_unread: side === "ps" ? 1 : 0,
+        ...(await dueAfterMessage(trx, { elsmId, startedBy: side, before: null }, side, now)),
       })
       .returning("id");
     conversationId = insertedId(row);
     await indexText(trx, { kind: "subject", conversationId, elsmId, text: input.subject.trim() });
-    await moveTray(trx, elsmId, null, { state: stateAfterMessage(side), unread: side === "ps", patient: patientId !== null });
+    await moveTray(trx, elsmId, null, { state: stateAfterMessage(side), unread: side === "ps", patient: patientId !== null, overdue: false });
   }
 
   const [msg] = await trx("messages")
@@ -489,13 +498,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
   await trx("attachments").where({ draft_id: draftId }).update({ message_id: messageId, draft_id: null });
   await trx("drafts").where({ id: draftId }).del();
 
-  const notify =
-    side === "ps"
-      ? await trx("elsms")
-          .where({ id: elsmId })
-          .first("mailbox")
-          .then((e) => (e?.mailbox ? { elsmId, email: e.mailbox as string } : null))
-      : await psPartyMailbox(trx, psPractitionerId, psStructureId);
+  const notify = side === "ps" ? await elsmMailbox(trx, elsmId) : await psMailbox(trx, psPractitionerId, psStructureId);
   if (notify) await queueNotification(trx, conversationId, notify);
   await audit(trx, ctx, "message.sent", { type: "message", id: messageId });
   return conversationId;

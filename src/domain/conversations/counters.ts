@@ -10,19 +10,22 @@ import type { ConversationState, Side } from "./states.js";
  * conversation (`patient_last_name_key`, for the back office's name search).
  */
 
-/** Where a conversation counts in its ELSM's trays: its state, unread by the ELSM (elsm_unread > 0), about a patient. */
-export type TraySlot = { state: ConversationState; unread: boolean; patient: boolean };
+/**
+ * Where a conversation counts in its ELSM's trays: its state, unread by the ELSM (elsm_unread > 0), about a patient,
+ * overdue (deadlines.ts). `dueSide` rides along (who owes the answer), read under the same lock; it counts nowhere.
+ */
+export type TraySlot = { state: ConversationState; unread: boolean; patient: boolean; overdue: boolean; dueSide?: Side | null };
 
 /** The tray_counts columns a slot adds to. */
-function columnsOf(slot: TraySlot): Record<"n" | "unread" | "patient" | "patient_unread", number> {
+function columnsOf(slot: TraySlot): Record<"n" | "unread" | "patient" | "patient_unread" | "overdue", number> {
   const unread = slot.unread ? 1 : 0;
   const patient = slot.patient ? 1 : 0;
-  return { n: 1, unread, patient, patient_unread: unread * patient };
+  return { n: 1, unread, patient, patient_unread: unread * patient, overdue: slot.overdue ? 1 : 0 };
 }
 
 /** Moves a conversation from one slot to another (null: a new conversation), in the caller's transaction. */
 export async function moveTray(trx: Knex, elsmId: number, from: TraySlot | null, to: TraySlot): Promise<void> {
-  if (from && from.state === to.state && from.unread === to.unread && from.patient === to.patient) return;
+  if (from && from.state === to.state && from.unread === to.unread && from.patient === to.patient && from.overdue === to.overdue) return;
   const added = columnsOf(to);
   if (from) {
     const removed = columnsOf(from);
@@ -48,9 +51,15 @@ export async function moveTray(trx: Knex, elsmId: number, from: TraySlot | null,
  * transaction hold KEY SHARE locks on it through their foreign keys, which FOR UPDATE would deadlock on.
  */
 export async function lockedSlot(trx: Knex, conversationId: number): Promise<TraySlot> {
-  const q = trx("conversations").where({ id: conversationId }).first("state", "elsm_unread", "patient_id");
+  const q = trx("conversations").where({ id: conversationId }).first("state", "elsm_unread", "patient_id", "overdue", "due_side");
   const row = await (isPostgres(trx) ? q.forNoKeyUpdate() : q);
-  return { state: row.state as ConversationState, unread: Number(row.elsm_unread) > 0, patient: row.patient_id !== null };
+  return {
+    state: row.state as ConversationState,
+    unread: Number(row.elsm_unread) > 0,
+    patient: row.patient_id !== null,
+    overdue: Boolean(row.overdue),
+    dueSide: (row.due_side as Side | null) ?? null,
+  };
 }
 
 /** The patient's search key copied onto a new conversation (patients' names are reference data, never edited here). */
@@ -67,11 +76,13 @@ export async function recountDerived(db: Knex): Promise<void> {
   await db("conversations").update({ ps_unread: unread("elsm"), elsm_unread: unread("ps") });
   await db("tray_counts").del();
   await db.raw(
-    `INSERT INTO tray_counts (elsm_id, state, n, unread, patient, patient_unread)
+    `INSERT INTO tray_counts (elsm_id, state, n, unread, patient, patient_unread, overdue)
      SELECT elsm_id, state, COUNT(*),
        SUM(CASE WHEN elsm_unread > 0 THEN 1 ELSE 0 END),
        SUM(CASE WHEN patient_id IS NOT NULL THEN 1 ELSE 0 END),
-       SUM(CASE WHEN elsm_unread > 0 AND patient_id IS NOT NULL THEN 1 ELSE 0 END)
+       SUM(CASE WHEN elsm_unread > 0 AND patient_id IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN overdue = ? THEN 1 ELSE 0 END)
      FROM conversations GROUP BY elsm_id, state`,
+    [true],
   );
 }

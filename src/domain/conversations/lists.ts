@@ -5,6 +5,7 @@ import { formatDateTime } from "../format.js";
 import type { Actor, AgentActor, PsActor } from "../actor.js";
 import { practitionerCard, structureCard, type ProfessionalCard } from "../directory/cards.js";
 import { badgeFor, type Badge } from "./badge.js";
+import { dueView, type DueView } from "./deadlines.js";
 import { draftsOf, elsmConversations, psConversations } from "./scope.js";
 import type { ConversationState, Side } from "./states.js";
 
@@ -27,6 +28,8 @@ export type ListItem = {
   tray: ConversationState;
   draft: boolean;
   read: boolean;
+  /** The answer-due date (deadlines.ts); its rowText is shown once close or past. */
+  due: DueView | null;
 };
 
 export type Page = { items: ListItem[]; next: string | null };
@@ -67,6 +70,8 @@ function listColumns(db: Knex, ids: number[], unreadSide: Side): Knex.QueryBuild
       "c.state",
       "c.last_message_at",
       "c.last_message_side",
+      "c.due_at",
+      "c.due_side",
       "e.code as elsm_code",
       "p.last_name as patient_last_name",
       "p.first_name as patient_first_name",
@@ -169,6 +174,7 @@ function toItem(r: Row, viewer: Side): ListItem {
     ),
     unread: Number(r.unread) > 0,
     date: formatDateTime(r.last_message_at),
+    due: dueView({ due_at: r.due_at, due_side: r.due_side }, new Date()),
     patient: r.patient_nir ? { name: `${r.patient_first_name} ${r.patient_last_name}`, nir: r.patient_nir } : null,
     professional: professionalOf(r, { structure: "s_", finess: "structure_finess", raisonSociale: "structure_raison_sociale", practitioner: "pp_" }),
     redacteur: r.agent_last_name ? `${r.agent_first_name} ${r.agent_last_name}` : null,
@@ -196,6 +202,12 @@ export async function psList(db: Db, actor: PsActor, cursor: Cursor | null, filt
     "desc",
     inOrder,
   );
+}
+
+/** The doctor's threads past their answer-due date (« En retard »), whoever owes the answer: a COUNT in the doctor's scope, like the unread one. */
+export async function psOverdueCount(db: Db, actor: PsActor): Promise<number> {
+  const [row] = await psConversations(db, actor, "c").where("c.overdue", true).count<{ n: number }[]>({ n: "*" });
+  return Number(row?.n ?? 0);
 }
 
 /** "ÉCHANGES MÉDICAUX (n)": conversations holding an unread message from the ELSM. */
@@ -351,12 +363,20 @@ export async function countTray(db: Db, actor: AgentActor, tray: ConversationSta
 }
 
 /** A tray's size, its threads unread by the ELSM, those about a patient, and both (kept by the operations: counters.ts). */
-export type TrayCount = { n: number; unread: number; patient: number; patientUnread: number };
+export type TrayCount = { n: number; unread: number; patient: number; patientUnread: number; overdue: number };
 
 export async function trayCounts(db: Db, actor: AgentActor): Promise<Record<ConversationState, TrayCount>> {
-  const rows = await db("tray_counts").where({ elsm_id: actor.elsmId }).select("state", "n", "unread", "patient", "patient_unread");
-  const empty = (): TrayCount => ({ n: 0, unread: 0, patient: 0, patientUnread: 0 });
+  const rows = await db("tray_counts").where({ elsm_id: actor.elsmId }).select("state", "n", "unread", "patient", "patient_unread", "overdue");
+  const empty = (): TrayCount => ({ n: 0, unread: 0, patient: 0, patientUnread: 0, overdue: 0 });
   const counts: Record<ConversationState, TrayCount> = { a_traiter: empty(), en_cours: empty(), clos: empty() };
-  for (const r of rows) counts[r.state as ConversationState] = { n: Number(r.n), unread: Number(r.unread), patient: Number(r.patient), patientUnread: Number(r.patient_unread) };
+  for (const r of rows) {
+    counts[r.state as ConversationState] = {
+      n: Number(r.n),
+      unread: Number(r.unread),
+      patient: Number(r.patient),
+      patientUnread: Number(r.patient_unread),
+      overdue: Number(r.overdue),
+    };
+  }
   return counts;
 }

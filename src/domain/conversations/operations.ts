@@ -4,6 +4,7 @@ import { audit } from "../audit/audit.js";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../actor.js";
 import { lockedSlot, moveTray } from "./counters.js";
+import { dueOnClose } from "./deadlines.js";
 import { stopAllWriting, stopWriting } from "./presence.js";
 import type { ConversationRow, DraftRow } from "./scope.js";
 import { isClosed, otherSide, sideOf } from "./states.js";
@@ -85,8 +86,10 @@ export async function closeConversation(deps: { db: Db; storage: FileStorage }, 
   const { keys, closed } = await deps.db.transaction(async (trx) => {
     const before = await lockedSlot(trx, conversation.id);
     if (isClosed(before.state)) return { keys: [], closed: false };
-    await trx("conversations").where({ id: conversation.id }).update({ state: "clos", closed_at: new Date().toISOString() });
-    await moveTray(trx, conversation.elsm_id, before, { ...before, state: "clos" });
+    await trx("conversations")
+      .where({ id: conversation.id })
+      .update({ state: "clos", closed_at: new Date().toISOString(), ...dueOnClose() });
+    await moveTray(trx, conversation.elsm_id, before, { ...before, state: "clos", overdue: false });
     const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "elsm" }));
     await audit(trx, ctx, "conversation.closed", { type: "conversation", id: conversation.id });
     await stopAllWriting(trx, conversation.id);

@@ -65,6 +65,9 @@ export type ConversationRow = {
   last_message_side: Side;
   redacteur_agent_id: number | null;
   assignee_agent_id: number | null;
+  due_at: string | null;
+  due_side: Side | null;
+  overdue: boolean | number;
 };
 
 export async function loadConversation(db: Knex, actor: Actor, rawId: unknown): Promise<ConversationRow> {

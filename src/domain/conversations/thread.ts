@@ -7,6 +7,7 @@ import type { Actor, RequestContext } from "../actor.js";
 import { accessHistory } from "../audit/history.js";
 import { openConversation, traceDisplay } from "./operations.js";
 import { replyDraft, type ConversationRow } from "./scope.js";
+import { dueView, owedByText } from "./deadlines.js";
 import { canWrite, sideOf, type Side } from "./states.js";
 
 export type MessageView = {
@@ -34,6 +35,8 @@ export type ThreadView = {
   notice: string | null;
   /** Long enough to open on its newest message, with links to it and to the actions. */
   long: boolean;
+  /** "Réponse attendue avant le 17/12/2026 à 14:02 — à l'échelon de répondre" (deadlines.ts), null when nobody owes one. */
+  due: { text: string; late: boolean } | null;
 };
 
 /** From this many messages a thread is long: the page opens on the newest one and offers links past the others. */
@@ -92,7 +95,15 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     canReply: canWrite(sideOf(actor), c.state),
     notice: noticeFor(actor, c),
     long: rows.length >= LONG_THREAD,
+    due: dueLine(c, sideOf(actor)),
   };
+}
+
+function dueLine(c: ConversationRow, viewer: Side): ThreadView["due"] {
+  const due = dueView(c, new Date());
+  if (!due) return null;
+  const late = due.lateDays !== null ? ` — ${due.rowText!.toLowerCase()}` : "";
+  return { text: `${due.expected}${late} — ${owedByText(due.owedBy, viewer)}.`, late: due.lateDays !== null };
 }
 
 /**

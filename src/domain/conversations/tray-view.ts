@@ -17,10 +17,16 @@ export const trayViewFields = z.object({
   patient: z.enum(["tous", "avec", "sans"]).catch("tous"),
   // Issue 13 §1: the agent's own threads, the threads nobody holds, or all of them.
   attribution: z.enum(["tous", "moi", "aucun"]).catch("tous"),
+  // Issue 14 §1: the threads whose answer-due date has passed (flagged by the deadline pass: deadlines.ts).
+  retard: z
+    .literal("1")
+    .optional()
+    .catch(undefined)
+    .transform((v) => v === "1"),
 });
 export type TrayView = z.infer<typeof trayViewFields>;
 
-export const DEFAULT_TRAY_VIEW: TrayView = { ordre: "recentes", non_lus: false, patient: "tous", attribution: "tous" };
+export const DEFAULT_TRAY_VIEW: TrayView = { ordre: "recentes", non_lus: false, patient: "tous", attribution: "tous", retard: false };
 
 export function readTrayView(query: unknown): TrayView {
   return trayViewFields.parse(query && typeof query === "object" ? query : {});
@@ -46,12 +52,13 @@ export function trayViewQuery(view: TrayView): string {
   if (view.non_lus) params.set("non_lus", "1");
   if (view.patient !== "tous") params.set("patient", view.patient);
   if (view.attribution !== "tous") params.set("attribution", view.attribution);
+  if (view.retard) params.set("retard", "1");
   return params.toString();
 }
 
 /** Whether the view leaves out some of the tray's threads (the order alone does not). */
 export function isFiltered(view: TrayView): boolean {
-  return view.non_lus || view.patient !== "tous" || view.attribution !== "tous";
+  return view.non_lus || view.patient !== "tous" || view.attribution !== "tous" || view.retard;
 }
 
 /**
@@ -67,15 +74,23 @@ export function trayViewFilter(view: TrayView, agentId: number): ((q: Knex.Query
     if (view.patient === "sans") q.whereNull("c.patient_id");
     if (view.attribution === "moi") q.where("c.assignee_agent_id", agentId);
     if (view.attribution === "aucun") q.whereNull("c.assignee_agent_id");
+    if (view.retard) q.where("c.overdue", true);
   };
+}
+
+/** Whether tray_counts holds the view's count: not by holder, and overdue only alone. */
+export function isCountKept(view: TrayView): boolean {
+  return view.attribution === "tous" && !(view.retard && (view.non_lus || view.patient !== "tous"));
 }
 
 /**
  * How many threads the filtered tray lists across its pages, from the kept counts (no COUNT over conversations);
- * null for a view by holder, which tray_counts does not keep (the list counts its index range: countTray).
+ * null for a view by holder, or overdue with another filter, which tray_counts does not keep (the list counts its
+ * index range: countTray).
  */
 export function filteredCount(count: TrayCount, view: TrayView): number | null {
-  if (view.attribution !== "tous") return null;
+  if (!isCountKept(view)) return null;
+  if (view.retard) return count.overdue;
   if (view.patient === "avec") return view.non_lus ? count.patientUnread : count.patient;
   if (view.patient === "sans") return view.non_lus ? count.unread - count.patientUnread : count.n - count.patient;
   return view.non_lus ? count.unread : count.n;
@@ -87,6 +102,7 @@ export function filterLabel(view: TrayView): string {
     view.attribution === "moi" ? "mes échanges" : view.attribution === "aucun" ? "non attribués" : null,
     view.non_lus ? "non lus" : null,
     view.patient === "avec" ? "avec patient" : view.patient === "sans" ? "sans patient" : null,
+    view.retard ? "en retard" : null,
   ];
   return parts.filter(Boolean).join(", ");
 }

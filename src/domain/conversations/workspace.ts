@@ -3,22 +3,41 @@ import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor } from "../actor.js";
 import { patientView } from "../directory/cards.js";
 import { patientById } from "../directory/queries.js";
-import { countTray, newDrafts, newDraftsCount, newDraftsPage, psList, psUnreadCount, trayCounts, trayPage, type Cursor } from "./lists.js";
+import { countTray, newDrafts, newDraftsCount, newDraftsPage, psList, psOverdueCount, psUnreadCount, trayCounts, trayPage, type Cursor } from "./lists.js";
 import { boSearchFilter, psSearchFilter, type BoSearch, type PsSearch } from "./search.js";
 import type { ConversationState } from "./states.js";
-import { cursorParamOf, DEFAULT_TRAY_VIEW, filteredCount, filterLabel, isFiltered, orderOf, trayCountLabel, trayViewFilter, trayViewQuery, type TrayView } from "./tray-view.js";
+import {
+  cursorParamOf,
+  DEFAULT_TRAY_VIEW,
+  filteredCount,
+  filterLabel,
+  isCountKept,
+  isFiltered,
+  orderOf,
+  trayCountLabel,
+  trayViewFilter,
+  trayViewQuery,
+  type TrayView,
+} from "./tray-view.js";
 
 /** The column beside every doctor's page (manual §5): the selected patient, the list (searched or not), drafts, unread count. */
-export async function psWorkspace(db: Db, actor: PsActor, view: { cursor: Cursor | null; search: PsSearch | null; selectedPatientId: number | null }) {
+export async function psWorkspace(db: Db, actor: PsActor, view: { cursor: Cursor | null; search: PsSearch | null; selectedPatientId: number | null; overdueOnly?: boolean }) {
   const filter = view.search ? await psSearchFilter(db, view.search) : undefined;
-  const [selected, list, unread, drafts] = await Promise.all([
+  const overdueOnly = view.overdueOnly ?? false;
+  const where = (q: Knex.QueryBuilder) => {
+    filter?.where(q);
+    // « En retard » (issue 14 §1): the threads whose answer-due date has passed, whoever owes the answer.
+    if (overdueOnly) q.where("c.overdue", true);
+  };
+  const [selected, list, unread, overdue, drafts] = await Promise.all([
     view.selectedPatientId ? patientById(db, view.selectedPatientId) : null,
-    psList(db, actor, view.cursor, filter?.where, filter?.inOrder),
+    psList(db, actor, view.cursor, where, filter?.inOrder),
     psUnreadCount(db, actor),
-    // A search shows matching conversations only.
-    view.search ? [] : newDrafts(db, actor),
+    psOverdueCount(db, actor),
+    // A search, or the overdue threads, show matching conversations only.
+    view.search || overdueOnly ? [] : newDrafts(db, actor),
   ]);
-  return { list, unread, drafts, search: view.search, cursor: view.cursor, patient: patientView(selected) };
+  return { list, unread, overdue, overdueOnly, drafts, search: view.search, cursor: view.cursor, patient: patientView(selected) };
 }
 
 /**
@@ -37,7 +56,8 @@ export async function boWorkspace(db: Db, actor: AgentActor, view: { tray: Conve
     withDrafts ? newDraftsPage(db, actor, view.draftCursor ?? null) : null,
     withDrafts ? newDraftsCount(db, actor) : 0,
     countTray(db, actor, null, mineFilter(actor)),
-    trayView.attribution === "tous" ? null : countTray(db, actor, view.tray, filter),
+    // A view the kept counts do not hold (by holder; overdue with another filter): its index range, counted.
+    isCountKept(trayView) ? null : countTray(db, actor, view.tray, filter),
   ]);
   return {
     tray: view.tray,

@@ -7,12 +7,16 @@ import type { Db } from "../../db/connection.js";
 
 export type NotificationTarget = { practitionerId: number; email: string } | { structureId: number; email: string } | { elsmId: number; email: string };
 
+/** Which mail: a message waits (sent with it), or an answer is overdue (the deadline pass, issue 14 §2). */
+export type NotificationKind = "message" | "reminder";
+
 /**
- * Queues the "a message is waiting" mail, in the sending transaction. The row holds only the
- * address and the conversation id; the mail names no patient, subject or content.
+ * Queues a mail, in the transaction that causes it. The row holds only the address, the conversation id and
+ * the kind; the mail names no patient, subject or content.
  */
-export async function queueNotification(trx: Knex, conversationId: number, target: NotificationTarget): Promise<void> {
+export async function queueNotification(trx: Knex, conversationId: number, target: NotificationTarget, kind: NotificationKind = "message"): Promise<void> {
   await trx("notifications").insert({
+    kind,
     conversation_id: conversationId,
     recipient_practitioner_id: "practitionerId" in target ? target.practitionerId : null,
     recipient_structure_id: "structureId" in target ? target.structureId : null,
@@ -22,14 +26,33 @@ export async function queueNotification(trx: Knex, conversationId: number, targe
   });
 }
 
-export function mailText(publicUrl: string, forElsm: boolean): { subject: string; text: string } {
+/** The échelon's notification mailbox, or null when it has none. */
+export async function elsmMailbox(trx: Knex, elsmId: number): Promise<NotificationTarget | null> {
+  const e = await trx("elsms").where({ id: elsmId }).first("mailbox");
+  return e?.mailbox ? { elsmId, email: e.mailbox as string } : null;
+}
+
+/** The professional side's mailbox: the structure's for a structure's thread, else the doctor's; null when none. */
+export async function psMailbox(trx: Knex, practitionerId: number | null, structureId: number | null): Promise<NotificationTarget | null> {
+  if (structureId) {
+    const s = await trx("structures").where({ id: structureId }).first("mailbox");
+    return s?.mailbox ? { structureId, email: s.mailbox } : null;
+  }
+  if (!practitionerId) return null;
+  const p = await trx("practitioners").where({ id: practitionerId }).first("mailbox");
+  return p?.mailbox ? { practitionerId, email: p.mailbox } : null;
+}
+
+export function mailText(publicUrl: string, forElsm: boolean, kind: NotificationKind = "message"): { subject: string; text: string } {
   const login = `${publicUrl}${forElsm ? "/bo/login" : "/ps/login"}`;
   return {
-    subject: "Échanges médicaux sécurisés : un nouveau message vous attend",
+    subject: kind === "reminder" ? "Échanges médicaux sécurisés : une réponse est attendue" : "Échanges médicaux sécurisés : un nouveau message vous attend",
     text: [
       "Bonjour,",
       "",
-      "Un nouveau message vous attend dans le service Échanges médicaux sécurisés.",
+      kind === "reminder"
+        ? "Une conversation attend votre réponse depuis la date prévue dans le service Échanges médicaux sécurisés."
+        : "Un nouveau message vous attend dans le service Échanges médicaux sécurisés.",
       forElsm ? "Connectez-vous au back office pour le consulter :" : "Connectez-vous avec votre carte CPS pour le consulter :",
       login,
       "",
@@ -72,7 +95,7 @@ export function createNotifier(db: Db, transport: Transporter, from: string, pub
       const now = Date.now();
       const claimed = await claimable(db("notifications").where({ id: n.id }), now).update({ claimed_until: now + CLAIM_MS });
       if (claimed !== 1) continue;
-      const { subject, text } = mailText(publicUrl, n.recipient_elsm_id != null);
+      const { subject, text } = mailText(publicUrl, n.recipient_elsm_id != null, n.kind === "reminder" ? "reminder" : "message");
       try {
         await transport.sendMail({ from, to: n.email, subject, text });
         await db("notifications")

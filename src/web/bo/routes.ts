@@ -24,6 +24,8 @@ import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { answerModelInsert } from "../model-insert.js";
 import { uploadProblem } from "../middleware/upload.js";
 import { replyModelRoutes } from "./reply-models.js";
+import { settingsRoutes } from "./settings.js";
+import { dashboardRoutes } from "./dashboard.js";
 import { flash } from "../middleware/flash.js";
 import { actorOf, contextOf, requireAgent } from "../middleware/guards.js";
 import { openedByTheUser } from "../middleware/origin.js";
@@ -181,6 +183,8 @@ export function backOfficeRoutes(deps: AppDeps): Router {
 
   // ---- the échelon's saved replies (modèles de réponse) --------------------------------------------
   replyModelRoutes(router, deps, render);
+  settingsRoutes(router, deps, render);
+  dashboardRoutes(router, deps, render);
 
   return router;
 }

@@ -36,6 +36,7 @@ export function psRoutes(deps: AppDeps): Router {
       cursor: parseCursor(req.query.avant),
       search: req.session.psSearch ?? null,
       selectedPatientId: req.session.selectedPatientId ?? null,
+      overdueOnly: req.path === "/ps/messages" && req.query.retard === "1",
     }),
   );
   const ps: SideHandlers = { side: "ps", base: "/ps", home: "/ps/messages", render };
