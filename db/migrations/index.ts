@@ -17,6 +17,7 @@ import * as assignment from "./20261204010000_assignment.js";
 import * as replyPresence from "./20261204020000_reply_presence.js";
 import * as fullText from "./20261204030000_full_text.js";
 import * as deadlines from "./20261205010000_deadlines.js";
+import * as markUnread from "./20261205030000_mark_unread.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -41,6 +42,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261204020000_reply_presence": replyPresence,
   "20261204030000_full_text": fullText,
   "20261205010000_deadlines": deadlines,
+  "20261205030000_mark_unread": markUnread,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -163,6 +163,8 @@ describe("authorization matrix", () => {
     expect(await app.db("internal_notes").where({ conversation_id: ids.bo.conversation })).toEqual([]);
     // POST /bo/conversations/:conversationId/attribution: nobody took the thread.
     expect(conversation.assignee_agent_id).toBeNull();
+    // POST /ps|bo/conversations/:conversationId/unread: marked unread by neither side.
+    expect([Boolean(conversation.ps_marked_unread), Boolean(conversation.elsm_marked_unread)]).toEqual([false, false]);
   });
 
   it("the note route is among the covered ones, and its owner's post of the same form is written (the check is not vacuous)", async () => {
@@ -182,6 +184,18 @@ describe("the assignment route (issue 13 §1)", () => {
     const res = await owner.bo.agent.post(`/bo/conversations/${ids.bo.conversation}/attribution`).type("form").send({ _csrf: owner.bo.csrf, action: "prendre" });
     expect(res.status).toBe(303);
     expect((await app.db("conversations").where({ id: ids.bo.conversation }).first("assignee_agent_id")).assignee_agent_id).not.toBeNull();
+  });
+});
+
+describe("the mark-unread routes (issue 14 §4)", () => {
+  it("are among the covered ones on both sides, and their owners' posts mark the thread (the outsiders' 404 was the loader's)", async () => {
+    for (const side of ["ps", "bo"] as const) {
+      expect(routeTable(app.app).some((r) => r.method === "post" && r.path === `/${side}/conversations/:conversationId/unread` && objectFor(r))).toBe(true);
+      const res = await owner[side].agent.post(`/${side}/conversations/${ids[side].conversation}/unread`).type("form").send({ _csrf: owner[side].csrf });
+      expect(res.status).toBe(303);
+    }
+    const c = await app.db("conversations").where({ id: ids.ps.conversation }).first("ps_marked_unread", "elsm_marked_unread");
+    expect([Boolean(c.ps_marked_unread), Boolean(c.elsm_marked_unread)]).toEqual([true, true]);
   });
 });
 

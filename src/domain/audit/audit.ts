@@ -15,6 +15,8 @@ export type AuditAction =
   | "conversation.deleted"
   | "conversation.closed"
   | "conversation.reopened"
+  // « Marquer comme non lu » by one side (only when it changed something: a thread already unread is left as it is).
+  | "conversation.marked_unread"
   | "message.sent"
   | "draft.saved"
   | "draft.deleted"

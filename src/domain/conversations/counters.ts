@@ -5,14 +5,15 @@ import type { ConversationState, Side } from "./states.js";
 /**
  * Derived values kept up to date by the operations that change them, so that no page counts or
  * joins through a large table: the unread messages of each side on the conversation row
- * (`ps_unread`, `elsm_unread`), the size of each ELSM tray with its threads unread by the ELSM and about
+ * (`ps_unread`, `elsm_unread`, one more while the side has marked the thread unread: `ps_marked_unread`,
+ * `elsm_marked_unread`, operations.ts markUnread), the size of each ELSM tray with its threads unread by the ELSM and about
  * a patient (`tray_counts`: n, unread, patient, patient_unread), and the patient's name key on the
  * conversation (`patient_last_name_key`, for the back office's name search).
  */
 
 /**
- * Where a conversation counts in its ELSM's trays: its state, unread by the ELSM (elsm_unread > 0), about a patient,
- * overdue (deadlines.ts). `dueSide` rides along (who owes the answer), read under the same lock; it counts nowhere.
+ * Where a conversation counts in its ELSM's trays: its state, unread by the ELSM (elsm_unread > 0, a mark included),
+ * about a patient, overdue (deadlines.ts). `dueSide` rides along (who owes the answer), read under the same lock; it counts nowhere.
  */
 export type TraySlot = { state: ConversationState; unread: boolean; patient: boolean; overdue: boolean; dueSide?: Side | null };
 
@@ -72,8 +73,10 @@ export async function recountDerived(db: Knex): Promise<void> {
   await db("conversations")
     .whereNotNull("patient_id")
     .update({ patient_last_name_key: db("patients").select("last_name_key").where("patients.id", db.ref("conversations.patient_id")) });
-  const unread = (side: Side) => db.raw("(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL)", [side]);
-  await db("conversations").update({ ps_unread: unread("elsm"), elsm_unread: unread("ps") });
+  // A side's counter: the other side's messages it has not read, plus one when it marked the thread unread.
+  const unread = (side: Side, mark: string) =>
+    db.raw(`((SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL) + CASE WHEN ?? THEN 1 ELSE 0 END)`, [side, mark]);
+  await db("conversations").update({ ps_unread: unread("elsm", "ps_marked_unread"), elsm_unread: unread("ps", "elsm_marked_unread") });
   await db("tray_counts").del();
   await db.raw(
     `INSERT INTO tray_counts (elsm_id, state, n, unread, patient, patient_unread, overdue)

@@ -210,7 +210,7 @@ export async function psOverdueCount(db: Db, actor: PsActor): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** "ÉCHANGES MÉDICAUX (n)": conversations holding an unread message from the ELSM. */
+/** "ÉCHANGES MÉDICAUX (n)": conversations holding an unread message from the ELSM, or marked unread by the doctor's side. */
 export async function psUnreadCount(db: Db, actor: PsActor): Promise<number> {
   const [row] = await psConversations(db, actor, "c").where("c.ps_unread", ">", 0).count<{ n: number }[]>({ n: "*" });
   return Number(row?.n ?? 0);

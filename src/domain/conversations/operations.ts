@@ -35,7 +35,7 @@ export async function discardDraft(deps: { db: Db; storage: FileStorage }, ctx: 
   await removeFiles(deps.storage, keys);
 }
 
-/** Opening a thread marks the other side's messages read (the ELSM then sees [Lu]) and is traced. */
+/** Opening a thread marks the other side's messages read (the ELSM then sees [Lu]), ends the side's mark, and is traced. */
 export async function openConversation(db: Db, ctx: RequestContext, conversation: ConversationRow, options: { markRead: boolean } = { markRead: true }): Promise<void> {
   await db.transaction(async (trx) => {
     // Shown, and traced, but not marked read: a navigation another site started (issue 11 §11).
@@ -53,11 +53,42 @@ export async function openConversation(db: Db, ctx: RequestContext, conversation
       .where({ conversation_id: conversation.id, side: otherSide(sideOf(ctx.actor)) })
       .whereNull("read_at")
       .update({ read_at: new Date().toISOString() });
+    // Opening also ends the side's « Marquer comme non lu » (counted in its counter).
     await trx("conversations")
       .where({ id: conversation.id })
-      .update(ctx.actor.kind === "ps" ? { ps_unread: 0 } : { elsm_unread: 0 });
+      .update(ctx.actor.kind === "ps" ? { ps_unread: 0, ps_marked_unread: false } : { elsm_unread: 0, elsm_marked_unread: false });
     await audit(trx, ctx, "conversation.opened", { type: "conversation", id: conversation.id });
   });
+}
+
+/**
+ * « Marquer comme non lu » (issue 14 §4): the thread counts as unread again for the actor's side only — the ELSM's
+ * agents share it, as a structure's doctors share its list. The side's counter takes one more (the mark), so its
+ * row, its counts and the tray's "non lus" follow; the other side's messages keep their read_at (the [Lu] and the
+ * read receipts the other side relies on). A thread already unread (a mark, or a message not read yet) is left as
+ * it is: `marked` false. Opening the thread clears the mark (openConversation).
+ */
+export async function markUnread(db: Db, ctx: RequestContext, conversation: ConversationRow): Promise<{ marked: boolean }> {
+  const ps = ctx.actor.kind === "ps";
+  return db.transaction(async (trx) => {
+    // The ELSM's slot read under the row lock (as openConversation): two agents marking at once count it once.
+    const slot = ps ? null : await lockedSlot(trx, conversation.id);
+    if (slot?.unread) return { marked: false };
+    const counter = ps ? "ps_unread" : "elsm_unread";
+    // Conditional on the counter: already unread (a doctor of the same structure marked it meanwhile), nothing changes.
+    const changed = await trx("conversations")
+      .where({ id: conversation.id, [counter]: 0 })
+      .update(ps ? { ps_unread: 1, ps_marked_unread: true } : { elsm_unread: 1, elsm_marked_unread: true });
+    if (!changed) return { marked: false };
+    if (slot) await moveTray(trx, conversation.elsm_id, slot, { ...slot, unread: true });
+    await audit(trx, ctx, "conversation.marked_unread", { type: "conversation", id: conversation.id });
+    return { marked: true };
+  });
+}
+
+/** What « Marquer comme non lu » says on the list it returns to: done, or already so (nothing changed). */
+export function markedUnreadNotice(outcome: { marked: boolean }): string {
+  return outcome.marked ? "La conversation est marquée comme non lue." : "La conversation est déjà non lue.";
 }
 
 /** A page showing a thread's subject or content without opening it (reply form, delete / close confirmation): traced. */

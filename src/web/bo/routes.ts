@@ -3,12 +3,12 @@ import type { AppDeps } from "../../deps.js";
 import type { AgentActor } from "../../domain/actor.js";
 import { EMPTY_QUESTION, questionStateOfDraft, recipientFields, submitElsmQuestion } from "../../domain/conversations/elsm-question.js";
 import { parseCursor } from "../../domain/conversations/lists.js";
-import { closeConversation, traceDisplay } from "../../domain/conversations/operations.js";
+import { closeConversation, markedUnreadNotice, markUnread, traceDisplay } from "../../domain/conversations/operations.js";
 import { newQuestionDraft, type DraftRow } from "../../domain/conversations/scope.js";
 import { boSearchFields } from "../../domain/conversations/search.js";
 import { boSearchCriteria } from "../../domain/conversations/search-criteria.js";
 import { TRAYS, TRAY_LABELS, isClosed, trayBySlug } from "../../domain/conversations/states.js";
-import { cursorOf, DEFAULT_TRAY_VIEW, readTrayView } from "../../domain/conversations/tray-view.js";
+import { cursorOf, DEFAULT_TRAY_VIEW, readTrayView, trayViewQuery } from "../../domain/conversations/tray-view.js";
 import { openThread } from "../../domain/conversations/thread.js";
 import { addInternalNote, EMPTY_NOTE_FORM, internalNotes, type NoteForm } from "../../domain/conversations/internal-notes.js";
 import { colleaguesWriting, writingNotice } from "../../domain/conversations/presence.js";
@@ -177,6 +177,15 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     await closeConversation(deps, contextOf<AgentActor>(req, res), conversation);
     flash(req, "La conversation a été clôturée : elle est rangée dans la bannette CLOS.");
     res.redirect(303, `/bo/conversations/${conversation.id}`);
+  });
+  // « Marquer comme non lu » (issue 14 §4): back to the tray the list column showed, as it was shown (not to the
+  // thread, which would open it again); a thread already unread is left as it is, and said so.
+  router.post("/bo/conversations/:conversationId/unread", async (req, res) => {
+    const outcome = await markUnread(db, contextOf<AgentActor>(req, res), conversationOf(res));
+    flash(req, markedUnreadNotice(outcome));
+    const tray = TRAYS.find((t) => t.key === (req.session.boTray ?? "a_traiter"))!;
+    const view = trayViewQuery(req.session.boTrayView ?? DEFAULT_TRAY_VIEW);
+    res.redirect(303, `/bo/bannettes/${tray.slug}${view ? `?${view}` : ""}`);
   });
 
   router.get("/bo/attachments/:attachmentId", downloadAttachment(deps));

@@ -3,7 +3,7 @@ import type { AppDeps } from "../../deps.js";
 import type { PsActor } from "../../domain/actor.js";
 import { submitCompose } from "../../domain/conversations/compose.js";
 import { parseCursor } from "../../domain/conversations/lists.js";
-import { deleteForPs, traceDisplay } from "../../domain/conversations/operations.js";
+import { deleteForPs, markedUnreadNotice, markUnread, traceDisplay } from "../../domain/conversations/operations.js";
 import { draftPatient, questionPatient } from "../../domain/conversations/ps-question.js";
 import { psSearchFields } from "../../domain/conversations/search.js";
 import { openThread } from "../../domain/conversations/thread.js";
@@ -158,6 +158,11 @@ export function psRoutes(deps: AppDeps): Router {
   router.post("/ps/conversations/:conversationId/delete", async (req, res) => {
     await deleteForPs(deps, contextOf<PsActor>(req, res), conversationOf(res));
     flash(req, "La conversation a été supprimée de votre liste.");
+    res.redirect(303, "/ps/messages");
+  });
+  // « Marquer comme non lu » (issue 14 §4): back to the list, not to the thread (which would open it again).
+  router.post("/ps/conversations/:conversationId/unread", async (req, res) => {
+    flash(req, markedUnreadNotice(await markUnread(db, contextOf<PsActor>(req, res), conversationOf(res))));
     res.redirect(303, "/ps/messages");
   });
 
