@@ -16,6 +16,7 @@ import * as replyModels from "./20261203020000_reply_models.js";
 import * as assignment from "./20261204010000_assignment.js";
 import * as replyPresence from "./20261204020000_reply_presence.js";
 import * as fullText from "./20261204030000_full_text.js";
+import * as closureReasons from "./20261205020000_closure_reasons.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -39,6 +40,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261204010000_assignment": assignment,
   "20261204020000_reply_presence": replyPresence,
   "20261204030000_full_text": fullText,
+  "20261205020000_closure_reasons": closureReasons,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -425,7 +425,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     const after = stateAfterMessage(side);
     const moved =
       side === "ps"
-        ? { state: after, closed_at: null, last_message_at: now, last_message_side: "ps" }
+        ? { state: after, closed_at: null, closed_reason_label: null, closed_reason_text: null, last_message_at: now, last_message_side: "ps" }
         : // An ELSM message relaunches a thread the PS side had deleted (manual §4).
           { state: after, last_message_at: now, last_message_side: "elsm", redacteur_agent_id: (actor as { agentId: number }).agentId, ps_deleted_at: null };
     const changed = await trx("conversations").where({ id: c.id }).where("last_message_at", "<=", now).update(moved);
