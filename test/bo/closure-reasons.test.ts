@@ -6,6 +6,7 @@ import {
   drGene,
   hiddenFields,
   marcDubois,
+  marieRhone,
   paulHerault,
   selectPatient,
   signInAgent,
@@ -201,6 +202,21 @@ describe("closing with a reason", () => {
 });
 
 describe("the closure reasons page", () => {
+  it("an échelon whose reasons were all deleted is told to create one on the confirmation page (nothing offered, no close)", async () => {
+    const marie = await signInAgent(app, marieRhone);
+    const msaId = (await app.db("elsms").where({ code: "MSA 069" }).first("id")).id;
+    for (const r of await reasonsOf(msaId)) {
+      expect((await marie.agent.post(`/bo/motifs-cloture/${r.id}/supprimer`).type("form").send({ _csrf: marie.csrf })).status).toBe(303);
+    }
+    expect(text((await marie.agent.get("/bo/motifs-cloture")).text, "main")).toContain("Aucun motif de clôture pour l'instant");
+    const thread = await app.db("conversations").where({ elsm_id: msaId }).whereNot("state", "clos").first("id");
+    const page = await marie.agent.get(`/bo/conversations/${thread.id}/close`);
+    expect(text(page.text, "#no-closure-reason")).toContain("Votre échelon n'a aucun motif de clôture");
+    expect($(page.text)("#closure-reason option").length).toBe(1);
+    expect((await close(marie, thread.id, {})).status).toBe(422);
+    expect((await app.db("conversations").where({ id: thread.id }).first("state")).state).not.toBe("clos");
+  });
+
   it("lists the ELSM's reasons, creates one (at the end), edits and deletes one (confirmation first); audited by id", async () => {
     const list = await anna.agent.get("/bo/motifs-cloture");
     expect(list.status).toBe(200);
