@@ -14,6 +14,7 @@
 import { performance } from "node:perf_hooks";
 import type { Knex } from "knex";
 import { hashPin } from "../src/domain/auth/pin.js";
+import { addDefaultClosureReasons } from "../src/domain/closure-reasons/defaults.js";
 import { loadConfig } from "../src/config.js";
 import { connect } from "../src/db/connection.js";
 import { isPostgres } from "../src/db/dialect.js";
@@ -481,6 +482,8 @@ async function main(): Promise<void> {
         }
       };
       await put("elsms", ["id", "code", "name", "mailbox"], elsmRows);
+      // Each new ELSM's default closure reasons (issue 14 §3).
+      await addDefaultClosureReasons(trx);
       await put("caisses", ["id", "regime", "name", "centre_gestion", "elsm_id"], caisseRows);
       await put("agents", ["id", "elsm_id", "last_name", "first_name", "last_name_key", "first_name_key"], agentRows);
       await put("structures", ["id", "kind", "finess", "raison_sociale", "raison_sociale_key", "address", "postal_code", "city", "mailbox"], structureRows);

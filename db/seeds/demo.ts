@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { hashPin } from "../../src/domain/auth/pin.js";
+import { addDefaultClosureReasons, DEFAULT_CLOSURE_REASONS } from "../../src/domain/closure-reasons/defaults.js";
 import { recountDerived } from "../../src/domain/conversations/counters.js";
 import { rebuildSearchText } from "../../src/db/dialect.js";
 import { nameKey } from "../../src/domain/directory/names.js";
@@ -25,6 +26,7 @@ export async function seedDemo(knex: Knex): Promise<boolean> {
     const ain = await insert("elsms", { code: "ELSM 011", name: "ELSM de l'AIN", mailbox: "elsm011@assurance-maladie.example" });
     const herault = await insert("elsms", { code: "ELSM 341", name: "ELSM de l'HÉRAULT", mailbox: "elsm341@assurance-maladie.example" });
     const msa = await insert("elsms", { code: "MSA 069", name: "Échelon médical MSA Ain-Rhône", mailbox: "echelon@msa-ain-rhone.example" });
+    await addDefaultClosureReasons(trx);
 
     const cpamAin = await insert("caisses", { regime: "general", name: "CPAM de l'Ain", centre_gestion: "1211", elsm_id: ain });
     const cpamHerault = await insert("caisses", { regime: "general", name: "CPAM de l'Hérault", centre_gestion: "3411", elsm_id: herault });
@@ -84,6 +86,7 @@ export async function seedDemo(knex: Knex): Promise<boolean> {
         started_by_practitioner_id: c.startedBy === "ps" ? first.by : null, started_by_agent_id: c.startedBy === "elsm" ? first.by : null,
         state: c.state ?? (last.side === "ps" ? "a_traiter" : "en_cours"), redacteur_agent_id: lastAgent?.by ?? null,
         last_message_at: at(last.at), last_message_side: last.side, closed_at: c.state ? at(last.at) : null, created_at: at(first.at),
+        closed_reason_label: c.state ? DEFAULT_CLOSURE_REASONS[0] : null,
       });
       for (const m of c.messages) {
         await trx("messages").insert({

@@ -134,6 +134,18 @@ export async function addReferenceColumn(knex: Knex, table: string, column: stri
   await knex.raw(`ALTER TABLE ?? ADD COLUMN ?? integer REFERENCES ??(??)`, [table, column, references.table, references.column]);
 }
 
+/**
+ * Drops a plain column (no index, no key of its own). PostgreSQL: Knex's ALTER TABLE. SQLite: its own `DROP COLUMN`
+ * (3.35+) — Knex would rebuild the table, which the foreign keys pointing at it (messages → conversations) refuse.
+ */
+export async function dropPlainColumn(knex: Knex, table: string, column: string): Promise<void> {
+  if (isPostgres(knex)) {
+    await knex.schema.alterTable(table, (t) => t.dropColumn(column));
+    return;
+  }
+  await knex.raw("ALTER TABLE ?? DROP COLUMN ??", [table, column]);
+}
+
 // ---- Full-text search (issue 13 §6) ---------------------------------------------------------------------------
 // THE adapter of the full-text index `search_text`: one entry per thread subject, message and internal note.
 // SQLite: a contentless FTS5 table (tokenizer unicode61, diacritics removed; no stemmer in FTS5: each word is asked

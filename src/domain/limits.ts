@@ -1,4 +1,5 @@
 import { PIN_DIGITS } from "./auth/pin.js";
+import { CLOSE_TEXT_MAX, REASON_LABEL_MAX } from "./closure-reasons/reasons.js";
 import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE } from "./attachments/rules.js";
 import { BODY_MAX, SUBJECT_MAX } from "./conversations/compose.js";
 import { RECIPIENT_MAX } from "./conversations/elsm-question.js";
@@ -29,4 +30,7 @@ export const LIMITS = {
   /** The échelon's saved replies: a title, and a text as long as a message. */
   modelTitle: MODEL_TITLE_MAX,
   modelBody: MODEL_BODY_MAX,
+  /** The échelon's closure reasons, and the précision of a close (issue 14 §3). */
+  reasonLabel: REASON_LABEL_MAX,
+  closeText: CLOSE_TEXT_MAX,
 } as const;

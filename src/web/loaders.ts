@@ -1,6 +1,7 @@
 import type { Response, Router } from "express";
 import type { AppDeps } from "../deps.js";
 import { loadAttachment, loadConversation, loadDraft, type AttachmentRow, type ConversationRow, type DraftRow } from "../domain/conversations/scope.js";
+import { loadReason, type ClosureReasonRow } from "../domain/closure-reasons/reasons.js";
 import { loadModel, type ReplyModelRow } from "../domain/reply-models/models.js";
 import { actorOf } from "./middleware/guards.js";
 
@@ -26,9 +27,15 @@ export function scopedParams(router: Router, { db }: AppDeps): void {
     res.locals.model = await loadModel(db, actorOf(res), raw);
     next();
   });
+  // A closure reason of the agent's ELSM (none for a doctor).
+  router.param("reasonId", async (_req, res, next, raw) => {
+    res.locals.reason = await loadReason(db, actorOf(res), raw);
+    next();
+  });
 }
 
 export const conversationOf = (res: Response): ConversationRow => res.locals.conversation as ConversationRow;
 export const draftOf = (res: Response): DraftRow => res.locals.draft as DraftRow;
 export const attachmentOf = (res: Response): AttachmentRow => res.locals.attachment as AttachmentRow;
 export const modelOf = (res: Response): ReplyModelRow => res.locals.model as ReplyModelRow;
+export const reasonOf = (res: Response): ClosureReasonRow => res.locals.reason as ClosureReasonRow;

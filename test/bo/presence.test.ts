@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatTime } from "../../src/domain/format.js";
 import { colleaguesWriting, markWriting, PRESENCE_WINDOW_MS } from "../../src/domain/conversations/presence.js";
-import { $, annaAin, drGene, hiddenFields, marcDubois, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import { $, annaAin, drGene, hiddenFields, marcDubois, signInAgent, signInPs, startTestApp, type Session, type TestApp, closeReasonId } from "../helpers/app.js";
 import { agentActor } from "../helpers/ps.js";
 
 /** Issue 13 §4: « Marc DUBOIS rédige une réponse depuis 14:02 », and two agents never overwrite each other's reply. */
@@ -108,7 +108,14 @@ describe("someone else is answering", () => {
       expect(seen.status).toBe(200);
       expect(seen.text).not.toContain("rédige une réponse");
     }
-    expect((await marc.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: marc.csrf })).status).toBe(303);
+    expect(
+      (
+        await marc.agent
+          .post(`/bo/conversations/${id}/close`)
+          .type("form")
+          .send({ _csrf: marc.csrf, reason_id: await closeReasonId(app) })
+      ).status,
+    ).toBe(303);
     expect(await app.db("reply_presence").where({ conversation_id: id })).toEqual([]);
   });
 });

@@ -31,7 +31,7 @@ describe("what the other side did to a thread is shown", () => {
     const xl = await signInPs(app, drLuanikazuzi);
     const c = await app.db("conversations").where({ subject: "Sans dossier" }).first("id");
     const page = notice((await xl.agent.get(`/ps/conversations/${c.id}`)).text);
-    expect(page).toBe("Conversation close par l'échelon le mardi, 9/04/2019 18:45");
+    expect(page).toBe("Conversation close par l'échelon le mardi, 9/04/2019 18:45 — motif : Réponse apportée");
     // An open thread says nothing of the kind.
     const gene = await signInPs(app, drGene);
     const open = await app.db("conversations").where({ subject: "info ALD" }).first("id");

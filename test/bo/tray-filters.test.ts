@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recountDerived } from "../../src/domain/conversations/counters.js";
-import { $, annaAin, bunyel, drGene, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import { $, annaAin, bunyel, drGene, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type Session, type TestApp, closeReasonId } from "../helpers/app.js";
 
 /** Issue 10 §19: unread counts on the tray tabs, order and filters in the URL, paging that keeps them. */
 let app: TestApp;
@@ -106,7 +106,14 @@ describe("unread threads on the tray tabs", () => {
     await check("the doctor opens");
     await reply(gene, "/ps", id);
     await check("the doctor replies");
-    expect((await anna.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: anna.csrf })).status).toBe(303);
+    expect(
+      (
+        await anna.agent
+          .post(`/bo/conversations/${id}/close`)
+          .type("form")
+          .send({ _csrf: anna.csrf, reason_id: await closeReasonId(app) })
+      ).status,
+    ).toBe(303);
     await check("the ELSM closes an unread thread");
     await reply(gene, "/ps", id);
     await check("the doctor writes in the closed thread");
@@ -115,7 +122,14 @@ describe("unread threads on the tray tabs", () => {
     await check("the doctor answers a question without a patient");
     await anna.agent.get(`/bo/conversations/${withoutPatient}`);
     await check("the ELSM opens it");
-    expect((await anna.agent.post(`/bo/conversations/${withoutPatient}/close`).type("form").send({ _csrf: anna.csrf })).status).toBe(303);
+    expect(
+      (
+        await anna.agent
+          .post(`/bo/conversations/${withoutPatient}/close`)
+          .type("form")
+          .send({ _csrf: anna.csrf, reason_id: await closeReasonId(app) })
+      ).status,
+    ).toBe(303);
     await check("the ELSM closes a read thread without a patient");
     expect((await gene.agent.post(`/ps/conversations/${id}/delete`).type("form").send({ _csrf: gene.csrf })).status).toBe(303);
     await check("the doctor deletes");

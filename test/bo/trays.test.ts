@@ -16,6 +16,7 @@ import {
   startTestApp,
   type Session,
   type TestApp,
+  closeReasonId,
 } from "../helpers/app.js";
 
 let app: TestApp;
@@ -153,7 +154,14 @@ describe("the loop across both sides", () => {
 
     const confirm = await anna.agent.get(`/bo/conversations/${id}/close`);
     expect(text(confirm.text, "h1")).toContain("Clôturer la conversation");
-    expect((await anna.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: anna.csrf })).status).toBe(303);
+    expect(
+      (
+        await anna.agent
+          .post(`/bo/conversations/${id}/close`)
+          .type("form")
+          .send({ _csrf: anna.csrf, reason_id: await closeReasonId(app) })
+      ).status,
+    ).toBe(303);
     expect(await trayOf(anna, "Boucle complète")).toBe("clos");
     const closed = await anna.agent.get(`/bo/conversations/${id}`);
     expect(closed.status).toBe(200);
@@ -169,7 +177,10 @@ describe("the loop across both sides", () => {
     const marc = await signInAgent(app, marcDubois);
     const id = await psSend(gene, "Fil à clore", "Bonjour");
     const form = await anna.agent.get(`/bo/conversations/${id}/reply`);
-    await marc.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: marc.csrf });
+    await marc.agent
+      .post(`/bo/conversations/${id}/close`)
+      .type("form")
+      .send({ _csrf: marc.csrf, reason_id: await closeReasonId(app) });
     for (const [action, said] of [
       ["send", "la réponse n'a pas été envoyée"],
       ["draft", "le brouillon n'a pas été enregistré"],
@@ -197,7 +208,10 @@ describe("the loop across both sides", () => {
       const form = await anna.agent.get(`/bo/conversations/${id}/reply`);
       const [sent, closed] = await Promise.all([
         anna.agent.post(`/bo/conversations/${id}/messages`).field({ ...hiddenFields(form.text), body: `Réponse ${i}`, action: "send" }),
-        marc.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: marc.csrf }),
+        marc.agent
+          .post(`/bo/conversations/${id}/close`)
+          .type("form")
+          .send({ _csrf: marc.csrf, reason_id: await closeReasonId(app) }),
       ]);
       expect(closed.status).toBe(303);
       const c = await app.db("conversations").where({ id }).first();
@@ -221,11 +235,15 @@ describe("the loop across both sides", () => {
     const marc = await signInAgent(app, marcDubois);
     const id = await psSend(gene, "Quatre clôtures", "Bonjour");
     const countsBefore = await app.db("tray_counts").where({ elsm_id: (await app.db("conversations").where({ id }).first("elsm_id")).elsm_id });
-    const closes = await Promise.all([anna, anna, marc, marc].map((s) => s.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: s.csrf })));
+    const reason = await closeReasonId(app);
+    const closes = await Promise.all([anna, anna, marc, marc].map((s) => s.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: s.csrf, reason_id: reason })));
     expect(closes.map((r) => r.status)).toEqual([303, 303, 303, 303]);
     expect(closes.map((r) => r.headers.location)).toEqual(Array(4).fill(`/bo/conversations/${id}`));
     // Once more afterwards: the same answer, not an error page.
-    const again = await anna.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: anna.csrf });
+    const again = await anna.agent
+      .post(`/bo/conversations/${id}/close`)
+      .type("form")
+      .send({ _csrf: anna.csrf, reason_id: await closeReasonId(app) });
     expect([again.status, again.headers.location]).toEqual([303, `/bo/conversations/${id}`]);
     expect(await trayOf(anna, "Quatre clôtures")).toBe("clos");
     expect(await app.db("audit_events").where({ action: "conversation.closed", object_id: id })).toHaveLength(1);

@@ -636,6 +636,7 @@ for (const javaScriptEnabled of [true, false]) {
 
         await act(page, () => detail().getByRole("link", { name: "CLÔTURER LA CONVERSATION" }).click(), detail().getByRole("button", { name: "Confirmer la clôture" }));
         await audit(page, "Confirmation de clôture", "page");
+        await detail().getByLabel("Motif de clôture").selectOption({ label: "Réponse apportée" });
         await act(page, () => detail().getByRole("button", { name: "Confirmer la clôture" }).click(), page.locator(".notice", { hasText: "clôturée" }));
         await audit(page, "Conversation (échelon)", "closed", { status: /La conversation a été clôturée/ });
         await tray("CLOS");

@@ -426,6 +426,9 @@ for (const javaScriptEnabled of [true, false]) {
         await tabTo(page, { css: "a", text: "Clôturer la conversation" });
         await page.keyboard.press("Enter");
         await arrived(page, navigations, { css: "button", text: "Confirmer la clôture" }, "#detail h1", "the close confirmation");
+        // The reason (issue 14 §3), chosen with the arrows.
+        await tabTo(page, "#closure-reason");
+        await chooseOption(page, "Réponse apportée");
         await tabTo(page, { css: "button", text: "Confirmer la clôture" });
         await page.keyboard.press("Space");
         await arrived(page, navigations, { css: ".notice", text: "clôturée" }, "#detail h1", "the closed thread");

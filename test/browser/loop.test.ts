@@ -157,6 +157,7 @@ for (const javaScriptEnabled of [true, false]) {
       await agent.getByRole("link", { name: "CLÔTURER LA CONVERSATION" }).click();
       await agent.getByRole("button", { name: "Confirmer la clôture" }).waitFor();
       await accessible(agent, "the close confirmation");
+      await agent.getByLabel("Motif de clôture").selectOption({ label: "Réponse apportée" });
       await agent.getByRole("button", { name: "Confirmer la clôture" }).click();
       await agent.locator(".notice", { hasText: "clôturée" }).waitFor();
       expect(await agent.getByRole("link", { name: /^Répondre/i }).count()).toBe(0);

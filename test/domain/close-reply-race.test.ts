@@ -3,18 +3,37 @@ import type { AgentActor, PsActor } from "../../src/domain/actor.js";
 import { submitCompose } from "../../src/domain/conversations/compose.js";
 import { closeConversation } from "../../src/domain/conversations/operations.js";
 import type { ConversationRow } from "../../src/domain/conversations/scope.js";
-import { actualTrays, agentActor, conversationById, count, ctx, form, isStored, nam, nir, patient, psActor, seededDomain, trays, upload, type DomainFixture } from "./helpers.js";
+import {
+  actualTrays,
+  agentActor,
+  closeForm,
+  conversationById,
+  count,
+  ctx,
+  form,
+  isStored,
+  nam,
+  nir,
+  patient,
+  psActor,
+  seededDomain,
+  trays,
+  upload,
+  type DomainFixture,
+} from "./helpers.js";
 
 /**
  * Issue 11 §3: an agent's reply racing a close of the same thread (another agent, or the same one in
  * another tab). Whichever commits first wins; the thread never ends closed-then-reopened by the reply.
  */
 let f: DomainFixture;
+let reason: { reason_id: string };
 let anna: AgentActor;
 let dubois: AgentActor;
 let gene: PsActor;
 beforeAll(async () => {
   f = await seededDomain();
+  reason = await closeForm(f.db, await agentActor(f.db, "AIN"));
   anna = await agentActor(f.db, "AIN");
   dubois = await agentActor(f.db, "DUBOIS");
   gene = await psActor(f.db, nam.gene);
@@ -38,7 +57,7 @@ describe("a reply racing a close of the same thread", () => {
       threads.map((c, i) =>
         Promise.all([
           submitCompose(f.deps, ctx(anna), { kind: "reply", conversation: c }, form({ body: `Réponse ${i}`, confirmNoMail: true })),
-          closeConversation(f.deps, ctx(dubois), c),
+          closeConversation(f.deps, ctx(dubois), c, reason),
         ]),
       ),
     );
@@ -47,7 +66,7 @@ describe("a reply racing a close of the same thread", () => {
       const after = await conversationById(f.db, c.id);
       const elsmMessages = await f.db("messages").where({ conversation_id: c.id, side: "elsm" }).select("body", "sent_at");
       expect(after.state, `thread ${i}`).toBe("clos");
-      expect(close.closed, `thread ${i}`).toBe(true);
+      expect(close, `thread ${i}`).toEqual({ closed: true });
       if (reply.status === "sent") {
         // Reply then close: delivered before the close.
         expect(elsmMessages).toHaveLength(1);
@@ -65,7 +84,7 @@ describe("a reply racing a close of the same thread", () => {
 
   it("a reply form loaded before the close and posted after is refused with its text and its valid file handed back", async () => {
     const c = await freshThread(100); // the row as the reply form saw it: A TRAITER
-    expect(await closeConversation(f.deps, ctx(dubois), c)).toEqual({ closed: true });
+    expect(await closeConversation(f.deps, ctx(dubois), c, reason)).toEqual({ closed: true });
     const o = await submitCompose(
       f.deps,
       ctx(anna),

@@ -22,12 +22,15 @@ import {
   trays,
   upload,
   type DomainFixture,
+  closeForm,
 } from "./helpers.js";
 
 let f: DomainFixture;
+let reason: { reason_id: string };
 let ain: number;
 beforeAll(async () => {
   f = await seededDomain();
+  reason = await closeForm(f.db, await agentActor(f.db, "AIN"));
   ain = await elsmIdOf(f.db, "ELSM 011");
 });
 afterAll(async () => {
@@ -235,7 +238,7 @@ describe("replies", () => {
     const anna = await agentActor(f.db, "AIN");
     const gene = await psActor(f.db, nam.gene);
     const id = sent(await askAsGene({ subject: "Sera close puis rouverte", body: "Question" }));
-    await closeConversation(f.deps, ctx(anna), await loadConversation(f.db, anna, String(id)));
+    await closeConversation(f.deps, ctx(anna), await loadConversation(f.db, anna, String(id)), reason);
     const closed = await loadConversation(f.db, gene, String(id));
     expect(closed.state).toBe("clos");
     const before = await trays(f.db, ain);

@@ -79,6 +79,15 @@ export async function agentActor(db: Db, lastName: string): Promise<AgentActor> 
   return { kind: "agent", agentId: a.id, elsmId: a.elsm_id, displayName: `${a.first_name} ${a.last_name}` };
 }
 
+/** A close form naming the first closure reason of the agent's ELSM (issue 14 §3). */
+export async function closeForm(db: Db, actor: AgentActor): Promise<{ reason_id: string }> {
+  const r = await db("closure_reasons")
+    .where({ elsm_id: actor.elsmId })
+    .orderBy([{ column: "position" }, { column: "id" }])
+    .first("id");
+  return { reason_id: String(r.id) };
+}
+
 export function ctx<A extends PsActor | AgentActor>(actor: A): RequestContext<A> {
   return { actor, ip: "127.0.0.1" };
 }

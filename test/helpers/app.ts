@@ -61,6 +61,17 @@ export function captureLog() {
   return { stream, lines, entries: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
+/** The id of an ELSM's first closure reason (issue 14 §3: a close names one), as the close form sends it. */
+export async function closeReasonId(app: TestApp, elsmCode = "ELSM 011"): Promise<string> {
+  const row = await app
+    .db("closure_reasons as r")
+    .join("elsms as e", "e.id", "r.elsm_id")
+    .where("e.code", elsmCode)
+    .orderBy([{ column: "r.position" }, { column: "r.id" }])
+    .first("r.id");
+  return String(row.id);
+}
+
 /** Demo people, by the identifiers printed in the README. */
 export const drGene = { nam: "991101197" };
 export const drMezin = { nam: "381711787" };

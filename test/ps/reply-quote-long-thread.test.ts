@@ -100,7 +100,7 @@ describe("a long thread", () => {
     await anna.agent
       .post(`/bo/conversations/${id}/close`)
       .type("form")
-      .send({ _csrf: $(page.text)("form.buttons input[name=_csrf]").val() });
+      .send({ _csrf: $(page.text)("form.close-form input[name=_csrf]").val(), reason_id: $(page.text)("#closure-reason option").eq(1).val() });
     const thread = $((await anna.agent.get(`/bo/conversations/${id}`)).text);
     expect(thread(".thread-skip a[href='#thread-actions']").text()).toBe("Aller aux actions");
   });

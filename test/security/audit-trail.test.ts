@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { purgeAudit } from "../../src/domain/audit/retention.js";
-import { annaAin, bunyel, drGene, fixture, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
+import { annaAin, bunyel, drGene, fixture, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type TestApp, closeReasonId } from "../helpers/app.js";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -42,7 +42,10 @@ describe("audit trail", () => {
     await gene.agent.post("/ps/search").type("form").send({ _csrf: gene.csrf, nom: "BUNYEL", nir: bunyel.nir });
 
     const anna = await signInAgent(app, annaAin);
-    await anna.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: anna.csrf });
+    await anna.agent
+      .post(`/bo/conversations/${id}/close`)
+      .type("form")
+      .send({ _csrf: anna.csrf, reason_id: await closeReasonId(app) });
     const replyForm = await gene.agent.get(`/ps/conversations/${id}/reply`);
     await gene.agent.post(`/ps/conversations/${id}/messages`).field({ ...hiddenFields(replyForm.text), body: "Relance", action: "send" });
     await gene.agent.post(`/ps/conversations/${id}/delete`).type("form").send({ _csrf: gene.csrf });

@@ -26,7 +26,8 @@ import { routeTable, type RouteEntry } from "../helpers/routes.js";
  */
 let app: TestApp;
 const SUBJECT = "Objet très confidentiel de la matrice";
-const ids = { ps: { conversation: 0, draft: 0, attachment: 0, model: 0 }, bo: { conversation: 0, draft: 0, attachment: 0, model: 0 } };
+const ids = { ps: { conversation: 0, draft: 0, attachment: 0, model: 0, reason: 0 }, bo: { conversation: 0, draft: 0, attachment: 0, model: 0, reason: 0 } };
+let reasonLabel = "";
 const MODEL = { title: "Modèle de la matrice", body: "Texte du modèle de la matrice" };
 let owner: { ps: Session; bo: Session };
 
@@ -56,8 +57,14 @@ beforeAll(async () => {
     .type("form")
     .send({ _csrf: anna.csrf, ...MODEL });
   const model = (await app.db("reply_models").where({ title: MODEL.title }).first("id")).id;
-  ids.ps = { conversation, draft: psDraft, attachment, model: 0 };
-  ids.bo = { conversation, draft: boDraft, attachment, model };
+  // A closure reason of ELSM 011 (issue 14 §3; the default list every ELSM starts with).
+  const reason = await app
+    .db("closure_reasons")
+    .where({ elsm_id: (await app.db("elsms").where({ code: "ELSM 011" }).first("id")).id })
+    .first("id", "label");
+  reasonLabel = reason.label;
+  ids.ps = { conversation, draft: psDraft, attachment, model: 0, reason: 0 };
+  ids.bo = { conversation, draft: boDraft, attachment, model, reason: reason.id };
   owner = { ps: gene, bo: anna };
 });
 afterAll(async () => {
@@ -72,7 +79,18 @@ function objectFor(route: RouteEntry): { side: "ps" | "bo"; url: string } | null
   if (route.path === "/bo/bannettes/:tray") return null; // a tray name, not an object id
   let url = route.path;
   for (const p of params) {
-    const kind = p === ":conversationId" ? "conversation" : p === ":draftId" ? "draft" : p === ":attachmentId" ? "attachment" : p === ":modelId" && side === "bo" ? "model" : null;
+    const kind =
+      p === ":conversationId"
+        ? "conversation"
+        : p === ":draftId"
+          ? "draft"
+          : p === ":attachmentId"
+            ? "attachment"
+            : p === ":modelId" && side === "bo"
+              ? "model"
+              : p === ":reasonId" && side === "bo"
+                ? "reason"
+                : null;
     if (!kind) throw new Error(`route ${route.path}: unknown id ${p}; add its object to objectFor`);
     url = url.replace(p, String(ids[side][kind]));
   }
@@ -102,7 +120,7 @@ async function call(s: Session | null, route: RouteEntry, url: string, agentless
     : client
         .post(url)
         .type("form")
-        .send(s ? { _csrf: s.csrf, body: "x", subject: "x", action: "send", note: "x" } : { body: "x", note: "x" });
+        .send(s ? { _csrf: s.csrf, body: "x", subject: "x", action: "send", note: "x", label: "x", reason_id: String(ids.bo.reason) } : { body: "x", note: "x" });
 }
 
 describe("authorization matrix", () => {
@@ -111,6 +129,13 @@ describe("authorization matrix", () => {
     expect(covered.length).toBeGreaterThanOrEqual(18);
     // Every route of the saved replies that names one (edit, its post, delete confirmation and post, the filled text).
     expect(covered.filter((r) => r.path.includes(":modelId")).map((r) => `${r.method} ${r.path}`)).toHaveLength(5);
+    // Every route of the closure reasons that names one (issue 14 §3: edit, its post, delete confirmation and post).
+    expect(covered.filter((r) => r.path.includes(":reasonId")).map((r) => `${r.method} ${r.path}`)).toEqual([
+      "get /bo/motifs-cloture/:reasonId",
+      "post /bo/motifs-cloture/:reasonId",
+      "get /bo/motifs-cloture/:reasonId/supprimer",
+      "post /bo/motifs-cloture/:reasonId/supprimer",
+    ]);
   });
 
   it("the owners themselves reach every GET route (the ids are real)", async () => {
@@ -159,6 +184,9 @@ describe("authorization matrix", () => {
     expect(await app.db("drafts").where({ id: ids.ps.draft }).first()).toBeDefined();
     expect(await app.db("drafts").where({ id: ids.bo.draft }).first()).toBeDefined();
     expect(await app.db("reply_models").where({ id: ids.bo.model }).first()).toMatchObject(MODEL);
+    // The closure reason routes (renamed to "x" or deleted had they been reached), and the close (with a valid reason).
+    expect(await app.db("closure_reasons").where({ id: ids.bo.reason }).first()).toMatchObject({ label: reasonLabel });
+    expect(conversation.closed_reason_label).toBeNull();
     // POST /bo/conversations/:conversationId/notes (a valid note was posted by each outsider): no note written.
     expect(await app.db("internal_notes").where({ conversation_id: ids.bo.conversation })).toEqual([]);
     // POST /bo/conversations/:conversationId/attribution: nobody took the thread.

@@ -28,6 +28,9 @@ export type AuditAction =
   | "reply_model.created"
   | "reply_model.updated"
   | "reply_model.deleted"
+  | "closure_reason.created"
+  | "closure_reason.updated"
+  | "closure_reason.deleted"
   // An internal note written on a thread (the object is the note; its row names the thread).
   | "note.added"
   // A thread taken or given to an agent of its échelon (the row names the agent: assignee_agent_id), or released.
@@ -36,7 +39,10 @@ export type AuditAction =
   // The échelon's answer delays changed (issue 14 §1; the object is the échelon).
   | "elsm.answer_days_changed";
 
-export type AuditObject = { type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient" | "reply_model" | "note" | "elsm"; id: number };
+export type AuditObject = {
+  type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient" | "reply_model" | "closure_reason" | "note" | "elsm";
+  id: number;
+};
 
 function organisation(actor: Actor): { org_type: string; org_id: number } {
   if (actor.kind === "agent") return { org_type: "elsm", org_id: actor.elsmId };

@@ -419,7 +419,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     const due = await dueAfterMessage(trx, { elsmId: c.elsm_id, startedBy: c.started_by, before: { state: before, due_side: slot.dueSide ?? null } }, side, now);
     const moved =
       side === "ps"
-        ? { state: after, closed_at: null, last_message_at: now, last_message_side: "ps", ...due }
+        ? { state: after, closed_at: null, closed_reason_label: null, closed_reason_text: null, last_message_at: now, last_message_side: "ps", ...due }
         : // An ELSM message relaunches a thread the PS side had deleted (manual §4).
           {
             state: after,

@@ -25,6 +25,8 @@ export type ListItem = {
   redacteur: string | null;
   /** The agent who holds the thread (back office only; null on the doctor's side). */
   assignee: string | null;
+  /** A closed thread's closure reason, as copied at its close (back office only). */
+  closedReason: string | null;
   tray: ConversationState;
   draft: boolean;
   read: boolean;
@@ -72,6 +74,7 @@ function listColumns(db: Knex, ids: number[], unreadSide: Side): Knex.QueryBuild
       "c.last_message_side",
       "c.due_at",
       "c.due_side",
+      "c.closed_reason_label",
       "e.code as elsm_code",
       "p.last_name as patient_last_name",
       "p.first_name as patient_first_name",
@@ -179,6 +182,7 @@ function toItem(r: Row, viewer: Side): ListItem {
     professional: professionalOf(r, { structure: "s_", finess: "structure_finess", raisonSociale: "structure_raison_sociale", practitioner: "pp_" }),
     redacteur: r.agent_last_name ? `${r.agent_first_name} ${r.agent_last_name}` : null,
     assignee: viewer === "elsm" && r.assignee_last_name ? `${r.assignee_first_name} ${r.assignee_last_name}` : null,
+    closedReason: viewer === "elsm" && r.state === "clos" ? (r.closed_reason_label ?? null) : null,
     tray: r.state,
     draft: Number(r.has_draft ?? 0) > 0,
     read: r.last_message_side === "elsm" && Number(r.last_elsm_read ?? 0) > 0,

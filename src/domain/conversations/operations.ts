@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import type { FileStorage } from "../attachments/storage.js";
 import { audit } from "../audit/audit.js";
+import { readCloseForm, reasonsOf, REASON_NOT_FOUND, type CloseForm } from "../closure-reasons/reasons.js";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../actor.js";
 import { lockedSlot, moveTray } from "./counters.js";
@@ -108,26 +109,40 @@ export async function deleteForPs(deps: { db: Db; storage: FileStorage }, ctx: R
 }
 
 /**
- * ELSM side: the thread moves to CLOS, stays readable, and the ELSM can no longer write in it (manual §10).
- * Idempotent: closing a closed thread (a double click, two agents at once) changes nothing and is not an error;
- * the state is read under the row lock, so concurrent closes move the tray count once.
+ * ELSM side: the thread moves to CLOS, stays readable, and the ELSM can no longer write in it (manual §10). The close
+ * names one of the ELSM's reasons and may add a précision (issue 14 §3): the reason's label is copied onto the thread.
+ * Idempotent: closing a closed thread (a double click, two agents at once) changes nothing and is not an error — its
+ * form is not even read; the state is read under the row lock, so concurrent closes move the tray count once.
+ * Refused (no reason, an unknown one or another ELSM's, a précision too long): nothing written, the form given back.
  */
-export async function closeConversation(deps: { db: Db; storage: FileStorage }, ctx: RequestContext<AgentActor>, conversation: ConversationRow): Promise<{ closed: boolean }> {
+export async function closeConversation(
+  deps: { db: Db; storage: FileStorage },
+  ctx: RequestContext<AgentActor>,
+  conversation: ConversationRow,
+  input: Record<string, unknown> | undefined,
+): Promise<{ closed: boolean } | { refused: CloseForm }> {
   if (isClosed(conversation.state)) return { closed: false };
-  const { keys, closed } = await deps.db.transaction(async (trx) => {
+  const read = readCloseForm(input);
+  if (!read.ok) return { refused: read.form };
+  const refusedReason = { refused: { values: read.form.values, errors: { reason: REASON_NOT_FOUND } } };
+  const outcome = await deps.db.transaction(async (trx) => {
     const before = await lockedSlot(trx, conversation.id);
     if (isClosed(before.state)) return { keys: [], closed: false };
+    // Only a reason of the agent's own ELSM: another's is as unknown as a deleted one (its label is never read).
+    const reason = read.reasonId === null ? undefined : await reasonsOf(trx, ctx.actor).where({ id: read.reasonId }).first("label");
+    if (!reason) return refusedReason;
     await trx("conversations")
       .where({ id: conversation.id })
-      .update({ state: "clos", closed_at: new Date().toISOString(), ...dueOnClose() });
+      .update({ state: "clos", closed_at: new Date().toISOString(), closed_reason_label: reason.label, closed_reason_text: read.text, ...dueOnClose() });
     await moveTray(trx, conversation.elsm_id, before, { ...before, state: "clos", overdue: false });
     const dropped = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversation.id, side: "elsm" }));
     await audit(trx, ctx, "conversation.closed", { type: "conversation", id: conversation.id });
     await stopAllWriting(trx, conversation.id);
     return { keys: dropped, closed: true };
   });
-  await removeFiles(deps.storage, keys);
-  return { closed };
+  if ("refused" in outcome) return outcome;
+  await removeFiles(deps.storage, outcome.keys);
+  return { closed: outcome.closed };
 }
 
 /** The agent who last closed a conversation, "Marc DUBOIS", from the audit trail (null: none recorded). */

@@ -61,6 +61,9 @@ export type ConversationRow = {
   state: ConversationState;
   ps_deleted_at: string | null;
   closed_at: string | null;
+  /** The closure reason's label as it was at the close, and its précision (issue 14 §3); null once reopened. */
+  closed_reason_label: string | null;
+  closed_reason_text: string | null;
   last_message_at: string;
   last_message_side: Side;
   redacteur_agent_id: number | null;

@@ -5,10 +5,11 @@ import { patientView, practitionerCard, structureCard, type PatientCardView, typ
 import { formatDateTime } from "../format.js";
 import type { Actor, RequestContext } from "../actor.js";
 import { accessHistory } from "../audit/history.js";
-import { openConversation, traceDisplay } from "./operations.js";
+import { closureDetails } from "../closure-reasons/reasons.js";
+import { closerOf, openConversation, traceDisplay } from "./operations.js";
 import { replyDraft, type ConversationRow } from "./scope.js";
 import { dueView, owedByText } from "./deadlines.js";
-import { canWrite, sideOf, type Side } from "./states.js";
+import { canWrite, isClosed, sideOf, type Side } from "./states.js";
 
 export type MessageView = {
   id: number;
@@ -33,6 +34,8 @@ export type ThreadView = {
   canReply: boolean;
   /** What the other side did to the thread, as the viewer is told: the doctor deleted it (back office), the échelon closed it (doctor). */
   notice: string | null;
+  /** A closed thread: « Conversation close par l'échelon (the agent, for the back office) le … — motif : … — précision : … ». */
+  closure: string | null;
   /** Long enough to open on its newest message, with links to it and to the actions. */
   long: boolean;
   /** "Réponse attendue avant le 17/12/2026 à 14:02 — à l'échelon de répondre" (deadlines.ts), null when nobody owes one. */
@@ -44,16 +47,24 @@ export const LONG_THREAD = 4;
 
 function noticeFor(actor: Actor, c: ConversationRow): string | null {
   if (actor.kind === "agent" && c.ps_deleted_at) return `Supprimée par le professionnel de santé le ${formatDateTime(c.ps_deleted_at)}`;
-  if (actor.kind === "ps" && c.state === "clos" && c.closed_at) return `Conversation close par l'échelon le ${formatDateTime(c.closed_at)}`;
   return null;
 }
 
+/** Only while the thread is closed: a doctor's message reopens it and clears its reason (compose.ts). */
+async function closureFor(db: Db, actor: Actor, c: ConversationRow): Promise<string | null> {
+  if (!isClosed(c.state) || !c.closed_at) return null;
+  // The doctor is told the échelon; the back office, which agent (from the audit trail; none for old data).
+  const closer = actor.kind === "agent" ? await closerOf(db, c.id) : null;
+  return `Conversation close par ${closer ?? "l'échelon"} le ${formatDateTime(c.closed_at)}${closureDetails(c)}`;
+}
+
 export async function threadView(db: Db, actor: Actor, c: ConversationRow): Promise<ThreadView> {
-  const [elsm, patient, structure, practitioner] = await Promise.all([
+  const [elsm, patient, structure, practitioner, closure] = await Promise.all([
     db("elsms").where({ id: c.elsm_id }).first("name"),
     c.patient_id ? patientById(db, c.patient_id) : Promise.resolve(null),
     c.ps_structure_id ? structureById(db, c.ps_structure_id) : Promise.resolve(null),
     c.ps_practitioner_id ? practitionerById(db, c.ps_practitioner_id) : Promise.resolve(null),
+    closureFor(db, actor, c),
   ]);
   const rows = await db("messages as m")
     .leftJoin("practitioners as p", "p.id", "m.author_practitioner_id")
@@ -94,6 +105,7 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     })),
     canReply: canWrite(sideOf(actor), c.state),
     notice: noticeFor(actor, c),
+    closure,
     long: rows.length >= LONG_THREAD,
     due: dueLine(c, sideOf(actor)),
   };

@@ -26,6 +26,9 @@ import { uploadProblem } from "../middleware/upload.js";
 import { replyModelRoutes } from "./reply-models.js";
 import { settingsRoutes } from "./settings.js";
 import { dashboardRoutes } from "./dashboard.js";
+import { closureReasonRoutes } from "./closure-reasons.js";
+import { EMPTY_CLOSE_FORM, reasonOptions, type CloseForm } from "../../domain/closure-reasons/reasons.js";
+import { errorItems } from "../forms.js";
 import { flash } from "../middleware/flash.js";
 import { actorOf, contextOf, requireAgent } from "../middleware/guards.js";
 import { openedByTheUser } from "../middleware/origin.js";
@@ -165,16 +168,30 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   });
   router.get("/bo/conversations/:conversationId/reply", replyPage(deps, bo));
   router.post("/bo/conversations/:conversationId/messages", postReply(deps, bo));
+  // The close confirmation, with its reason (issue 14 §3); refused, the same page with the errors and what was typed.
+  const closePage = async (req: Request, res: Response, form: CloseForm, status = 200) => {
+    const conversation = conversationOf(res);
+    await traceDisplay(db, contextOf(req, res), conversation);
+    const reasons = await reasonOptions(db, actorOf<AgentActor>(res));
+    const errorList = errorItems({ "closure-reason": form.errors.reason, "closure-text": form.errors.text });
+    return render(
+      req,
+      res,
+      "bo/confirm-close",
+      { title: "Clôturer la conversation", id: conversation.id, subject: conversation.subject, current: conversation.id, reasons, form, errorItems: errorList },
+      status,
+    );
+  };
   router.get("/bo/conversations/:conversationId/close", async (req, res) => {
     const conversation = conversationOf(res);
     if (isClosed(conversation.state)) return res.redirect(303, `/bo/conversations/${conversation.id}`);
-    await traceDisplay(db, contextOf(req, res), conversation);
-    return render(req, res, "bo/confirm-close", { title: "Clôturer la conversation", id: conversation.id, subject: conversation.subject, current: conversation.id });
+    return closePage(req, res, EMPTY_CLOSE_FORM);
   });
   // A second or concurrent close answers like the first: the thread is closed.
   router.post("/bo/conversations/:conversationId/close", async (req, res) => {
     const conversation = conversationOf(res);
-    await closeConversation(deps, contextOf<AgentActor>(req, res), conversation);
+    const outcome = await closeConversation(deps, contextOf<AgentActor>(req, res), conversation, req.body);
+    if ("refused" in outcome) return closePage(req, res, outcome.refused, 422);
     flash(req, "La conversation a été clôturée : elle est rangée dans la bannette CLOS.");
     res.redirect(303, `/bo/conversations/${conversation.id}`);
   });
@@ -194,6 +211,8 @@ export function backOfficeRoutes(deps: AppDeps): Router {
   replyModelRoutes(router, deps, render);
   settingsRoutes(router, deps, render);
   dashboardRoutes(router, deps, render);
+  // ---- the échelon's closure reasons (motifs de clôture) -------------------------------------------
+  closureReasonRoutes(router, deps, render);
 
   return router;
 }
