@@ -15,7 +15,7 @@
  * Options: --pg URL (default postgres://postgres@127.0.0.1:5432/ems_bench) · --sqlite FILE (default: the app's
  * SQLite file for DATA_DIR / SQLITE_FILE) · --only sqlite,pg1,pg2 · --duration 10 · --warmup 3 · --connections 50 ·
  * --samples 200 · --uploads 3 · --parts load,searches,uploads (a subset, e.g. with --no-write while tuning) ·
- * --searches NIR,name,words (which server-side searches: by NIR, by name, full-text) ·
+ * --searches NIR,name,words,dashboard (which server-side pages: searches by NIR, by name, full-text; the Tableau de bord) ·
  * --slow-sql 10 (print each search request's queries slower than 10 ms, while tuning) · --app-node-flags "--trace-gc" · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
  * --quiet-cores 0.2 (the machine may be shared: before each run, wait up to 180 s for the other processes to use less
  * than 0.2 core; the CPU they used during each run is reported as "other").
@@ -624,18 +624,21 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
       ["words", { texte: "sédentaire", notes: "1" }],
       ["words", { texte: "zygomatique" }],
       ["words", { texte: "lombalgie", patient_nom: picks.lastName }],
+      // Issue 14 §5: the échelon's Tableau de bord (26 weeks), timed the same way.
+      ["dashboard", {}],
     ] as [string, Criteria][]) {
       if (SEARCHES && !SEARCHES.includes(search)) continue;
       const c = await loginAgent(port, picks.agentIds[0]!);
-      const found = await storeSearch(c, criteria);
-      for (let i = 0; i < 20; i += 1) await c.get("/bo/recherche");
+      const page = search === "dashboard" ? "/bo/tableau-de-bord" : "/bo/recherche";
+      const found = search === "dashboard" ? "26 semaines" : await storeSearch(c, criteria);
+      for (let i = 0; i < 20; i += 1) await c.get(page);
       if (QUIET_WAIT > 0) await waitQuiet();
       requestTimes = [];
       const perQuery: Record<string, number[]> = {};
       current = perQuery;
       for (let i = 0; i < SAMPLES; i += 1) {
-        const res = await c.get("/bo/recherche");
-        if (res.status !== 200) throw new Error(`search page: ${res.status}`);
+        const res = await c.get(page);
+        if (res.status !== 200) throw new Error(`${page}: ${res.status}`);
       }
       current = null;
       const times = requestTimes;

@@ -27,7 +27,7 @@ function niceMax(max: number): number {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-export function barChart(categories: string[], series: ChartSeries[], unit: string, format: (n: number) => string = String): BarChart {
+export function barChart(categories: string[], series: ChartSeries[], unit: string, format: (n: number) => string = (n) => String(n).replace(".", ",")): BarChart {
   const top = niceMax(Math.max(0, ...series.flatMap((s) => s.values.map((v) => v ?? 0))));
   const slot = (PLOT.right - PLOT.left) / Math.max(1, categories.length);
   const barWidth = Math.max(2, (slot * 0.8) / series.length);

@@ -83,15 +83,9 @@ describe("answer-due dates", () => {
     expect((await postForm(gene, `/ps/conversations/${id}/messages`, { ...hiddenFields(form.text), body: "Le voici.", action: "send" })).status).toBe(303);
     expect((await row(id)).due_side).toBe("elsm");
 
-    const confirm = await anna.agent.get(`/bo/conversations/${id}/close`);
-    expect(
-      (
-        await anna.agent
-          .post(`/bo/conversations/${id}/close`)
-          .type("form")
-          .send({ ...hiddenFields(confirm.text), _csrf: anna.csrf })
-      ).status,
-    ).toBe(303);
+    const confirm = $((await anna.agent.get(`/bo/conversations/${id}/close`)).text);
+    const reason = String(confirm('select[name="reason_id"] option[value!=""]').first().val());
+    expect((await anna.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: anna.csrf, reason_id: reason })).status).toBe(303);
     expect(await row(id)).toMatchObject({ due_at: null, due_side: null });
   });
 });
