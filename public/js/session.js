@@ -2,7 +2,7 @@
 // draft before the session ends. Without JavaScript the page states the end time.
 // The deadline is the server's (meta session-remaining-ms, then the X-Session-Remaining header of each answer).
 // Typing in a form is activity: it extends the session (at most once a minute), so the warning never opens under
-// someone typing; the autosave posts in the background and never replaces the form.
+// someone typing; the autosave (autosave.js) posts in the background and never replaces the form.
 (function () {
   "use strict";
   var idleMeta = document.querySelector('meta[name="session-idle-ms"]');
@@ -18,7 +18,6 @@
   var lastActivity = 0;
   var savedFor = 0;
   var warnedFor = 0;
-  var savedText = "";
   var announcedAt = 0;
   var announcedMinutes = -1;
   var returnFocus = null;
@@ -65,55 +64,6 @@
     });
   }
 
-  function composeForm() {
-    var form = document.querySelector("form.compose");
-    if (!form) return null;
-    var fields = form.querySelectorAll("#subject, #body");
-    var values = [];
-    for (var i = 0; i < fields.length; i++) values.push(fields[i].value.trim());
-    return values.join("") === "" ? null : { form: form, text: JSON.stringify(values) };
-  }
-
-  function hidden(form, name, value) {
-    var input = form.querySelector('input[type="hidden"][name="' + name + '"]');
-    if (!input) {
-      input = document.createElement("input");
-      input.type = "hidden";
-      input.name = name;
-      form.insertBefore(input, form.firstChild);
-    }
-    input.value = value;
-  }
-
-  // Saved in the background (answered 204): the form the user may be typing in stays; only its hidden fields that
-  // name the draft and its version change, so the next ENVOYER takes this draft, not a conflict. Files stay in the form.
-  function autosave() {
-    var found = composeForm();
-    if (!found || found.text === savedText) return;
-    var data = new FormData(found.form);
-    var files = [];
-    data.forEach(function (value, key) {
-      if (typeof value !== "string") files.push(key);
-    });
-    files.forEach(function (key) {
-      data.delete(key);
-    });
-    data.set("action", "draft");
-    var text = found.text;
-    // getAttribute: the form's buttons are named "action", which shadows form.action.
-    fetch(found.form.getAttribute("action"), { method: "POST", body: data, headers: { "X-Autosave": "1" }, credentials: "same-origin" }).then(function (res) {
-      if (res.status !== 204 || !res.headers.get("X-Draft-Id")) return;
-      savedText = text;
-      hidden(found.form, "draft_id", res.headers.get("X-Draft-Id"));
-      hidden(found.form, "draft_version", res.headers.get("X-Draft-Version"));
-      found.form.setAttribute("action", res.headers.get("X-Draft-Action"));
-      if (window.history.replaceState) window.history.replaceState(window.history.state, "", res.headers.get("X-Draft-Href"));
-      var live = document.getElementById("live");
-      if (live) live.textContent = "Votre message a été enregistré en brouillon.";
-      heard(res.headers);
-    });
-  }
-
   function warn() {
     warnedFor = deadline;
     returnFocus = document.activeElement;
@@ -140,7 +90,8 @@
     var left = deadline - Date.now();
     if (left <= saveBeforeMs && savedFor !== deadline) {
       savedFor = deadline;
-      autosave();
+      // The text being typed saved as a draft now (autosave.js: the one background save, never replacing the form).
+      if (window.emsAutosave) window.emsAutosave.now();
     }
     if (dialog.open) return show();
     // Once for each deadline: closed with "Fermer" or Escape, it stays closed until the session is extended.
@@ -198,6 +149,10 @@
   document.addEventListener("htmx-after-request", function (event) {
     var ctx = event.detail && event.detail.ctx;
     if (ctx && ctx.response) heard(ctx.response.headers);
+  });
+  // The autosave's answers extend the session too.
+  document.addEventListener("ems-server-answer", function (event) {
+    heard(event.detail && event.detail.headers);
   });
   updateNote();
   window.setInterval(tick, 1000);

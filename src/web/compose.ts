@@ -15,7 +15,7 @@ import { patientView, type PatientCardView } from "../domain/directory/cards.js"
 import { modelOptions, type ModelOption } from "../domain/reply-models/models.js";
 import { isStorageFault, STORAGE_UNAVAILABLE_NOTICE, StorageUnavailable } from "../domain/errors.js";
 import { z } from "zod";
-import { errorItems, newSubmissionKey, notReceivedStatus, readComposeForm, type ErrorItem } from "./forms.js";
+import { errorItems, isAutosave, newSubmissionKey, notReceivedStatus, readComposeForm, type ErrorItem } from "./forms.js";
 import { actorOf } from "./middleware/guards.js";
 import { flash } from "./middleware/flash.js";
 import { routeOf } from "./middleware/request-log.js";
@@ -201,20 +201,62 @@ function draftHref(side: ComposeSide, where: ComposeWhere, draftId: number): str
   return where.kind === "reply" ? `${side.base}/conversations/${where.conversation.id}/reply` : `${side.base}/drafts/${draftId}`;
 }
 
+/** Errors that say the recipient of the échelon's question is not known yet: its draft is saved all the same. */
+const RECIPIENT_ERRORS = new Set(["nir_od", "destinataire", "patient"]);
+
+/** The draft an autosave wrote, or null when nothing was written (the échelon's question: saved without its recipient). */
+function autosavedDraft(outcome: ComposeOutcome | QuestionOutcome): number | null {
+  if (outcome.status === "saved") return outcome.draftId;
+  if (outcome.status !== "form" || !outcome.draftId) return null;
+  return Object.keys(outcome.errors).every((k) => RECIPIENT_ERRORS.has(k)) ? outcome.draftId : null;
+}
+
+const AUTOSAVE_CONFLICT_NOTICE =
+  "Rien n'a été écrasé : le brouillon enregistré a été modifié depuis l'ouverture de ce formulaire (dans une autre page, ou par un collègue). L'enregistrement automatique est suspendu. « Garder mon texte » remplacera le brouillon enregistré par votre texte ; « Reprendre le brouillon enregistré » remettra le sien dans le formulaire.";
+const AUTOSAVE_DISCARDED_NOTICE =
+  "Rien n'a été écrasé : le brouillon que ce formulaire reprenait a été supprimé entre-temps. L'enregistrement automatique est suspendu. « Garder mon texte » l'enregistrera dans un nouveau brouillon.";
+
+/** Why an autosave wrote nothing, in one French sentence the script announces (the text stays in the form). */
+export function autosaveRefusal(messages: (string | null | undefined)[]): string {
+  const said = messages.filter((m): m is string => Boolean(m));
+  return `Brouillon non enregistré automatiquement. ${said.join(" ")} Votre texte reste dans le formulaire.`.replace(/\s+/g, " ");
+}
+
 /**
- * The background save before the session ends (session.js): no page, so nothing replaces the form being typed in;
- * the draft it wrote is named in headers, which the script copies into that form (draft_id, draft_version, action)
- * so that its next post takes this draft at this version, not a conflict.
+ * A background save (autosave.js, and its save before the session ends): no page, so nothing replaces the form being
+ * typed in. Saved → 204, the draft named in headers, which the script copies into that form (draft_id, draft_version,
+ * action) so that its next post takes this draft at this version. A newer version met → 409 and both texts (partials/
+ * autosave-conflict), nothing written. Refused (too long, a closed thread…) → its status and the French reason as text.
  */
-async function answerAutosave(res: Response, deps: AppDeps, side: ComposeSide, where: ComposeWhere, draftId: number) {
-  const draft = await loadDraft(deps.db, actorOf(res), String(draftId));
-  res.set({
-    "X-Draft-Id": String(draft.id),
-    "X-Draft-Version": draft.updated_at,
-    "X-Draft-Action": where.kind === "reply" ? `${side.base}/conversations/${where.conversation.id}/messages` : `${side.base}/drafts/${draft.id}`,
-    "X-Draft-Href": draftHref(side, where, draft.id),
-  });
-  return res.status(204).end();
+async function answerAutosave(req: Request, res: Response, deps: AppDeps, side: ComposeSide, where: ComposeWhere, outcome: ComposeOutcome | QuestionOutcome, typed: Posted) {
+  const draftId = autosavedDraft(outcome);
+  if (draftId) {
+    const draft = await loadDraft(deps.db, actorOf(res), String(draftId));
+    res.set({
+      "X-Draft-Id": String(draft.id),
+      "X-Draft-Version": draft.updated_at,
+      "X-Draft-Action": where.kind === "reply" ? `${side.base}/conversations/${where.conversation.id}/messages` : `${side.base}/drafts/${draft.id}`,
+      "X-Draft-Href": draftHref(side, where, draft.id),
+    });
+    return res.status(204).end();
+  }
+  if (outcome.status === "conflict") {
+    const reply = where.kind === "reply";
+    return res.status(409).render("partials/autosave-conflict", {
+      conflict: conflictView(outcome.theirs, reply),
+      draftId: outcome.theirs?.draftId ?? null,
+      draftVersion: outcome.theirs?.updatedAt ?? null,
+      notice: outcome.theirs ? AUTOSAVE_CONFLICT_NOTICE : AUTOSAVE_DISCARDED_NOTICE,
+      showSubject: !reply,
+      subject: typed.subject,
+      body: typed.body,
+    });
+  }
+  const why: (string | undefined)[] = outcome.status === "gone" ? [outcome.notice] : "errors" in outcome ? Object.values(outcome.errors) : [];
+  return res
+    .status(notReceivedStatus(req) ?? (outcome.status === "gone" || ("errors" in outcome && outcome.errors.conversation) ? 409 : 422))
+    .type("text/plain")
+    .send(autosaveRefusal(why));
 }
 
 /** The compose page: the form, in the workspace (the list beside it). */
@@ -234,13 +276,13 @@ export async function answerCompose(
   outcome: ComposeOutcome | QuestionOutcome,
   typed: { subject: string; body: string; submissionKey: string; confirmNoMail?: boolean },
 ) {
+  if (isAutosave(req)) return answerAutosave(req, res, deps, side, where, outcome, typed);
   if (outcome.status === "sent") {
     void deps.notifier.flush().catch(() => undefined);
     flash(req, "Votre message a été envoyé.");
     return res.redirect(303, `${side.base}/conversations/${outcome.conversationId}`);
   }
   if (outcome.status === "saved" && outcome.fileErrors.length === 0) {
-    if (req.get("X-Autosave") === "1") return answerAutosave(res, deps, side, where, outcome.draftId);
     flash(req, "Le brouillon a été enregistré.");
     return res.redirect(303, draftHref(side, where, outcome.draftId));
   }
@@ -296,6 +338,11 @@ export async function answerSubmission<O extends ComposeOutcome | QuestionOutcom
     if (!isStorageFault(err)) throw err;
     const fault = err instanceof StorageUnavailable ? err : new StorageUnavailable(err);
     deps.logger.error({ method: req.method, route: routeOf(req, res), code: fault.code, err: fault.cause }, "storage unavailable: compose form given back");
+    if (isAutosave(req))
+      return res
+        .status(503)
+        .type("text/plain")
+        .send(autosaveRefusal([STORAGE_UNAVAILABLE_NOTICE]));
     const { held, ...text } = typed;
     return composePage(req, res, deps, side, shown.where, shown.draft, { ...text, held: held ?? [], notice: STORAGE_UNAVAILABLE_NOTICE }, 503);
   }

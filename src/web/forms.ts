@@ -38,9 +38,16 @@ const composeFields = z.object({
 
 export type ComposeIntent = "send" | "draft" | "lookup" | "insert_model";
 
+/** A compose post made in the background by autosave.js (`X-Autosave: 1`): it only ever saves the draft, never sends. */
+export function isAutosave(req: Request): boolean {
+  return req.get("X-Autosave") === "1";
+}
+
 /** A posted compose form, read once: what the user asked for, and what the domain receives. */
 export function readComposeForm(req: Request, draft: DraftRow | null): { intent: ComposeIntent; input: ComposeInput } {
   const f = composeFields.parse(req.body ?? {});
+  // An autosave never sends, never looks up nor inserts: whatever its body says, it saves the draft.
+  if (isAutosave(req)) f.action = "draft";
   return {
     intent: f.action,
     input: {

@@ -185,3 +185,18 @@ export async function snapshot(app: TestApp) {
   out.pins = await app.db("practitioners").orderBy("id").select("failed_pin_attempts", "card_blocked_at");
   return out;
 }
+
+/** A fresh thread of Dr GENE with the ELSM de l'Ain (a copy of « info ALD » and its doctor's message), without any draft. */
+export async function freshThread(app: TestApp, subject: string): Promise<number> {
+  const model = await app.db("conversations").where({ subject: "info ALD" }).first();
+  const { id: _id, ...rest } = model;
+  const [row] = await app
+    .db("conversations")
+    .insert({ ...rest, subject })
+    .returning("id");
+  const id = Number(typeof row === "object" ? row.id : row);
+  await app
+    .db("messages")
+    .insert({ conversation_id: id, side: "ps", body: "Question du médecin", author_practitioner_id: model.started_by_practitioner_id, sent_at: model.last_message_at });
+  return id;
+}
