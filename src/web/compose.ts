@@ -217,7 +217,7 @@ const AUTOSAVE_DISCARDED_NOTICE =
   "Rien n'a été écrasé : le brouillon que ce formulaire reprenait a été supprimé entre-temps. L'enregistrement automatique est suspendu. « Garder mon texte » l'enregistrera dans un nouveau brouillon.";
 
 /** Why an autosave wrote nothing, in one French sentence the script announces (the text stays in the form). */
-export function autosaveRefusal(messages: (string | null | undefined)[]): string {
+function autosaveRefusal(messages: (string | null | undefined)[]): string {
   const said = messages.filter((m): m is string => Boolean(m));
   return `Brouillon non enregistré automatiquement. ${said.join(" ")} Votre texte reste dans le formulaire.`.replace(/\s+/g, " ");
 }

@@ -186,6 +186,9 @@ export async function snapshot(app: TestApp) {
   return out;
 }
 
+/** A row count, as a number on both databases (PostgreSQL answers a string). */
+export const countRows = async (q: ReturnType<TestApp["db"]>) => Number((await q.count({ n: "*" }).first())?.n);
+
 /** A fresh thread of Dr GENE with the ELSM de l'Ain (a copy of « info ALD » and its doctor's message), without any draft. */
 export async function freshThread(app: TestApp, subject: string): Promise<number> {
   const model = await app.db("conversations").where({ subject: "info ALD" }).first();

@@ -17,7 +17,7 @@ import {
   type Session,
   type TestApp,
 } from "../helpers/app.js";
-import { freshThread as aFreshThread, listRows, openCompose, postForm, practitionerId, textAll } from "../helpers/ps.js";
+import { countRows as count, freshThread as aFreshThread, listRows, openCompose, postForm, practitionerId, textAll } from "../helpers/ps.js";
 
 /**
  * Issue 15 §2: the continuous autosave (public/js/autosave.js) posts the compose form in the background with
@@ -34,7 +34,6 @@ afterAll(async () => {
   await app.close();
 });
 
-const count = async (q: ReturnType<TestApp["db"]>) => Number((await q.count({ n: "*" }).first())?.n);
 const autosave = (s: Session, action: string, fields: Record<string, string>) => postForm(s, action, { ...fields, action: "draft" }).set("X-Autosave", "1");
 const draftRow = (id: string | number) =>
   app

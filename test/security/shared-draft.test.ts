@@ -1,4 +1,4 @@
-import { textAll } from "../helpers/ps.js";
+import { countRows as count, freshThread as aFreshThread, textAll } from "../helpers/ps.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, annaAin, drGene, fixture, hiddenFields, marcDubois, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
 
@@ -15,24 +15,10 @@ afterAll(async () => {
   await app.close();
 });
 
-/** A row count, as a number on both databases (PostgreSQL answers a string). */
-const count = async (q: ReturnType<TestApp["db"]>) => Number((await q.count({ n: "*" }).first())?.n);
 const text = textAll;
 
 /** A fresh thread of Dr GENE with the ELSM de l'Ain (doctor with a mailbox), so each test starts with no draft. */
-async function freshThread(subject: string): Promise<number> {
-  const model = await app.db("conversations").where({ subject: "info ALD" }).first();
-  const { id: _id, ...rest } = model;
-  const [row] = await app
-    .db("conversations")
-    .insert({ ...rest, subject })
-    .returning("id");
-  const id = Number(typeof row === "object" ? row.id : row);
-  await app
-    .db("messages")
-    .insert({ conversation_id: id, side: "ps", body: "Question du médecin", author_practitioner_id: model.started_by_practitioner_id, sent_at: model.last_message_at });
-  return id;
-}
+const freshThread = (subject: string) => aFreshThread(app, subject);
 
 const replyPage = (s: Session, id: number, base = "/bo") => s.agent.get(`${base}/conversations/${id}/reply`);
 const post = (s: Session, id: number, page: string, fields: Record<string, string>, files: string[] = [], base = "/bo") => {
