@@ -18,6 +18,7 @@ import * as replyPresence from "./20261204020000_reply_presence.js";
 import * as fullText from "./20261204030000_full_text.js";
 import * as deadlines from "./20261205010000_deadlines.js";
 import * as markUnread from "./20261205030000_mark_unread.js";
+import * as messageRecall from "./20261207010000_message_recall.js";
 import * as closureReasons from "./20261205020000_closure_reasons.js";
 
 /**
@@ -45,6 +46,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261205010000_deadlines": deadlines,
   "20261205030000_mark_unread": markUnread,
   "20261205020000_closure_reasons": closureReasons,
+  "20261207010000_message_recall": messageRecall,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -222,6 +222,38 @@ export async function indexSearchText(knex: Knex, rows: SearchTextRow[]): Promis
   }
 }
 
+/**
+ * Takes a withdrawn message out of the index (issue 15 §1), in the withdrawal's transaction; its row stays, emptied (the
+ * tombstone). SQLite: its entry's rowid is its rank in the thread, which the tombstone keeps for the messages after it.
+ * PostgreSQL: the rows do not name their message, so the thread's messages are indexed again, the withdrawn one left out.
+ */
+export async function unindexMessage(knex: Knex, r: { conversationId: number; messageId: number }): Promise<void> {
+  if (isPostgres(knex)) {
+    await knex("search_text").where({ conversation_id: r.conversationId, kind: "message" }).del();
+    await knex.raw(
+      `INSERT INTO search_text (kind, conversation_id, elsm_id, tsv)
+       SELECT 'message', m.conversation_id, c.elsm_id, to_tsvector('french', ${UNACCENT.replace("?", "m.body")})
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = ? AND m.withdrawn_at IS NULL`,
+      [r.conversationId],
+    );
+    return;
+  }
+  await knex.raw("DELETE FROM search_text WHERE rowid = ? + (SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND id <= ?)", [
+    r.conversationId * SHIFT,
+    r.conversationId,
+    r.messageId,
+  ]);
+}
+
+/** Takes a whole thread out of the index (its only message withdrawn: the thread goes, issue 15 §1). */
+export async function unindexConversation(knex: Knex, conversationId: number): Promise<void> {
+  if (isPostgres(knex)) {
+    await knex("search_text").where({ conversation_id: conversationId }).del();
+    return;
+  }
+  await knex.raw("DELETE FROM search_text WHERE rowid >= ? AND rowid < ?", [conversationId * SHIFT, (conversationId + 1) * SHIFT]);
+}
+
 /** Empties the index and fills it again from the subjects, messages and notes (migration, demo seed, volume script). */
 export async function rebuildSearchText(knex: Knex): Promise<void> {
   if (isPostgres(knex)) {

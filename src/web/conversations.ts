@@ -6,6 +6,7 @@ import { holdUploads } from "../domain/conversations/elsm-question.js";
 import { draftAttachments } from "../domain/attachments/service.js";
 import { discardDraft, traceDisplay } from "../domain/conversations/operations.js";
 import { markWriting } from "../domain/conversations/presence.js";
+import { recallNotice, recallQuestion, withdrawMessage } from "../domain/conversations/recall.js";
 import { startSearch, type SearchErrors } from "../domain/conversations/search.js";
 import { namedReplyDraft, replyDraft, type DraftRow } from "../domain/conversations/scope.js";
 import { CLOSED_FOR_ELSM, canWrite, type Side } from "../domain/conversations/states.js";
@@ -72,6 +73,38 @@ export function postReply(deps: AppDeps, s: SideHandlers): RequestHandler {
     if (intent === "insert_model" && s.side === "elsm" && !uploadProblem(req))
       return answerModelInsert(req, res, deps, s, draft, input, async () => ({ where, ...(await holdUploads(deps, input)) }));
     return answerSubmission(req, res, deps, s, { where, draft }, input, () => submitCompose(deps, contextOf(req, res), where, input));
+  };
+}
+
+/** « Retirer le message » (issue 15 §1): the question first (without JavaScript as with), or why it cannot be withdrawn (409). */
+export function withdrawPage(deps: AppDeps, s: SideHandlers): RequestHandler {
+  return async (req, res) => {
+    const conversation = conversationOf(res);
+    const recall = await recallQuestion(deps.db, actorOf(res), conversation, req.params.messageId);
+    await traceDisplay(deps.db, contextOf(req, res), conversation);
+    const threadHref = `${s.base}/conversations/${conversation.id}`;
+    return s.render(req, res, "conversations/confirm-withdraw", { title: "Retirer le message", recall, threadHref, current: conversation.id }, recall.refusal ? 409 : 200);
+  };
+}
+
+/** Withdrawn: back to the thread (or to the list, the thread gone with its first message); too late or not allowed: said, 409. */
+export function postWithdraw(deps: AppDeps, s: SideHandlers): RequestHandler {
+  return async (req, res) => {
+    const conversation = conversationOf(res);
+    const outcome = await withdrawMessage(deps, contextOf(req, res), conversation, req.params.messageId);
+    if (outcome.status === "refused") {
+      const recall = await recallQuestion(deps.db, actorOf(res), conversation, req.params.messageId);
+      const threadHref = `${s.base}/conversations/${conversation.id}`;
+      return s.render(
+        req,
+        res,
+        "conversations/confirm-withdraw",
+        { title: "Retirer le message", recall: { ...recall, refusal: outcome.reason }, threadHref, current: conversation.id },
+        409,
+      );
+    }
+    flash(req, recallNotice(outcome));
+    res.redirect(303, outcome.status === "removed" ? s.home : `${s.base}/conversations/${conversation.id}`);
   };
 }
 

@@ -73,6 +73,12 @@ export async function closeReasonId(app: TestApp, elsmCode = "ELSM 011"): Promis
 }
 
 /** Demo people, by the identifiers printed in the README. */
+/** A fresh app with the two parties most tests start from: Dr GENE signed in, and Anna AIN of his patient's échelon. */
+export async function startWithGeneAndAnna(): Promise<{ app: TestApp; gene: Session; anna: Session }> {
+  const app = await startTestApp();
+  return { app, gene: await signInPs(app, drGene), anna: await signInAgent(app, annaAin) };
+}
+
 export const drGene = { nam: "991101197" };
 export const drMezin = { nam: "381711787" };
 export const drLuanikazuzi = { nam: "971609219" };

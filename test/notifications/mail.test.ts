@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bunyel, drGene, drMartin, drRoux, moreauMsa, signInPs, solana, startTestApp, type TestApp } from "../helpers/app.js";
+import { annaAin, bunyel, drGene, drMartin, drRoux, moreauMsa, signInAgent, signInPs, solana, startTestApp, type TestApp } from "../helpers/app.js";
 import { deadlinePass } from "../../src/domain/conversations/deadlines.js";
 import { conversationBySubject, elsmWrites, openCompose, postForm } from "../helpers/ps.js";
 
@@ -224,5 +224,33 @@ describe("without SMTP", () => {
     expect(text).toMatch(/^To: elsm011@assurance-maladie\.example$/m);
     expect(text).toContain("Un nouveau message vous attend");
     expectNoMedicalContent(text, ["BUNYEL", "Guillaume", bunyel.nir, "Objet confidentiel", "Texte confidentiel"]);
+  });
+});
+
+describe("a withdrawn message's mail (issue 15 §1)", () => {
+  /** The échelon writes to Dr MEZIN (who has a mailbox), then withdraws it from the back office before he opens it. */
+  async function writeThenWithdraw(flushBetween: boolean) {
+    const id = (await conversationBySubject(app, "Recherche")).id;
+    await elsmWrites(app, "AIN", id, "Message envoyé par erreur à ce médecin.");
+    const message = Number((await app.db("messages").where({ conversation_id: id }).orderBy("id", "desc").first("id")).id);
+    expect(await app.db("notifications").where({ message_id: message }).whereNull("sent_at")).toHaveLength(1);
+    if (flushBetween) await app.notifier.flush();
+    const anna = await signInAgent(app, annaAin);
+    const res = await anna.agent.post(`/bo/conversations/${id}/messages/${message}/retirer`).type("form").send({ _csrf: anna.csrf });
+    expect(res.status).toBe(303);
+    await app.notifier.flush();
+    return message;
+  }
+
+  it("not sent yet: cancelled, the receiver never gets it", async () => {
+    const message = await writeThenWithdraw(false);
+    expect(smtp.received).toHaveLength(0);
+    expect(await app.db("notifications").where({ message_id: message })).toHaveLength(0);
+  });
+
+  it("already sent: the withdrawal never sends a second mail", async () => {
+    const message = await writeThenWithdraw(true);
+    expect(smtp.received.map((m) => m.to)).toEqual([["jl.mezin@medecin.example"]]);
+    expect(await app.db("notifications").where({ message_id: message }).whereNotNull("sent_at")).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { $, annaAin, bunyel, drGene, hiddenFields, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
+import { $, bunyel, hiddenFields, startWithGeneAndAnna, type Session, type TestApp } from "../helpers/app.js";
 import { elsmWrites, openCompose, postForm, textOf } from "../helpers/ps.js";
 
 /** Replying with the message answered in view; a long thread opens on its newest message, with links past the others. Both sides. */
@@ -7,9 +7,7 @@ let app: TestApp;
 let gene: Session;
 let anna: Session;
 beforeAll(async () => {
-  app = await startTestApp();
-  gene = await signInPs(app, drGene);
-  anna = await signInAgent(app, annaAin);
+  ({ app, gene, anna } = await startWithGeneAndAnna());
 });
 afterAll(async () => {
   await app.close();

@@ -26,7 +26,10 @@ import { routeTable, type RouteEntry } from "../helpers/routes.js";
  */
 let app: TestApp;
 const SUBJECT = "Objet très confidentiel de la matrice";
-const ids = { ps: { conversation: 0, draft: 0, attachment: 0, model: 0, reason: 0 }, bo: { conversation: 0, draft: 0, attachment: 0, model: 0, reason: 0 } };
+const ids = {
+  ps: { conversation: 0, draft: 0, attachment: 0, model: 0, reason: 0, message: 0 },
+  bo: { conversation: 0, draft: 0, attachment: 0, model: 0, reason: 0, message: 0 },
+};
 let reasonLabel = "";
 const MODEL = { title: "Modèle de la matrice", body: "Texte du modèle de la matrice" };
 let owner: { ps: Session; bo: Session };
@@ -63,8 +66,10 @@ beforeAll(async () => {
     .where({ elsm_id: (await app.db("elsms").where({ code: "ELSM 011" }).first("id")).id })
     .first("id", "label");
   reasonLabel = reason.label;
-  ids.ps = { conversation, draft: psDraft, attachment, model: 0, reason: 0 };
-  ids.bo = { conversation, draft: boDraft, attachment, model, reason: reason.id };
+  // The thread's message (« Retirer le message », issue 15 §1): its author's, not opened yet — withdrawable by its owner.
+  const message = (await app.db("messages").where({ conversation_id: conversation }).first("id")).id;
+  ids.ps = { conversation, draft: psDraft, attachment, model: 0, reason: 0, message };
+  ids.bo = { conversation, draft: boDraft, attachment, model, reason: reason.id, message };
   owner = { ps: gene, bo: anna };
 });
 afterAll(async () => {
@@ -90,7 +95,9 @@ function objectFor(route: RouteEntry): { side: "ps" | "bo"; url: string } | null
               ? "model"
               : p === ":reasonId" && side === "bo"
                 ? "reason"
-                : null;
+                : p === ":messageId"
+                  ? "message"
+                  : null;
     if (!kind) throw new Error(`route ${route.path}: unknown id ${p}; add its object to objectFor`);
     url = url.replace(p, String(ids[side][kind]));
   }
@@ -181,6 +188,8 @@ describe("authorization matrix", () => {
     const conversation = await app.db("conversations").where({ id: ids.ps.conversation }).first();
     expect(conversation).toMatchObject({ state: "a_traiter", ps_deleted_at: null, closed_at: null });
     expect(await app.db("messages").where({ conversation_id: ids.ps.conversation })).toHaveLength(1);
+    // POST …/messages/:messageId/retirer: the doctor's message is still there, not withdrawn, with its text.
+    expect(await app.db("messages").where({ id: ids.ps.message }).first("withdrawn_at", "body")).toEqual({ withdrawn_at: null, body: "Corps confidentiel" });
     expect(await app.db("drafts").where({ id: ids.ps.draft }).first()).toBeDefined();
     expect(await app.db("drafts").where({ id: ids.bo.draft }).first()).toBeDefined();
     expect(await app.db("reply_models").where({ id: ids.bo.model }).first()).toMatchObject(MODEL);

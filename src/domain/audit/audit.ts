@@ -18,6 +18,9 @@ export type AuditAction =
   // « Marquer comme non lu » by one side (only when it changed something: a thread already unread is left as it is).
   | "conversation.marked_unread"
   | "message.sent"
+  // « Retirer le message » (issue 15 §1): the message withdrawn; its thread removed whole when it was its first message.
+  | "message.withdrawn"
+  | "conversation.withdrawn"
   | "draft.saved"
   | "draft.deleted"
   | "attachment.downloaded"

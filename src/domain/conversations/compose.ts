@@ -18,6 +18,7 @@ import { conversationsOf, draftsOf, replyDraft, type ConversationRow, type Draft
 import { closerOf } from "./operations.js";
 import { markWriting, stopWriting } from "./presence.js";
 import { indexText } from "./full-text.js";
+import { undoOfSend } from "./recall.js";
 import { canWrite, closedWhileTyping, isClosed, sideOf, stateAfterMessage } from "./states.js";
 
 /** The limits of a message (the templates' maxlength and hints come from here). */
@@ -405,6 +406,8 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
   let psPractitionerId: number | null;
   let psStructureId: number | null;
   let elsmId: number;
+  // The thread as it was before this message, for its withdrawal (recall.ts): read under the row lock, before any change.
+  let undo = await undoOfSend(trx, null);
 
   if (target.kind === "reply") {
     const c = target.conversation;
@@ -413,6 +416,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
     psStructureId = c.ps_structure_id;
     elsmId = c.elsm_id;
     const slot = await lockedSlot(trx, c.id);
+    undo = await undoOfSend(trx, c.id);
     const before = slot.state;
     const after = stateAfterMessage(side);
     // The answer-due date the message sets (deadlines.ts), read under the row lock with the state it changes.
@@ -491,6 +495,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
       author_agent_id: actor.kind === "agent" ? actor.agentId : null,
       sent_at: now,
       submission_key: input.submissionKey || null,
+      undo,
     })
     .returning("id");
   const messageId = insertedId(msg);
@@ -499,7 +504,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
   await trx("drafts").where({ id: draftId }).del();
 
   const notify = side === "ps" ? await elsmMailbox(trx, elsmId) : await psMailbox(trx, psPractitionerId, psStructureId);
-  if (notify) await queueNotification(trx, conversationId, notify);
+  if (notify) await queueNotification(trx, conversationId, notify, "message", messageId);
   await audit(trx, ctx, "message.sent", { type: "message", id: messageId });
   return conversationId;
 }

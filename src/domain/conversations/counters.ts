@@ -36,14 +36,20 @@ export async function moveTray(trx: Knex, elsmId: number, from: TraySlot | null,
       await trx("tray_counts").where({ elsm_id: elsmId, state: to.state }).update(delta);
       return;
     }
-    await trx("tray_counts")
-      .where({ elsm_id: elsmId, state: from.state })
-      .update(Object.fromEntries(Object.entries(removed).map(([k, v]) => [k, trx.raw("?? - ?", [k, v])])));
+    await removeFromTray(trx, elsmId, from);
   }
   await trx("tray_counts")
     .insert({ elsm_id: elsmId, state: to.state, ...added })
     .onConflict(["elsm_id", "state"])
     .merge(Object.fromEntries(Object.entries(added).map(([k, v]) => [k, trx.raw("?? + ?", [`tray_counts.${k}`, v])])));
+}
+
+/** Takes a conversation out of its ELSM's trays (a thread removed whole: its only message withdrawn, recall.ts). */
+export async function removeFromTray(trx: Knex, elsmId: number, slot: TraySlot): Promise<void> {
+  const removed = columnsOf(slot);
+  await trx("tray_counts")
+    .where({ elsm_id: elsmId, state: slot.state })
+    .update(Object.fromEntries(Object.entries(removed).map(([k, v]) => [k, trx.raw("?? - ?", [k, v])])));
 }
 
 /**

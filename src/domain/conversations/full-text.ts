@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { indexSearchText, textConditions, type SearchTextRow, type TextConditions } from "../../db/dialect.js";
+import { indexSearchText, textConditions, unindexConversation, unindexMessage, type SearchTextRow, type TextConditions } from "../../db/dialect.js";
 
 /**
  * Full-text search (issue 13 §6) in subjects and messages — and the échelon's internal notes when asked —, within the
@@ -40,4 +40,14 @@ export function textFilter(db: Knex, typed: string, scope: { elsmId: number; not
 /** Indexes a subject, message or note in the transaction that writes it. */
 export function indexText(trx: Knex, row: SearchTextRow): Promise<void> {
   return indexSearchText(trx, [row]);
+}
+
+/** A withdrawn message's words leave the index (its tombstone stays in the thread); in the withdrawal's transaction. */
+export function unindexWithdrawn(trx: Knex, message: { conversationId: number; messageId: number }): Promise<void> {
+  return unindexMessage(trx, message);
+}
+
+/** A thread removed whole (its only message withdrawn) leaves the index; in the withdrawal's transaction. */
+export function unindexThread(trx: Knex, conversationId: number): Promise<void> {
+  return unindexConversation(trx, conversationId);
 }

@@ -11,7 +11,7 @@ import type { ConversationRow, DraftRow } from "./scope.js";
 import { isClosed, otherSide, sideOf } from "./states.js";
 
 /** Deletes drafts with their attachment rows; returns the storage keys to remove once committed. */
-async function dropDrafts(trx: Knex, draftIds: Knex.QueryBuilder | number[]): Promise<string[]> {
+export async function dropDrafts(trx: Knex, draftIds: Knex.QueryBuilder | number[]): Promise<string[]> {
   const ids = Array.isArray(draftIds) ? draftIds : ((await draftIds.pluck("id")) as number[]);
   if (ids.length === 0) return [];
   const keys = (await trx("attachments").whereIn("draft_id", ids).pluck("storage_key")) as string[];
@@ -20,7 +20,8 @@ async function dropDrafts(trx: Knex, draftIds: Knex.QueryBuilder | number[]): Pr
   return keys;
 }
 
-async function removeFiles(storage: FileStorage, keys: string[]): Promise<void> {
+/** Removes stored files once their rows are gone (committed); a file already missing is not an error. */
+export async function removeFiles(storage: FileStorage, keys: string[]): Promise<void> {
   await Promise.all(keys.map((k) => storage.remove(k).catch(() => undefined)));
 }
 
@@ -44,15 +45,16 @@ export async function openConversation(db: Db, ctx: RequestContext, conversation
       await audit(trx, ctx, "conversation.opened", { type: "conversation", id: conversation.id });
       return;
     }
-    // The ELSM reading a thread it had not read: one fewer unread in its tray (read under the row lock, so two
-    // agents opening it at once count it once).
-    if (ctx.actor.kind === "agent") {
-      const slot = await lockedSlot(trx, conversation.id);
-      if (slot.unread) await moveTray(trx, conversation.elsm_id, slot, { ...slot, unread: false });
-    }
+    // The thread's row lock first, on both sides: the same order as a withdrawal (recall.ts), which locks it before its
+    // messages — an opening updating the messages first would deadlock with it. The ELSM reading a thread it had not
+    // read: one fewer unread in its tray (read under the lock, so two agents opening it at once count it once).
+    const slot = await lockedSlot(trx, conversation.id);
+    if (ctx.actor.kind === "agent" && slot.unread) await moveTray(trx, conversation.elsm_id, slot, { ...slot, unread: false });
     await trx("messages")
       .where({ conversation_id: conversation.id, side: otherSide(sideOf(ctx.actor)) })
       .whereNull("read_at")
+      // A withdrawn message (a tombstone) is never read: its withdrawal's condition stays what it was.
+      .whereNull("withdrawn_at")
       .update({ read_at: new Date().toISOString() });
     // Opening also ends the side's « Marquer comme non lu » (counted in its counter).
     await trx("conversations")

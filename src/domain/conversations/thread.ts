@@ -7,6 +7,7 @@ import type { Actor, RequestContext } from "../actor.js";
 import { accessHistory } from "../audit/history.js";
 import { closureDetails } from "../closure-reasons/reasons.js";
 import { closerOf, openConversation, traceDisplay } from "./operations.js";
+import { recallRefusal, type RecallFacts } from "./recall.js";
 import { replyDraft, type ConversationRow } from "./scope.js";
 import { dueView, owedByText } from "./deadlines.js";
 import { canWrite, isClosed, sideOf, type Side } from "./states.js";
@@ -20,6 +21,10 @@ export type MessageView = {
   attachments: AttachmentView[];
   /** For the viewer's own messages: when the other side opened it (null = not yet). */
   readBy: { read: boolean; date: string | null } | null;
+  /** A withdrawn message's tombstone (« Message retiré par … le … »): no text, no file (issue 15 §1). */
+  withdrawn: string | null;
+  /** « Retirer le message » is offered: the viewer's own latest message, not opened yet (recall.ts recallRefusal). */
+  withdrawable: boolean;
 };
 
 export type ThreadView = {
@@ -71,7 +76,23 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     .leftJoin("agents as a", "a.id", "m.author_agent_id")
     .where("m.conversation_id", c.id)
     .orderBy([{ column: "m.sent_at" }, { column: "m.id" }])
-    .select("m.id", "m.side", "m.body", "m.sent_at", "m.read_at", "p.first_name as p_first", "p.last_name as p_last", "a.first_name as a_first", "a.last_name as a_last");
+    .leftJoin("agents as w", "w.id", "m.withdrawn_by_agent_id")
+    .select(
+      "m.id",
+      "m.side",
+      "m.body",
+      "m.sent_at",
+      "m.read_at",
+      "m.author_practitioner_id",
+      "m.withdrawn_at",
+      db.raw("CASE WHEN m.undo IS NULL THEN 0 ELSE 1 END AS undoable"),
+      "p.first_name as p_first",
+      "p.last_name as p_last",
+      "a.first_name as a_first",
+      "a.last_name as a_last",
+      "w.first_name as w_first",
+      "w.last_name as w_last",
+    );
   const files = rows.length
     ? await db("attachments")
         .whereIn(
@@ -86,6 +107,17 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     // The PS side sees the échelon (manual §4); the back office sees which agent wrote.
     return actor.kind === "agent" ? `${r.a_first} ${r.a_last} — ${elsm.name}` : elsm.name;
   };
+  // Who withdrew: the doctor who wrote it; for the échelon's, the agent (back office) or the échelon (doctor).
+  const withdrawer = (r: Row) => (r.side === "ps" ? `Dr ${r.p_first} ${r.p_last}` : actor.kind === "agent" && r.w_last ? `${r.w_first} ${r.w_last}` : elsm.name);
+  const latest = rows.filter((r) => !r.withdrawn_at).at(-1)?.id ?? null;
+  const facts = (r: Row): RecallFacts => ({
+    id: r.id,
+    side: r.side,
+    author_practitioner_id: r.author_practitioner_id,
+    read_at: r.read_at,
+    withdrawn_at: r.withdrawn_at,
+    undoable: Number(r.undoable) === 1,
+  });
   return {
     id: c.id,
     subject: c.subject,
@@ -101,7 +133,9 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
       date: formatDateTime(r.sent_at),
       body: r.body,
       attachments: files.filter((f) => f.message_id === r.id).map((f) => ({ id: f.id, name: f.original_name, size: sizeLabel(f.size_bytes) })),
-      readBy: r.side === (actor.kind === "ps" ? "ps" : "elsm") ? { read: Boolean(r.read_at), date: r.read_at ? formatDateTime(r.read_at) : null } : null,
+      readBy: r.side === (actor.kind === "ps" ? "ps" : "elsm") && !r.withdrawn_at ? { read: Boolean(r.read_at), date: r.read_at ? formatDateTime(r.read_at) : null } : null,
+      withdrawn: r.withdrawn_at ? `Message retiré par ${withdrawer(r)} le ${formatDateTime(r.withdrawn_at)}` : null,
+      withdrawable: recallRefusal(actor, c.state, facts(r), latest) === null,
     })),
     canReply: canWrite(sideOf(actor), c.state),
     notice: noticeFor(actor, c),
@@ -124,8 +158,9 @@ function dueLine(c: ConversationRow, viewer: Side): ThreadView["due"] {
  */
 export async function answeredMessage(db: Db, actor: Actor, c: ConversationRow): Promise<MessageView | null> {
   const { messages } = await threadView(db, actor, c);
-  const other = messages.filter((m) => m.side !== sideOf(actor));
-  return other.at(-1) ?? messages.at(-1) ?? null;
+  const shown = messages.filter((m) => !m.withdrawn);
+  const other = shown.filter((m) => m.side !== sideOf(actor));
+  return other.at(-1) ?? shown.at(-1) ?? null;
 }
 
 /**

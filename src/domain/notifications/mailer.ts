@@ -12,12 +12,20 @@ export type NotificationKind = "message" | "reminder";
 
 /**
  * Queues a mail, in the transaction that causes it. The row holds only the address, the conversation id and
- * the kind; the mail names no patient, subject or content.
+ * the kind (and the message that caused it); the mail names no patient, subject or content.
  */
-export async function queueNotification(trx: Knex, conversationId: number, target: NotificationTarget, kind: NotificationKind = "message"): Promise<void> {
+export async function queueNotification(
+  trx: Knex,
+  conversationId: number,
+  target: NotificationTarget,
+  kind: NotificationKind = "message",
+  messageId: number | null = null,
+): Promise<void> {
   await trx("notifications").insert({
     kind,
     conversation_id: conversationId,
+    // The message that queued it: withdrawn before the mail leaves, the mail is cancelled (recall.ts).
+    message_id: messageId,
     recipient_practitioner_id: "practitionerId" in target ? target.practitionerId : null,
     recipient_structure_id: "structureId" in target ? target.structureId : null,
     recipient_elsm_id: "elsmId" in target ? target.elsmId : null,
@@ -117,4 +125,10 @@ export function createNotifier(db: Db, transport: Transporter, from: string, pub
       return running;
     },
   };
+}
+
+/** Cancels the mail a message queued, when it has not left yet (its message withdrawn, issue 15 §1). */
+export async function cancelNotification(trx: Knex, messageId: number): Promise<number> {
+  // A mail being sent right now (claimed) goes once; its row gone, a failure is not retried and nothing follows it.
+  return trx("notifications").where({ message_id: messageId }).whereNull("sent_at").del();
 }

@@ -19,7 +19,7 @@ import { boMine, boSearchResults, boWorkspace } from "../../domain/conversations
 import { NotFound } from "../../domain/errors.js";
 import { downloadAttachment } from "../attachments.js";
 import { answerSubmission, composePage, formContextOf, readComposePost } from "../compose.js";
-import { confirmDiscardPage, deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
+import { confirmDiscardPage, deleteDraft, draftPage, postReply, postWithdraw, replyPage, searchHandlers, withdrawPage, type SideHandlers } from "../conversations.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { answerModelInsert } from "../model-insert.js";
 import { uploadProblem } from "../middleware/upload.js";
@@ -167,6 +167,9 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     return res.redirect(303, `/bo/conversations/${conversation.id}#assignment-holder`);
   });
   router.get("/bo/conversations/:conversationId/reply", replyPage(deps, bo));
+  // « Retirer le message » (issue 15 §1): the question, then the withdrawal.
+  router.get("/bo/conversations/:conversationId/messages/:messageId/retirer", withdrawPage(deps, bo));
+  router.post("/bo/conversations/:conversationId/messages/:messageId/retirer", postWithdraw(deps, bo));
   router.post("/bo/conversations/:conversationId/messages", postReply(deps, bo));
   // The close confirmation, with its reason (issue 14 §3); refused, the same page with the errors and what was typed.
   const closePage = async (req: Request, res: Response, form: CloseForm, status = 200) => {

@@ -15,7 +15,7 @@ import { NIR_TYPED_MAX } from "../../domain/directory/nir.js";
 import { vitaleCards } from "../../domain/directory/queries.js";
 import { downloadAttachment } from "../attachments.js";
 import { answerSubmission, composePage, formContextOf, readComposePost, type ComposeWhere } from "../compose.js";
-import { confirmDiscardPage, deleteDraft, draftPage, postReply, replyPage, searchHandlers, type SideHandlers } from "../conversations.js";
+import { confirmDiscardPage, deleteDraft, draftPage, postReply, postWithdraw, replyPage, searchHandlers, withdrawPage, type SideHandlers } from "../conversations.js";
 import { errorItems, readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { flash } from "../middleware/flash.js";
@@ -143,6 +143,9 @@ export function psRoutes(deps: AppDeps): Router {
     return render(req, res, "ps/thread", { title: conversation.subject, thread, hasDraft, current: conversation.id });
   });
   router.get("/ps/conversations/:conversationId/reply", replyPage(deps, ps));
+  // « Retirer le message » (issue 15 §1): the question, then the withdrawal.
+  router.get("/ps/conversations/:conversationId/messages/:messageId/retirer", withdrawPage(deps, ps));
+  router.post("/ps/conversations/:conversationId/messages/:messageId/retirer", postWithdraw(deps, ps));
   router.post("/ps/conversations/:conversationId/messages", postReply(deps, ps));
   router.get("/ps/conversations/:conversationId/delete", async (req, res) => {
     const conversation = conversationOf(res);
