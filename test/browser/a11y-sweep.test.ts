@@ -439,6 +439,11 @@ for (const javaScriptEnabled of [true, false]) {
         await page.getByLabel("Message").fill("Complément : la radio est jointe au premier message.");
         await act(page, () => page.getByRole("button", { name: "ENVOYER" }).click(), page.locator(".notice", { hasText: "Votre message a été envoyé." }));
         await audit(page, "Conversation (médecin)", "after a reply", { status: "Votre message a été envoyé." });
+        // « Retirer le message » (issue 15 §1): the reply is not opened yet, its question, then its tombstone.
+        await act(page, () => detail().getByRole("link", { name: "Retirer le message" }).click(), detail().getByRole("button", { name: "Retirer le message" }));
+        await audit(page, "Retrait d'un message", "confirmation");
+        await act(page, () => detail().getByRole("button", { name: "Retirer le message" }).click(), detail().locator(".message-withdrawn"));
+        await audit(page, "Conversation (médecin)", "a message withdrawn", { status: /Le message a été retiré/ });
 
         await act(page, () => detail().getByRole("link", { name: "SUPPRIMER LA CONVERSATION" }).click(), detail().getByRole("button", { name: "Confirmer la suppression" }));
         await audit(page, "Confirmation de suppression", "page");

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, bunyel, drMezin, fixture, hiddenFields, marcDubois, paulHerault, signInAgent, signInPs, startWithGeneAndAnna, type Session, type TestApp } from "../helpers/app.js";
+import { recountDerived } from "../../src/domain/conversations/counters.js";
 import { storedPath } from "../helpers/process.js";
 import { countRows, elsmWrites, postForm, sendPsQuestion, textAll, textOf } from "../helpers/ps.js";
 
@@ -277,7 +278,10 @@ describe("withdrawing races an opening", () => {
     for (let round = 0; round < 6; round += 1) {
       const id = await answeredThread(`Course ${round}`);
       const message = await psReplies(gene, id, `Course ${round}`);
-      const [opened, withdrawn] = await Promise.all([anna.agent.get(`/bo/conversations/${id}`), withdraw(gene, "/ps", id, message)]);
+      // Each starts first in turn.
+      const open = () => anna.agent.get(`/bo/conversations/${id}`);
+      const take = () => withdraw(gene, "/ps", id, message);
+      const [opened, withdrawn] = round % 2 ? await Promise.all([open(), take()]) : (await Promise.all([take(), open()])).reverse();
       const row = await app.db("messages").where({ id: message }).first("read_at", "withdrawn_at");
       if (withdrawn.status === 303) {
         expect(row.withdrawn_at).not.toBeNull();
@@ -298,11 +302,32 @@ describe("withdrawing races an opening", () => {
       const id = await answeredThread(`Course inverse ${round}`);
       await elsmWrites(app, "AIN", id, `Course inverse ${round}`);
       const message = await latestMessage(id);
-      const [opened, withdrawn] = await Promise.all([gene.agent.get(`/ps/conversations/${id}`), withdraw(anna, "/bo", id, message)]);
+      const open = () => gene.agent.get(`/ps/conversations/${id}`);
+      const take = () => withdraw(anna, "/bo", id, message);
+      const [opened, withdrawn] = round % 2 ? await Promise.all([open(), take()]) : (await Promise.all([take(), open()])).reverse();
       const row = await app.db("messages").where({ id: message }).first("read_at", "withdrawn_at");
       expect(opened.status).toBe(200);
       expect(withdrawn.status === 303 ? row.withdrawn_at !== null && row.read_at === null : row.read_at !== null && row.withdrawn_at === null).toBe(true);
       expect(Number((await app.db("conversations").where({ id }).first("ps_unread")).ps_unread)).toBe(0);
     }
+  });
+});
+
+describe("the counts the operations keep", () => {
+  it("after all those withdrawals (tombstones, removed threads, races) equal a full recount", async () => {
+    const counts = async () => ({
+      trays: (await app.db("tray_counts").orderBy(["elsm_id", "state"]).select("elsm_id", "state", "n", "unread", "patient", "patient_unread", "overdue"))
+        .map((r) => ({ ...r, n: Number(r.n), unread: Number(r.unread), patient: Number(r.patient), patient_unread: Number(r.patient_unread), overdue: Number(r.overdue) }))
+        .filter((r) => r.n > 0),
+      unread: (await app.db("conversations").orderBy("id").select("id", "ps_unread", "elsm_unread")).map((r) => ({
+        ...r,
+        ps_unread: Number(r.ps_unread),
+        elsm_unread: Number(r.elsm_unread),
+      })),
+    });
+    expect(await countRows(app.db("messages").whereNotNull("withdrawn_at"))).toBeGreaterThanOrEqual(2);
+    const kept = await counts();
+    await recountDerived(app.db);
+    expect(await counts()).toEqual(kept);
   });
 });

@@ -79,9 +79,13 @@ export async function recountDerived(db: Knex): Promise<void> {
   await db("conversations")
     .whereNotNull("patient_id")
     .update({ patient_last_name_key: db("patients").select("last_name_key").where("patients.id", db.ref("conversations.patient_id")) });
-  // A side's counter: the other side's messages it has not read, plus one when it marked the thread unread.
+  // A side's counter: the other side's messages it has not read (a withdrawn one is never read, and never counts), plus
+  // one when it marked the thread unread.
   const unread = (side: Side, mark: string) =>
-    db.raw(`((SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL) + CASE WHEN ?? THEN 1 ELSE 0 END)`, [side, mark]);
+    db.raw(
+      `((SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.side = ? AND m.read_at IS NULL AND m.withdrawn_at IS NULL) + CASE WHEN ?? THEN 1 ELSE 0 END)`,
+      [side, mark],
+    );
   await db("conversations").update({ ps_unread: unread("elsm", "ps_marked_unread"), elsm_unread: unread("ps", "elsm_marked_unread") });
   await db("tray_counts").del();
   await db.raw(
