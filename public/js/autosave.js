@@ -233,8 +233,9 @@
     true,
   );
 
-  // A post that got no answer (the network) leaves the form in place: its autosave goes on.
-  document.addEventListener("htmx-after-request", function (event) {
+  // A post that left the form in place (no answer from the network, « Annuler l'envoi » of upload.js): its autosave
+  // goes on. htmx's last event of every request, answered or not (a form its answer replaced is no longer connected).
+  document.addEventListener("htmx-finally-request", function (event) {
     var form = event.target;
     if (form && form.classList && form.classList.contains("compose") && form.isConnected) stateOf(form).submitting = false;
   });

@@ -1,6 +1,7 @@
 import { PIN_DIGITS } from "./auth/pin.js";
 import { CLOSE_TEXT_MAX, REASON_LABEL_MAX } from "./closure-reasons/reasons.js";
 import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE } from "./attachments/rules.js";
+import { BROWSER_FILE_CHECKS } from "./attachments/service.js";
 import { BODY_MAX, SUBJECT_MAX } from "./conversations/compose.js";
 import { RECIPIENT_MAX } from "./conversations/elsm-question.js";
 import { NOTE_MAX } from "./conversations/internal-notes.js";
@@ -19,6 +20,8 @@ export const LIMITS = {
   accept: Object.values(KINDS)
     .flatMap((k) => k.extensions.map((e) => `.${e}`))
     .join(","),
+  /** The same limits and refusals for the browser's check before an upload (upload.js), as the file input's data-upload. */
+  fileChecks: JSON.stringify(BROWSER_FILE_CHECKS),
   recipient: RECIPIENT_MAX,
   /** An internal note of the back office (issue 13 §2). */
   note: NOTE_MAX,

@@ -1,31 +1,26 @@
-import type { Browser, BrowserContext } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, newContext, signInAgent, startServer, watchErrors, type RunningApp } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { browserSuite, signInAgent, watchErrors } from "./helpers.js";
 
 /**
  * Issue 15 §2: the continuous autosave in a real browser. An agent types a reply and stops: the draft is saved in the
  * background, said politely, the focus stays in the message. Two tabs of one reply: the second to save meets the
  * first's draft, sees both texts, keeps its own. Without JavaScript, ENREGISTRER COMME BROUILLON still saves.
  */
-let browser: Browser;
-let app: RunningApp;
-const contexts: BrowserContext[] = [];
-
-const conversationOf = async (subject: string) => (await app.db("conversations").where({ subject }).first("id")).id as number;
+const suite = browserSuite();
+const conversationOf = suite.conversationOf;
 /** The page's own errors, minus Chromium's log line for the expected 409 (the conflict is the answer under test). */
 const unexpected = (errors: string[]) => errors.filter((e) => !e.includes("status of 409 (Conflict)"));
-const draftBodies = async (conversationId: number) => (await app.db("drafts").where({ conversation_id: conversationId }).select("body")).map((r) => r.body as string);
+const draftBodies = async (conversationId: number) => (await suite.app.db("drafts").where({ conversation_id: conversationId }).select("body")).map((r) => r.body as string);
 
 /** Two tabs (one session) open on one reply with no draft; tab B types `textB` and its autosave creates the draft. */
 async function twoTabsAfterB(textB: string) {
-  const context = await newContext(browser, app, { javaScriptEnabled: true });
-  contexts.push(context);
+  const context = await suite.context({ javaScriptEnabled: true });
   const tabA = await context.newPage();
   const errors = watchErrors(tabA);
   await signInAgent(tabA);
   const tabB = await context.newPage();
   const id = await conversationOf("info ALD");
-  await app.db("drafts").where({ conversation_id: id }).delete();
+  await suite.app.db("drafts").where({ conversation_id: id }).delete();
   await tabA.goto(`/bo/conversations/${id}/reply`);
   await tabB.goto(`/bo/conversations/${id}/reply`);
   await tabB.locator("#body").click();
@@ -34,20 +29,9 @@ async function twoTabsAfterB(textB: string) {
   return { tabA, errors, id };
 }
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-  app = await startServer();
-});
-afterAll(async () => {
-  for (const c of contexts) await c.close();
-  await browser?.close();
-  await app?.close();
-});
-
 describe("the autosave with JavaScript", () => {
   it("typing then stopping saves the draft: « Brouillon enregistré à HH:MM » said, the focus still in the message, the text there after a reload", async () => {
-    const context = await newContext(browser, app, { javaScriptEnabled: true });
-    contexts.push(context);
+    const context = await suite.context({ javaScriptEnabled: true });
     const page = await context.newPage();
     const errors = watchErrors(page);
     const id = await conversationOf("info ALD");
@@ -112,11 +96,10 @@ describe("the autosave with JavaScript", () => {
 
 describe("without JavaScript", () => {
   it("ENREGISTRER COMME BROUILLON saves the draft (the plain post)", async () => {
-    const context = await newContext(browser, app, { javaScriptEnabled: false });
-    contexts.push(context);
+    const context = await suite.context({ javaScriptEnabled: false });
     const page = await context.newPage();
     const id = await conversationOf("info ALD");
-    await app.db("drafts").where({ conversation_id: id }).delete();
+    await suite.app.db("drafts").where({ conversation_id: id }).delete();
     await signInAgent(page);
     await page.goto(`/bo/conversations/${id}/reply`);
     await page.locator("#body").fill("Brouillon sans JavaScript");

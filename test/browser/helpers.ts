@@ -5,6 +5,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import type { AxeResults, Result } from "axe-core";
+import { afterAll, beforeAll } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { buildRuntime, prepareDatabase } from "../../src/runtime.js";
 
@@ -32,6 +33,37 @@ export async function startServer(env: Record<string, string> = {}) {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The browser and the app of a test file: started before its tests, closed after them with every context opened by
+ * `context` (read `browser` and `app` inside tests and hooks, once started).
+ */
+export function browserSuite(env: Record<string, string> = {}) {
+  const contexts: BrowserContext[] = [];
+  const suite = {
+    browser: undefined as unknown as Browser,
+    app: undefined as unknown as RunningApp,
+    async context(options: Parameters<typeof newContext>[2]): Promise<BrowserContext> {
+      const context = await newContext(suite.browser, suite.app, options);
+      contexts.push(context);
+      return context;
+    },
+    /** The id of the seeded conversation with this subject. */
+    async conversationOf(subject: string): Promise<number> {
+      return (await suite.app.db("conversations").where({ subject }).first("id")).id as number;
+    },
+  };
+  beforeAll(async () => {
+    suite.browser = await launchBrowser();
+    suite.app = await startServer(env);
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close();
+    await suite.browser?.close();
+    await suite.app?.close();
+  });
+  return suite;
 }
 
 /** Debian's Chromium (apt package `chromium`), or CHROME_PATH; flags that let it run headless as root in CI. */

@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import type { Scanner } from "./antivirus.js";
 import { detectKind } from "./filetype.js";
-import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE, type Kind } from "./rules.js";
+import { ACCEPTED_FORMATS_LABEL, KINDS, MAX_FILE_BYTES, MAX_FILE_LABEL, MAX_FILES_PER_MESSAGE, type Kind } from "./rules.js";
 import type { FileStorage } from "./storage.js";
 import { isStorageFault, StorageUnavailable } from "../errors.js";
 
@@ -63,6 +63,20 @@ function refusal(name: string, reason: "empty" | "format" | "zip" | "ole" | "mis
       return `« ${name} » n'est pas dans un format accepté (${ACCEPTED_FORMATS_LABEL}) : il n'a pas été joint.`;
   }
 }
+
+/**
+ * What the browser may check before a post leaves (upload.js: a courtesy, the server stays the authority): the
+ * limits and this module's own words for a file too big, empty, of a format not accepted or past the count, `{name}`
+ * standing for the file's name.
+ */
+export const BROWSER_FILE_CHECKS = {
+  maxBytes: MAX_FILE_BYTES,
+  maxFiles: MAX_FILES_PER_MESSAGE,
+  large: refusal("{name}", "large"),
+  empty: refusal("{name}", "empty"),
+  format: refusal("{name}", "format"),
+  count: refusal("{name}", "count"),
+};
 
 /**
  * Checks each uploaded file by its content and the limits, moves the good ones into storage, and
