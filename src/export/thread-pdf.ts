@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
+import * as fontkit from "fontkit";
 import PDFDocument from "pdfkit";
 import type { ThreadExport } from "../domain/conversations/export.js";
 
@@ -11,13 +12,16 @@ import type { ThreadExport } from "../domain/conversations/export.js";
  * order. The page footers and the rules between messages are artifacts, outside the structure.
  */
 const require = createRequire(import.meta.url);
-let fonts: { regular: Buffer; bold: Buffer } | null = null;
-/** The TTF files of the `dejavu-fonts-ttf` package (its LICENSE: Bitstream Vera / public domain), read once. */
+type FontProgram = ReturnType<typeof fontkit.create>;
+let fonts: { regular: FontProgram; bold: FontProgram } | null = null;
+/**
+ * The TTF files of the `dejavu-fonts-ttf` package (its LICENSE: Bitstream Vera / public domain), parsed once by fontkit
+ * (pdfkit's own font engine) and handed to every document: each draws from the same parsed tables and embeds its own
+ * subset. Parsing them again for each export would cost about as much as drawing the whole thread.
+ */
 function dejaVu() {
-  fonts ??= {
-    regular: fs.readFileSync(require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf")),
-    bold: fs.readFileSync(require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf")),
-  };
+  const load = (file: string) => fontkit.create(fs.readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${file}`)));
+  fonts ??= { regular: load("DejaVuSans.ttf"), bold: load("DejaVuSans-Bold.ttf") };
   return fonts;
 }
 
@@ -35,6 +39,8 @@ export async function renderThreadPdf(model: ThreadExport): Promise<Buffer> {
     lang: "fr",
     displayTitle: true,
     bufferPages: true,
+    // No default font (pdfkit would load Helvetica's metrics for nothing): DejaVu Sans is set before any text.
+    font: "",
     info: { Title: model.title, Subject: "Échange sécurisé entre un professionnel de santé et le service médical", Creator: "Échanges médicaux sécurisés" },
   });
   const chunks: Buffer[] = [];
@@ -44,8 +50,9 @@ export async function renderThreadPdf(model: ThreadExport): Promise<Buffer> {
     doc.on("error", reject);
   });
   const { regular, bold } = dejaVu();
-  doc.registerFont("regular", regular);
-  doc.registerFont("bold", bold);
+  // pdfkit takes a font fontkit has parsed (its typings name only files and bytes).
+  doc.registerFont("regular", regular as unknown as Buffer);
+  doc.registerFont("bold", bold as unknown as Buffer);
   const width = doc.page.width - 2 * MARGIN;
 
   const root = doc.struct("Document");
