@@ -15,7 +15,7 @@ import {
   type Session,
   type TestApp,
 } from "../helpers/app.js";
-import { countRows, download, elsmWrites, sendPsQuestion } from "../helpers/ps.js";
+import { countRows, download, elsmWrites, freshThread, sendPsQuestion } from "../helpers/ps.js";
 import { readPdf } from "../helpers/pdf.js";
 
 /**
@@ -127,6 +127,16 @@ describe("the doctor's export", () => {
     expect(pdf.raw.match(/\/Type \/Font\b/g)?.length).toBe(2 * (pdf.raw.match(/\/Subtype \/Type0/g)?.length ?? 0));
     expect(pdf.raw.match(/\/Subtype \/CIDFontType2/g)?.length).toBe(pdf.raw.match(/\/Subtype \/Type0/g)?.length);
     expect(pdf.raw).not.toMatch(/\/BaseFont \/(Helvetica|Times|Courier)/);
+  });
+  it("a thread about no patient says so in its header, without a NIR", async () => {
+    const other = await freshThread(app, "Question générale sans patient");
+    await app.db("conversations").where({ id: other }).update({ patient_id: null });
+    const res = await exportOf(gene, "ps", other);
+    expect(res.status).toBe(200);
+    const text = (await readPdf(res.body as Buffer)).text.replace(/\s+/g, " ");
+    expect(text).toContain("Patient(e) : aucun patient désigné");
+    expect(text).not.toContain("NIR :");
+    expect(text).toContain("Question du médecin");
   });
 });
 
