@@ -14,7 +14,9 @@
  *
  * Options: --pg URL (default postgres://postgres@127.0.0.1:5432/ems_bench) · --sqlite FILE (default: the app's
  * SQLite file for DATA_DIR / SQLITE_FILE) · --only sqlite,pg1,pg2 · --duration 10 · --warmup 3 · --connections 50 ·
- * --samples 200 · --uploads 3 · --parts load,searches,uploads (a subset, e.g. with --no-write while tuning) ·
+ * --samples 200 · --uploads 3 · --parts load,searches,uploads,export (a subset, e.g. with --no-write while tuning; `export`
+ * alone needs no populated database: scripts/bench-export.ts, the PDF export of a 50-message thread on a fresh demo
+ * database, --export-pg URL for PostgreSQL too, --export-samples 200, written between its own markers) ·
  * --searches NIR,name,words,dashboard (which server-side pages: searches by NIR, by name, full-text; the Tableau de bord) ·
  * --slow-sql 10 (print each search request's queries slower than 10 ms, while tuning) · --app-node-flags "--trace-gc" · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
  * --quiet-cores 0.2 (the machine may be shared: before each run, wait up to 180 s for the other processes to use less
@@ -35,6 +37,7 @@ import autocannon, { type Result } from "autocannon";
 import { loadConfig } from "../src/config.js";
 import { connect, type Db } from "../src/db/connection.js";
 import { buildRuntime } from "../src/runtime.js";
+import { benchExport } from "./bench-export.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -68,7 +71,7 @@ const PG_URL = arg("pg") ?? process.env.BENCH_DATABASE_URL ?? "postgres://postgr
 const SQLITE_FILE = arg("sqlite") ?? loadConfig({ ...process.env, DATABASE_URL: "" }).sqliteFile;
 const ONLY = new Set((arg("only") ?? "sqlite,pg1,pg2").split(",").map((s) => s.trim()));
 /** Which measurements: the autocannon runs, the server-side search timings, the upload RSS (all by default). */
-const PARTS = new Set((arg("parts") ?? "load,searches,uploads").split(",").map((s) => s.trim()));
+const PARTS = new Set((arg("parts") ?? "load,searches,uploads,export").split(",").map((s) => s.trim()));
 /** Extra Node.js flags for the app processes, e.g. --app-node-flags=--trace-gc (NODE_OPTIONS refuses some). */
 const APP_NODE_FLAGS = (arg("app-node-flags") ?? "").split(/\s+/).filter(Boolean);
 const SECRET = "bench-session-secret-0123456789abcdef";
@@ -962,6 +965,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${markdown}\n`);
     if (WRITE) writeReport(markdown);
     return;
+  }
+  // The PDF export (issue 15 §3): quick, on its own fresh database, its own block of docs/PERFORMANCE.md.
+  if (PARTS.has("export")) {
+    const samples = arg("export-samples");
+    await benchExport({ pgUrl: arg("export-pg"), samples: samples ? Number(samples) : undefined, write: WRITE, command: COMMAND });
+    if (PARTS.size === 1) return;
   }
   const started = new Date().toISOString();
   const loadStart = loadavg();

@@ -73,10 +73,16 @@ export async function openCompose(s: Session, patient: { nir: string; key: strin
   return { html: res.text, hidden: hiddenFields(res.text) };
 }
 
-/** The doctor sends a new question about `patient`; its thread's id. */
-export async function sendPsQuestion(s: Session, patient: { nir: string; key: string; firstName?: string }, subject: string, body = "Bonjour."): Promise<number> {
+/** The doctor sends a new question about `patient` (with `files` attached); its thread's id. */
+export async function sendPsQuestion(
+  s: Session,
+  patient: { nir: string; key: string; firstName?: string },
+  subject: string,
+  body = "Bonjour.",
+  files: Upload[] = [],
+): Promise<number> {
   const { hidden } = await openCompose(s, patient);
-  const sent = await postForm(s, "/ps/conversations", { ...hidden, subject, body, action: "send" });
+  const sent = await postForm(s, "/ps/conversations", { ...hidden, subject, body, action: "send" }, files);
   if (sent.status !== 303) throw new Error(`question not sent: ${sent.status}`);
   return Number(sent.headers.location.split("/").pop());
 }

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, bunyel, drMezin, fixture, hiddenFields, marcDubois, paulHerault, signInAgent, signInPs, startWithGeneAndAnna, type Session, type TestApp } from "../helpers/app.js";
 import { recountDerived } from "../../src/domain/conversations/counters.js";
 import { storedPath } from "../helpers/process.js";
-import { countRows, elsmWrites, postForm, sendPsQuestion, textAll, textOf } from "../helpers/ps.js";
+import { readPdf } from "../helpers/pdf.js";
+import { countRows, download, elsmWrites, postForm, sendPsQuestion, textAll, textOf } from "../helpers/ps.js";
 
 /**
  * Issue 15 §1, « Retirer le message »: the author's side withdraws its latest message while the other side has not opened
@@ -149,6 +150,14 @@ describe("the doctor withdraws a reply the échelon has not opened", () => {
     for (const key of storedFiles) expect(fs.existsSync(storedPath(app.config.storageDir, key))).toBe(false);
     expect(foundBefore).toEqual([true, true]);
     expect([await searchFinds(gene, "zéphyrine", id), await searchFinds(anna, "zéphyrine", id)]).toEqual([false, false]);
+  });
+
+  it("is filed in the PDF export as its tombstone, its text and file gone", async () => {
+    const text = (await readPdf((await download(gene, `/ps/conversations/${id}/pdf`)).body as Buffer)).text.replace(/\s+/g, " ");
+    expect(text).toMatch(/Message retiré par Dr .+ le /);
+    expect(text).toContain("Réponse de l'échelon.");
+    expect(text).not.toContain("zéphyrine");
+    expect(text).not.toContain("compte-rendu.pdf");
   });
 
   it("is traced by ids only", async () => {

@@ -17,6 +17,8 @@ export type AuditAction =
   | "conversation.reopened"
   // « Marquer comme non lu » by one side (only when it changed something: a thread already unread is left as it is).
   | "conversation.marked_unread"
+  // A thread downloaded as a PDF for the medical record (issue 15 §3), by either side.
+  | "conversation.exported"
   | "message.sent"
   // « Retirer le message » (issue 15 §1): the message withdrawn; its thread removed whole when it was its first message.
   | "message.withdrawn"

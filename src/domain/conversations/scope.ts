@@ -64,6 +64,7 @@ export type ConversationRow = {
   /** The closure reason's label as it was at the close, and its précision (issue 14 §3); null once reopened. */
   closed_reason_label: string | null;
   closed_reason_text: string | null;
+  created_at: string;
   last_message_at: string;
   last_message_side: Side;
   redacteur_agent_id: number | null;

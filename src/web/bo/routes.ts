@@ -21,6 +21,7 @@ import { downloadAttachment } from "../attachments.js";
 import { answerSubmission, composePage, formContextOf, readComposePost } from "../compose.js";
 import { confirmDiscardPage, deleteDraft, draftPage, postReply, postWithdraw, replyPage, searchHandlers, withdrawPage, type SideHandlers } from "../conversations.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
+import { exportPdf } from "../export.js";
 import { answerModelInsert } from "../model-insert.js";
 import { uploadProblem } from "../middleware/upload.js";
 import { replyModelRoutes } from "./reply-models.js";
@@ -166,6 +167,7 @@ export function backOfficeRoutes(deps: AppDeps): Router {
     flash(req, assignmentNotice(outcome));
     return res.redirect(303, `/bo/conversations/${conversation.id}#assignment-holder`);
   });
+  router.get("/bo/conversations/:conversationId/pdf", exportPdf(deps));
   router.get("/bo/conversations/:conversationId/reply", replyPage(deps, bo));
   // « Retirer le message » (issue 15 §1): the question, then the withdrawal.
   router.get("/bo/conversations/:conversationId/messages/:messageId/retirer", withdrawPage(deps, bo));

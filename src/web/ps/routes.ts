@@ -16,6 +16,7 @@ import { vitaleCards } from "../../domain/directory/queries.js";
 import { downloadAttachment } from "../attachments.js";
 import { answerSubmission, composePage, formContextOf, readComposePost, type ComposeWhere } from "../compose.js";
 import { confirmDiscardPage, deleteDraft, draftPage, postReply, postWithdraw, replyPage, searchHandlers, withdrawPage, type SideHandlers } from "../conversations.js";
+import { exportPdf } from "../export.js";
 import { errorItems, readComposeForm } from "../forms.js";
 import { conversationOf, draftOf, scopedParams } from "../loaders.js";
 import { flash } from "../middleware/flash.js";
@@ -142,6 +143,7 @@ export function psRoutes(deps: AppDeps): Router {
     const { thread, hasDraft } = await openThread(db, contextOf(req, res), conversation, { markRead: openedByTheUser(req) });
     return render(req, res, "ps/thread", { title: conversation.subject, thread, hasDraft, current: conversation.id });
   });
+  router.get("/ps/conversations/:conversationId/pdf", exportPdf(deps));
   router.get("/ps/conversations/:conversationId/reply", replyPage(deps, ps));
   // « Retirer le message » (issue 15 §1): the question, then the withdrawal.
   router.get("/ps/conversations/:conversationId/messages/:messageId/retirer", withdrawPage(deps, ps));
