@@ -239,6 +239,22 @@ describe("refusals, each said in French, nothing changed", () => {
   });
 });
 
+describe("the same form posted again after its message was withdrawn (Back, corrected)", () => {
+  it("is sent as a new message, its text not swallowed as « already sent »", async () => {
+    const id = await answeredThread("Retrait puis renvoi");
+    const form = await gene.agent.get(`/ps/conversations/${id}/reply`);
+    const fields = { ...hiddenFields(form.text), body: "Texte avec une erreur.", action: "send" };
+    expect((await postForm(gene, `/ps/conversations/${id}/messages`, fields)).status).toBe(303);
+    const first = await latestMessage(id);
+    expect((await withdraw(gene, "/ps", id, first)).status).toBe(303);
+    const again = await postForm(gene, `/ps/conversations/${id}/messages`, { ...fields, body: "Texte corrigé." });
+    expect(again.status).toBe(303);
+    const second = await latestMessage(id);
+    expect(second).not.toBe(first);
+    expect((await app.db("messages").where({ id: second }).first("body")).body).toBe("Texte corrigé.");
+  });
+});
+
 describe("the échelon withdraws its own message", () => {
   it("any agent of the échelon may; the doctor's side reads « retiré par » the échelon, the back office the agent", async () => {
     const id = await answeredThread("Retrait par l'échelon");

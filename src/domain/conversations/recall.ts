@@ -158,7 +158,8 @@ export async function withdrawMessage(deps: { db: Db; storage: FileStorage }, ct
       .where({ id })
       .whereNull("read_at")
       .whereNull("withdrawn_at")
-      .update({ withdrawn_at: new Date().toISOString(), withdrawn_by_agent_id: actor.kind === "agent" ? actor.agentId : null, body: "", undo: null });
+      // Its form's key goes too: the same form posted again (Back, corrected) is a new send, never « already sent ».
+      .update({ withdrawn_at: new Date().toISOString(), withdrawn_by_agent_id: actor.kind === "agent" ? actor.agentId : null, body: "", undo: null, submission_key: null });
     if (!changed) return { status: "refused" as const, reason: await refusedNow(), keys: [] };
     const keys = (await trx("attachments").where({ message_id: id }).pluck("storage_key")) as string[];
     await trx("attachments").where({ message_id: id }).del();
