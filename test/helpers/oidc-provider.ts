@@ -112,6 +112,11 @@ export async function startOidcProvider(options: {
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const p = provider!;
     const url = new URL(req.url ?? "/", issuer);
+    // No icon: the browser's automatic request answered without an error in its console.
+    if (url.pathname === "/favicon.ico") {
+      res.writeHead(204);
+      return res.end();
+    }
     // PSC's discovery name: the provider's own document.
     if (url.pathname === "/.well-known/wallet-openid-configuration") req.url = "/.well-known/openid-configuration";
     const interaction = /^\/interaction\/([^/]+)$/.exec(url.pathname);
