@@ -48,6 +48,18 @@ afterAll(async () => {
   await agentsProvider?.close();
 });
 
+/** From a login page, the real door's button, then the provider's card + PIN page: answers once back at the app. */
+async function throughProviderPage(page: Page, door: { loginPage: string; button: string; issuer: string }, account: string) {
+  await page.goto(door.loginPage);
+  await page.getByRole("button", { name: door.button }).click();
+  await page.waitForURL((u) => u.origin === door.issuer && u.pathname.startsWith("/interaction/"));
+  await page.getByLabel("Carte CPS").selectOption({ label: account });
+  await page.getByLabel("Code PIN").fill(PROVIDER_PIN);
+  await page.getByRole("button", { name: "Valider" }).click();
+  await page.waitForURL((u) => u.origin === app.baseUrl);
+}
+const psc = () => ({ loginPage: "/ps/login", button: "Se connecter avec Pro Santé Connect", issuer: provider.issuer });
+
 describe.each([
   ["with JavaScript", true],
   ["without JavaScript", false],
@@ -58,11 +70,7 @@ describe.each([
     const errors = watchErrors(page);
     await page.goto("/ps/login");
     expect(await page.getByText("démonstration", { exact: true }).isVisible()).toBe(true);
-    await page.getByRole("button", { name: "Se connecter avec Pro Santé Connect" }).click();
-    await page.waitForURL((u) => u.origin === provider.issuer && u.pathname.startsWith("/interaction/"));
-    await page.getByLabel("Carte CPS").selectOption({ label: "Dr Alain GENE (libéral)" });
-    await page.getByLabel("Code PIN").fill(PROVIDER_PIN);
-    await page.getByRole("button", { name: "Valider" }).click();
+    await throughProviderPage(page, psc(), "Dr Alain GENE (libéral)");
     await page.waitForURL((u) => u.origin === app.baseUrl && u.pathname.startsWith("/ps") && !u.pathname.startsWith("/ps/login") && !u.pathname.startsWith("/ps/psc"));
     expect(await text(page, ".who")).toContain("Dr Alain GENE");
 
@@ -82,12 +90,7 @@ describe.each([
     const context = await newContext(browser, app, { javaScriptEnabled, bypassCSP: false });
     const page = await context.newPage();
     const errors = watchErrors(page);
-    await page.goto("/ps/login");
-    await page.getByRole("button", { name: "Se connecter avec Pro Santé Connect" }).click();
-    await page.waitForURL((u) => u.origin === provider.issuer);
-    await page.getByLabel("Carte CPS").selectOption({ label: "Dr Hélène ROUX (libérale et centre de santé)" });
-    await page.getByLabel("Code PIN").fill(PROVIDER_PIN);
-    await page.getByRole("button", { name: "Valider" }).click();
+    await throughProviderPage(page, psc(), "Dr Hélène ROUX (libérale et centre de santé)");
     await page.waitForURL((u) => u.origin === app.baseUrl && u.pathname === "/ps/psc/choix");
     expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe("Pour qui agissez-vous ?");
     expect(await page.getByRole("radio").count()).toBe(2);
@@ -102,12 +105,7 @@ describe.each([
   it("an unknown RPPS: the French page, a way back to the login, no session", async () => {
     const context = await newContext(browser, app, { javaScriptEnabled, bypassCSP: false });
     const page = await context.newPage();
-    await page.goto("/ps/login");
-    await page.getByRole("button", { name: "Se connecter avec Pro Santé Connect" }).click();
-    await page.waitForURL((u) => u.origin === provider.issuer);
-    await page.getByLabel("Carte CPS").selectOption({ label: "RPPS inconnu" });
-    await page.getByLabel("Code PIN").fill(PROVIDER_PIN);
-    await page.getByRole("button", { name: "Valider" }).click();
+    await throughProviderPage(page, psc(), "RPPS inconnu");
     await page.waitForURL((u) => u.origin === app.baseUrl && u.pathname === "/ps/psc/callback");
     expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe("Connexion impossible");
     expect(await page.getByRole("alert").innerText()).toContain("Votre numéro RPPS n'est pas connu de ce service.");
@@ -120,12 +118,7 @@ describe.each([
     const context = await newContext(browser, app, { javaScriptEnabled, bypassCSP: false });
     const page = await context.newPage();
     const errors = watchErrors(page);
-    await page.goto("/bo/login");
-    await page.getByRole("button", { name: "Se connecter avec le compte Assurance Maladie" }).click();
-    await page.waitForURL((u) => u.origin === agentsProvider.issuer && u.pathname.startsWith("/interaction/"));
-    await page.getByLabel("Carte CPS").selectOption({ label: "Paul HERAULT" });
-    await page.getByLabel("Code PIN").fill(PROVIDER_PIN);
-    await page.getByRole("button", { name: "Valider" }).click();
+    await throughProviderPage(page, { loginPage: "/bo/login", button: "Se connecter avec le compte Assurance Maladie", issuer: agentsProvider.issuer }, "Paul HERAULT");
     await page.waitForURL((u) => u.origin === app.baseUrl && u.pathname.startsWith("/bo/bannettes"));
     expect(await text(page, ".who")).toContain("HERAULT Paul");
     await page.getByRole("button", { name: "Se déconnecter" }).click();
