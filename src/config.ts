@@ -79,7 +79,8 @@ function oidcSettings(
   const [discoveryUrl, clientId, clientSecret] = names.map((name) => env[name] || undefined);
   const missing = names.filter((name) => !env[name]);
   if (missing.length === names.length) return null;
-  if (missing.length > 0) throw new Error(`${prefix}: configuration incomplète, ${missing.join(", ")} manquant (renseigner ${names.join(", ")}, ou aucun)`);
+  if (missing.length > 0)
+    throw new Error(`${prefix}: configuration incomplète, ${missing.join(", ")} manquant${missing.length > 1 ? "s" : ""} (renseigner ${names.join(", ")}, ou aucun)`);
   let url: URL;
   try {
     url = new URL(discoveryUrl!);

@@ -29,6 +29,30 @@ afterAll(async () => {
 const login = (account: string, options: Partial<Parameters<typeof throughProvider>[3]> = {}) =>
   throughProvider(app, provider, account, { loginPage: "/ps/login", start: "/ps/psc/login", ...options });
 
+/** The button's post on a fresh browser: the app's answer (303 to the provider, or why not). */
+async function pressPscButton(target: TestApp) {
+  const agent = request.agent(target.app);
+  const page = await agent.get("/ps/login");
+  const res = await agent
+    .post("/ps/psc/login")
+    .type("form")
+    .send({ _csrf: csrfFrom(page.text) });
+  return { agent, res };
+}
+
+/** Edits the stored sessions that `pick` chooses, as another request of the app would find them. */
+async function editSessions(pick: (data: Record<string, any>) => boolean, edit: (data: Record<string, any>) => void) {
+  for (const row of await app.db("sessions").select("sid", "data")) {
+    const data = JSON.parse(row.data);
+    if (!pick(data)) continue;
+    edit(data);
+    await app
+      .db("sessions")
+      .where({ sid: row.sid })
+      .update({ data: JSON.stringify(data) });
+  }
+}
+
 async function auditSince(id: number) {
   return app.db("audit_events").where("id", ">", id).orderBy("id");
 }
@@ -52,12 +76,7 @@ describe("the doctor's login page with Pro Santé Connect configured", () => {
   });
 
   it("sends the browser to the provider with scope_all, acr_values=eidas1, PKCE S256, state and nonce", async () => {
-    const agent = request.agent(app.app);
-    const page = await agent.get("/ps/login");
-    const res = await agent
-      .post("/ps/psc/login")
-      .type("form")
-      .send({ _csrf: csrfFrom(page.text) });
+    const { res } = await pressPscButton(app);
     expect(res.status).toBe(303);
     const url = new URL(res.headers.location!);
     expect(url.origin).toBe(provider.issuer);
@@ -99,6 +118,22 @@ describe("signing in with Pro Santé Connect", () => {
     const rows = await auditSince(before);
     const gene = await practitioner("10000000011");
     expect(rows.map((r) => [r.action, r.actor_type, r.actor_id, r.org_type])).toEqual([["login", "practitioner", gene.id, "practitioner"]]);
+  });
+
+  it("the card login's session rules: past the absolute lifetime (12 h from the login), the session is over", async () => {
+    const { agent, callback } = await login("gene");
+    await agent.get(callback);
+    expect((await agent.get("/ps/messages")).status).toBe(200);
+    await editSessions(
+      (data) => data.user?.kind === "ps" && Boolean(data.oidcLogout),
+      (data) => {
+        expect(Math.abs(Date.now() - data.startedAt)).toBeLessThan(60_000);
+        data.startedAt -= 12 * 3_600_000 + 1000;
+      },
+    );
+    const after = await agent.get("/ps/messages");
+    expect(after.status).toBe(303);
+    expect(after.headers.location).toMatch(/^\/ps\/login/);
   });
 
   it("a doctor known by the RPPS in otherIds (an ADELI SubjectNameID) is found too", async () => {
@@ -226,16 +261,12 @@ describe("the security of the flow: each failure clean (a French page, no sessio
 
   it("a wrong nonce (the flow's nonce changed server-side)", async () => {
     const { agent, callback } = await login("gene");
-    const rows = await app.db("sessions").select("sid", "data");
-    for (const row of rows) {
-      const data = JSON.parse(row.data);
-      if (!data.oidcFlow) continue;
-      data.oidcFlow.nonce = "another-nonce";
-      await app
-        .db("sessions")
-        .where({ sid: row.sid })
-        .update({ data: JSON.stringify(data) });
-    }
+    await editSessions(
+      (data) => Boolean(data.oidcFlow),
+      (data) => {
+        data.oidcFlow.nonce = "another-nonce";
+      },
+    );
     await expectFailed(agent, await agent.get(callback));
   });
 
@@ -247,26 +278,17 @@ describe("the security of the flow: each failure clean (a French page, no sessio
   it("a flow older than 10 minutes (the user took too long at the provider)", async () => {
     const before = await lastAuditId();
     const { agent, callback } = await login("gene");
-    const rows = await app.db("sessions").select("sid", "data");
-    for (const row of rows) {
-      const data = JSON.parse(row.data);
-      if (!data.oidcFlow) continue;
-      data.oidcFlow.createdAt -= 10 * 60_000 + 1000;
-      await app
-        .db("sessions")
-        .where({ sid: row.sid })
-        .update({ data: JSON.stringify(data) });
-    }
+    await editSessions(
+      (data) => Boolean(data.oidcFlow),
+      (data) => {
+        data.oidcFlow.createdAt -= 10 * 60_000 + 1000;
+      },
+    );
     await expectFailed(agent, await agent.get(callback), "La connexion a duré plus de 10 minutes et a expiré.", "login.psc.flow_expired", before);
   });
 
   it("an error sent back by the provider (the user cancelled)", async () => {
-    const agent = request.agent(app.app);
-    const page = await agent.get("/ps/login");
-    const start = await agent
-      .post("/ps/psc/login")
-      .type("form")
-      .send({ _csrf: csrfFrom(page.text) });
+    const { agent, res: start } = await pressPscButton(app);
     const state = new URL(start.headers.location!).searchParams.get("state");
     await expectFailed(agent, await agent.get(`/ps/psc/callback?error=access_denied&state=${state}`));
   });
@@ -354,7 +376,7 @@ describe("settings", () => {
     expect(() =>
       loadConfig({ ...base, PSC_DISCOVERY_URL: "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet/.well-known/wallet-openid-configuration", PSC_CLIENT_ID: "x" }),
     ).toThrow("PSC: configuration incomplète, PSC_CLIENT_SECRET manquant");
-    expect(() => loadConfig({ ...base, AGENT_OIDC_CLIENT_SECRET: "s" })).toThrow("AGENT_OIDC: configuration incomplète, AGENT_OIDC_DISCOVERY_URL, AGENT_OIDC_CLIENT_ID manquant");
+    expect(() => loadConfig({ ...base, AGENT_OIDC_CLIENT_SECRET: "s" })).toThrow("AGENT_OIDC: configuration incomplète, AGENT_OIDC_DISCOVERY_URL, AGENT_OIDC_CLIENT_ID manquants");
   });
 
   it("https only in production; plain http on loopback outside it", () => {
@@ -411,5 +433,58 @@ describe("a provider that goes down", () => {
       .send({ _csrf: csrfFrom(page.text) });
     expect(start.status).toBe(503);
     expect($(start.text)("[role=alert]").text()).toContain("Le service d'identification ne répond pas pour le moment.");
+  });
+});
+
+describe("the server with half a configuration", () => {
+  it("does not start, and says which setting is missing", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { ROOT } = await import("../helpers/process.js");
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/server.ts"], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, NODE_ENV: "test", DATA_DIR: app.dir, AGENT_OIDC_DISCOVERY_URL: "https://sso.example/.well-known/openid-configuration" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      "Démarrage refusé : AGENT_OIDC: configuration incomplète, AGENT_OIDC_CLIENT_ID, AGENT_OIDC_CLIENT_SECRET manquants (renseigner AGENT_OIDC_DISCOVERY_URL, AGENT_OIDC_CLIENT_ID, AGENT_OIDC_CLIENT_SECRET, ou aucun)",
+    );
+  });
+});
+
+describe("PSC's discovery document, as PSC publishes it", () => {
+  let split: RunningProvider;
+  beforeAll(async () => {
+    split = await startOidcProvider({ kind: "psc", clients: [client], accounts: PSC_ACCOUNTS, authorizationOnOtherHost: true });
+  });
+  afterAll(async () => {
+    await split?.close();
+  });
+
+  it("an authorization endpoint on another host: the CSP's form-action allows both origins, the login goes through", async () => {
+    const splitApp = await startTestApp({ PSC_DISCOVERY_URL: split.discoveryUrl, PSC_CLIENT_ID: client.clientId, PSC_CLIENT_SECRET: client.clientSecret });
+    try {
+      const csp = String((await request(splitApp.app).get("/ps/login")).headers["content-security-policy"]);
+      const other = split.issuer.replace("127.0.0.1", "localhost");
+      expect(csp.split(";")).toContain(`form-action 'self' ${split.issuer} ${other}`);
+      const { agent, authorize, callback } = await throughProvider(splitApp, split, "gene", { loginPage: "/ps/login", start: "/ps/psc/login" });
+      expect(authorize.origin).toBe(other);
+      expect((await agent.get(callback)).headers.location).toBe("/ps");
+    } finally {
+      await splitApp.close();
+    }
+  });
+
+  it("a document that is not its issuer's (another origin than the address configured) is refused", async () => {
+    const elsewhere = split.discoveryUrl.replace("127.0.0.1", "localhost");
+    const wrongApp = await startTestApp({ PSC_DISCOVERY_URL: elsewhere, PSC_CLIENT_ID: client.clientId, PSC_CLIENT_SECRET: client.clientSecret });
+    try {
+      const { res } = await pressPscButton(wrongApp);
+      expect(res.status).toBe(503);
+      expect($(res.text)("[role=alert]").text()).toContain("Le service d'identification ne répond pas pour le moment.");
+    } finally {
+      await wrongApp.close();
+    }
   });
 });

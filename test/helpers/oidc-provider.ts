@@ -96,6 +96,8 @@ export async function startOidcProvider(options: {
   accounts: TestAccount[];
   /** The agents' provider: which claims its `profile` scope gives (beyond sub). */
   profileClaims?: string[];
+  /** As PSC: the authorization endpoint announced on another host (`localhost` for the issuer's 127.0.0.1). */
+  authorizationOnOtherHost?: boolean;
 }) {
   const accounts = new Map(options.accounts.map((a) => [a.id, a]));
   let provider: Provider | null = null;
@@ -118,7 +120,15 @@ export async function startOidcProvider(options: {
       return res.end();
     }
     // PSC's discovery name: the provider's own document.
-    if (url.pathname === "/.well-known/wallet-openid-configuration") req.url = "/.well-known/openid-configuration";
+    if (url.pathname === "/.well-known/wallet-openid-configuration") {
+      if (options.authorizationOnOtherHost) {
+        const document = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+        document.authorization_endpoint = document.authorization_endpoint!.replace("//127.0.0.1:", "//localhost:");
+        res.writeHead(200, { "Content-Type": "application/json" });
+        return res.end(JSON.stringify(document));
+      }
+      req.url = "/.well-known/openid-configuration";
+    }
     const interaction = /^\/interaction\/([^/]+)$/.exec(url.pathname);
     if (!interaction) return p.callback()(req, res);
     const details = await p.interactionDetails(req, res);
