@@ -41,9 +41,10 @@ async function pressPscButton(target: TestApp) {
 }
 
 /** Edits the stored sessions that `pick` chooses, as another request of the app would find them. */
-async function editSessions(pick: (data: Record<string, any>) => boolean, edit: (data: Record<string, any>) => void) {
+type StoredSession = { user?: { kind: string }; startedAt: number; oidcLogout?: unknown; oidcFlow: { nonce: string; createdAt: number } };
+async function editSessions(pick: (data: StoredSession) => boolean, edit: (data: StoredSession) => void) {
   for (const row of await app.db("sessions").select("sid", "data")) {
-    const data = JSON.parse(row.data);
+    const data = JSON.parse(row.data) as StoredSession;
     if (!pick(data)) continue;
     edit(data);
     await app

@@ -63,6 +63,7 @@ function originOf(address: string | undefined): string | null {
 export function oidcDoor(settings: OidcSettings, options: DoorOptions): OidcDoor {
   let known: client.Configuration | null = null;
   let failedAt = 0;
+  let warming: Promise<void> | null = null;
   const configuration = async (fresh = false) => {
     if (!known || fresh) {
       try {
@@ -135,9 +136,18 @@ export function oidcDoor(settings: OidcSettings, options: DoorOptions): OidcDoor
       }
     },
 
-    async ready() {
-      if (known || Date.now() - failedAt < 60_000) return;
-      await configuration().catch(() => undefined);
+    ready() {
+      if (known || Date.now() - failedAt < 60_000) return Promise.resolve();
+      // One discovery for all the requests arriving meanwhile.
+      warming ??= configuration()
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => {
+          warming = null;
+        });
+      return warming;
     },
 
     formOrigins() {
