@@ -74,6 +74,7 @@ describe("the doctor's login page with Pro Santé Connect configured", () => {
     const html = page("main").html()!;
     expect(html.indexOf('action="/ps/psc/login"')).toBeLessThan(html.indexOf('action="/ps/login"'));
     expect(page(".demo-heading").text()).toContain("démonstration");
+    expect(page("h1").text()).toBe("Connexion à l'espace professionnel de santé");
   });
 
   it("sends the browser to the provider with scope_all, acr_values=eidas1, PKCE S256, state and nonce", async () => {
