@@ -1,7 +1,7 @@
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { $, csrfFrom, startTestApp, type TestApp } from "../helpers/app.js";
+import { $, captureLog, csrfFrom, startTestApp, type TestApp } from "../helpers/app.js";
 import { throughProvider } from "../helpers/oidc-flow.js";
 import { PSC_ACCOUNTS, startOidcProvider, type RunningProvider } from "../helpers/oidc-provider.js";
 
@@ -487,6 +487,30 @@ describe("PSC's discovery document, as PSC publishes it", () => {
       expect($(res.text)("[role=alert]").text()).toContain("Le service d'identification ne répond pas pour le moment.");
     } finally {
       await wrongApp.close();
+    }
+  });
+});
+
+describe("the logs of a real login", () => {
+  it("hold neither the code, the state nor any token", async () => {
+    const log = captureLog();
+    const logged = await startTestApp(
+      { PSC_DISCOVERY_URL: provider.discoveryUrl, PSC_CLIENT_ID: client.clientId, PSC_CLIENT_SECRET: client.clientSecret, LOG_LEVEL: "info" },
+      { log: log.stream },
+    );
+    try {
+      const { agent, back, callback } = await throughProvider(logged, provider, "gene", { loginPage: "/ps/login", start: "/ps/psc/login" });
+      expect((await agent.get(callback)).headers.location).toBe("/ps");
+      const logout = await agent
+        .post("/logout")
+        .type("form")
+        .send({ _csrf: csrfFrom((await agent.get("/ps/messages")).text) });
+      const idToken = new URL(logout.headers.location!).searchParams.get("id_token_hint")!;
+      const text = log.lines.join("\n");
+      expect(log.lines.length).toBeGreaterThan(3);
+      for (const secret of [back.searchParams.get("code")!, back.searchParams.get("state")!, idToken, client.clientSecret]) expect(text).not.toContain(secret);
+    } finally {
+      await logged.close();
     }
   });
 });
