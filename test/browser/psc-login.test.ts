@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDER_PIN, PSC_ACCOUNTS, startOidcProvider, type RunningProvider } from "../helpers/oidc-provider.js";
-import { launchBrowser, newContext, startServer, watchErrors, type RunningApp } from "./helpers.js";
+import { axe, launchBrowser, newContext, startServer, watchErrors, type RunningApp } from "./helpers.js";
 
 /**
  * Issue 16 in Chromium: the doctor's « Se connecter avec Pro Santé Connect » goes through a real OpenID provider's
@@ -127,6 +127,29 @@ describe.each([
     await page.waitForURL((u) => u.origin === app.baseUrl && u.pathname === "/bo/login");
     expect(await text(page, "p.notice[role=status]")).toBe("Vous avez été déconnecté.");
     expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("the new pages pass axe-core: both login pages with their real door, the choice, the refusal", async () => {
+    const context = await newContext(browser, app, { javaScriptEnabled });
+    const page = await context.newPage();
+    const found: string[] = [];
+    const check = async (name: string) => {
+      for (const v of await axe(page)) found.push(`${name}: ${v.id}`);
+    };
+    await page.goto("/bo/login");
+    await check("bo login");
+    await throughProviderPage(page, psc(), "Dr Pierre LEROY (deux établissements)");
+    await check("choice");
+    await page.getByRole("button", { name: "Continuer" }).click();
+    await page.locator(".error-summary").waitFor();
+    await check("choice refused");
+    await page.context().clearCookies();
+    await page.goto("/ps/login");
+    await check("ps login");
+    await throughProviderPage(page, psc(), "Dr Sophie MARTIN (activité hors service)");
+    await check("refusal");
+    expect(found).toEqual([]);
     await context.close();
   });
 });
