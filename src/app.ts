@@ -6,6 +6,7 @@ import type { AppDeps } from "./deps.js";
 import { formatTime } from "./domain/format.js";
 import { LIMITS } from "./domain/limits.js";
 import { footerLabel } from "./domain/site/accessibility.js";
+import { doorsReady, formOrigins, oidcRoutes, openDoors } from "./web/auth/oidc.js";
 import { authRoutes } from "./web/auth/routes.js";
 import { healthCheck } from "./web/health.js";
 import { backOfficeRoutes } from "./web/bo/routes.js";
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   });
   const session = sessionMiddleware(config, db);
   const onError = errorHandler(logger, config.showErrorDetails);
+  const doors = openDoors(config);
   app.locals.sessionStore = session.store;
   // What every template may read: asset names and the limits forms state.
   app.locals.asset = asset;
@@ -47,7 +49,10 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestLog(logger));
   app.use(bodyGuard({ minBytesPerSecond: config.bodyMinBytesPerSecond, windowMs: config.bodyRateWindowMs }));
-  app.use(securityHeaders(config.secureCookies));
+  const realDoors = doors.psc !== null || doors.sso !== null;
+  // A configured provider's endpoints (PSC authorizes on another host) must be known before the CSP's form-action is written.
+  if (realDoors) app.use((_req, _res, next) => void doorsReady(doors).then(() => next()));
+  app.use(securityHeaders(config.secureCookies, realDoors ? () => formOrigins(doors) : null));
   app.use(compression());
   app.use(serve);
   // No icon to show: answer the browser's automatic request without an error in its console.
@@ -82,7 +87,8 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(siteRoutes(deps));
-  app.use(authRoutes(deps));
+  app.use(authRoutes(deps, doors));
+  app.use(oidcRoutes(deps, doors));
   app.use(psRoutes(deps));
   app.use(backOfficeRoutes(deps));
 

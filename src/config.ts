@@ -44,6 +44,66 @@ export interface Config {
   /** Node's server limits: all headers within headersTimeoutMs, the whole request within requestTimeoutMs. */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Pro Santé Connect for doctors (issue 16); null: only the simulated CPS card login. */
+  psc: OidcSettings | null;
+  /** The insurer's single sign-on for agents; null: only the simulated agent picker. */
+  agentOidc: (OidcSettings & { idClaim: string }) | null;
+}
+
+/** One OpenID provider the app signs people in with: its discovery document, this app's client, its callback. */
+export type OidcSettings = {
+  discoveryUrl: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  /** Where the provider sends the browser back after its own logout. */
+  postLogoutRedirectUri: string;
+  /** Plain http (a provider on loopback, outside production only). */
+  insecure: boolean;
+};
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * An OpenID provider's settings: all three or none (half a configuration refuses to start); https only in production,
+ * plain http on loopback outside it (tests and demos running a local provider).
+ */
+function oidcSettings(
+  env: NodeJS.ProcessEnv,
+  prefix: "PSC" | "AGENT_OIDC",
+  production: boolean,
+  publicUrl: string,
+  paths: { callback: string; loggedOut: string },
+): OidcSettings | null {
+  const names = [`${prefix}_DISCOVERY_URL`, `${prefix}_CLIENT_ID`, `${prefix}_CLIENT_SECRET`];
+  const [discoveryUrl, clientId, clientSecret] = names.map((name) => env[name] || undefined);
+  const missing = names.filter((name) => !env[name]);
+  if (missing.length === names.length) return null;
+  if (missing.length > 0)
+    throw new Error(`${prefix}: configuration incomplète, ${missing.join(", ")} manquant${missing.length > 1 ? "s" : ""} (renseigner ${names.join(", ")}, ou aucun)`);
+  let url: URL;
+  try {
+    url = new URL(discoveryUrl!);
+  } catch {
+    throw new Error(`${prefix}_DISCOVERY_URL n'est pas une adresse valide`);
+  }
+  const insecure = url.protocol === "http:";
+  if (url.protocol !== "https:" && !(insecure && !production && LOOPBACK.test(url.hostname))) {
+    throw new Error(
+      production
+        ? `${prefix}_DISCOVERY_URL doit être en https en production`
+        : `${prefix}_DISCOVERY_URL doit être en https (http n'est admis que sur la boucle locale, hors production)`,
+    );
+  }
+  if (!url.pathname.includes("/.well-known/")) throw new Error(`${prefix}_DISCOVERY_URL doit être l'adresse complète du document de découverte (…/.well-known/…)`);
+  return {
+    discoveryUrl: url.href,
+    clientId: clientId!,
+    clientSecret: clientSecret!,
+    redirectUri: `${publicUrl}${paths.callback}`,
+    postLogoutRedirectUri: `${publicUrl}${paths.loggedOut}`,
+    insecure,
+  };
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -58,6 +118,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (nodeEnv === "production" && !env.SESSION_SECRET) {
     throw new Error("SESSION_SECRET must be set in production");
   }
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, "");
+  const production = nodeEnv === "production";
+  const psc = oidcSettings(env, "PSC", production, publicUrl, { callback: "/ps/psc/callback", loggedOut: "/ps/psc/deconnecte" });
+  const agentOidc = oidcSettings(env, "AGENT_OIDC", production, publicUrl, { callback: "/bo/oidc/callback", loggedOut: "/bo/oidc/deconnecte" });
   return {
     env: nodeEnv,
     port,
@@ -70,7 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxDir: path.resolve(env.OUTBOX_DIR ?? path.join(dataDir, "outbox")),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? "Échanges médicaux sécurisés <ne-pas-repondre@echanges.example>",
-    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ""),
+    publicUrl,
     // A random secret only lives as long as the process: fine for the demo, refused in production above.
     sessionSecret: env.SESSION_SECRET ?? crypto.randomBytes(32).toString("hex"),
     sessionIdleMinutes: int(env.SESSION_IDLE_MINUTES, 30),
@@ -91,5 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyRateWindowMs: int(env.BODY_RATE_WINDOW_SECONDS, 10) * 1000,
     headersTimeoutMs: int(env.HEADERS_TIMEOUT_SECONDS, 20) * 1000,
     requestTimeoutMs: int(env.REQUEST_TIMEOUT_SECONDS, 600) * 1000,
+    psc,
+    agentOidc: agentOidc ? { ...agentOidc, idClaim: env.AGENT_OIDC_ID_CLAIM || "sub" } : null,
   };
 }

@@ -7,7 +7,17 @@ import type { KnexSessionStore } from "./web/middleware/session-store.js";
 import { createHttpServer } from "./http-server.js";
 import { buildRuntime, prepareDatabase } from "./runtime.js";
 
-const config = loadConfig();
+/** A setting refused (half an OpenID provider's configuration, a missing secret…): said in one line, nothing started. */
+function configOrExit() {
+  try {
+    return loadConfig();
+  } catch (err) {
+    process.stderr.write(`Démarrage refusé : ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
+
+const config = configOrExit();
 /** How often each process runs the deadline pass. */
 const DEADLINE_PASS_MS = 3 * 60_000;
 

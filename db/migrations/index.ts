@@ -20,6 +20,7 @@ import * as deadlines from "./20261205010000_deadlines.js";
 import * as markUnread from "./20261205030000_mark_unread.js";
 import * as messageRecall from "./20261207010000_message_recall.js";
 import * as closureReasons from "./20261205020000_closure_reasons.js";
+import * as ssoIdentifiers from "./20261208010000_sso_identifiers.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -47,6 +48,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261205030000_mark_unread": markUnread,
   "20261205020000_closure_reasons": closureReasons,
   "20261207010000_message_recall": messageRecall,
+  "20261208010000_sso_identifiers": ssoIdentifiers,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

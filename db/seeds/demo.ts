@@ -37,21 +37,23 @@ export async function seedDemo(knex: Knex): Promise<boolean> {
     const tilleuls = await structure("centre_sante", "010012345", "CENTRE DE SANTE LES TILLEULS", "12 rue des Tilleuls", "01000", "BOURG EN BRESSE", "accueil@cds-tilleuls.example");
     const parc = await structure("etablissement", "340098765", "CLINIQUE DU PARC", "50 avenue du Parc", "34000", "MONTPELLIER", "direction@clinique-parc.example");
 
-    const doctor = (nam: string, last: string, first: string, cp: string, city: string, mailbox: string | null, structureId: number | null = null) =>
+    // The RPPS number is what Pro Santé Connect names a doctor by (issue 16): README's demo table lists them.
+    const doctor = (nam: string, rpps: string, last: string, first: string, cp: string, city: string, mailbox: string | null, structureId: number | null = null) =>
       insert("practitioners", {
-        nam, last_name: last, first_name: first, last_name_key: nameKey(last), postal_code: cp, city,
+        nam, rpps, last_name: last, first_name: first, last_name_key: nameKey(last), postal_code: cp, city,
         mailbox, structure_id: structureId, pin_hash: pin,
       });
-    const gene = await doctor("991101197", "GENE", "Alain", "34170", "CASTELNAU LE LEZ", "alain.gene@medecin.example");
-    const mezin = await doctor("381711787", "MEZIN", "Jean-Luc", "38000", "GRENOBLE", "jl.mezin@medecin.example");
-    const luanikazuzi = await doctor("971609219", "LUANIKAZUZI", "Xavier", "97600", "MAMOUDZOU", "x.luanikazuzi@medecin.example");
-    const martin = await doctor("011234567", "MARTIN", "Sophie", "01000", "BOURG EN BRESSE", null);
-    const roux = await doctor("011500011", "ROUX", "Hélène", "01000", "BOURG EN BRESSE", null, tilleuls);
-    await doctor("011500029", "BENALI", "Karim", "01000", "BOURG EN BRESSE", null, tilleuls);
-    const leroy = await doctor("341500017", "LEROY", "Pierre", "34000", "MONTPELLIER", null, parc);
+    const gene = await doctor("991101197", "10000000011", "GENE", "Alain", "34170", "CASTELNAU LE LEZ", "alain.gene@medecin.example");
+    const mezin = await doctor("381711787", "10000000029", "MEZIN", "Jean-Luc", "38000", "GRENOBLE", "jl.mezin@medecin.example");
+    const luanikazuzi = await doctor("971609219", "10000000037", "LUANIKAZUZI", "Xavier", "97600", "MAMOUDZOU", "x.luanikazuzi@medecin.example");
+    const martin = await doctor("011234567", "10000000045", "MARTIN", "Sophie", "01000", "BOURG EN BRESSE", null);
+    const roux = await doctor("011500011", "10000000052", "ROUX", "Hélène", "01000", "BOURG EN BRESSE", null, tilleuls);
+    await doctor("011500029", "10000000060", "BENALI", "Karim", "01000", "BOURG EN BRESSE", null, tilleuls);
+    const leroy = await doctor("341500017", "10000000078", "LEROY", "Pierre", "34000", "MONTPELLIER", null, parc);
 
+    // sso_id: the agent's identifier at the insurer's identity provider (issue 16), first.last in the demo.
     const agent = (elsm: number, last: string, first: string) =>
-      insert("agents", { elsm_id: elsm, last_name: last, first_name: first, last_name_key: nameKey(last), first_name_key: nameKey(first) });
+      insert("agents", { elsm_id: elsm, sso_id: `${nameKey(first).toLowerCase()}.${nameKey(last).toLowerCase()}`, last_name: last, first_name: first, last_name_key: nameKey(last), first_name_key: nameKey(first) });
     const anna = await agent(ain, "AIN", "Anna");
     await agent(ain, "DUBOIS", "Marc");
     const paul = await agent(herault, "HERAULT", "Paul");

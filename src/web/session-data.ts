@@ -1,4 +1,5 @@
-import type { Actor } from "../domain/actor.js";
+import type { Actor, PsActor } from "../domain/actor.js";
+import type { OidcFlow } from "../domain/auth/oidc.js";
 import type { ConversationState } from "../domain/conversations/states.js";
 import type { RescuedForm } from "../domain/conversations/form-context.js";
 import type { BoSearch, PsSearch } from "../domain/conversations/search.js";
@@ -28,6 +29,12 @@ declare module "express-session" {
     boTray?: ConversationState;
     /** Its order and filters, as the tray's URL last gave them (the list beside a thread keeps them). */
     boTrayView?: TrayView;
+    /** A real login in progress at an OpenID provider (issue 16): its state, nonce, PKCE verifier and start time. */
+    oidcFlow?: OidcFlow & { door: "psc" | "sso" };
+    /** « Pour qui agissez-vous ? »: the offers of a PSC login, before the session is created (same 10 minutes). */
+    pscChoice?: { options: PsActor[]; idToken: string; createdAt: number };
+    /** The id token of a real login: the only token kept, for the provider's logout (id_token_hint). */
+    oidcLogout?: { door: "psc" | "sso"; idToken: string };
     // csrf-sync adds its synchronizer token (`csrfToken`) through its own declaration.
   }
 }

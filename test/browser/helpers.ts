@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -13,19 +14,27 @@ const require = createRequire(import.meta.url);
 
 export type RunningApp = Awaited<ReturnType<typeof startServer>>;
 
-/** The real app, migrated and seeded on its own temporary DATA_DIR, listening on a random local port (`env`: more settings). */
-export async function startServer(env: Record<string, string> = {}) {
+/**
+ * The real app, migrated and seeded on its own temporary DATA_DIR, listening on a random local port (`env`: more
+ * settings; or a function of the app's own address, for settings that name it: PUBLIC_URL, a provider's callback).
+ */
+export async function startServer(env: Record<string, string> | ((baseUrl: string) => Promise<Record<string, string>>) = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-browser-"));
-  const config = loadConfig({ ...env, NODE_ENV: "test", DATA_DIR: dir, SESSION_SECRET: "browser-test-secret-0123456789" });
-  const runtime = buildRuntime(config);
-  await prepareDatabase(runtime.db);
-  const server = await new Promise<import("node:http").Server>((resolve, reject) => {
-    const s = runtime.app.listen(0, "127.0.0.1", (err?: Error) => (err ? reject(err) : resolve(s)));
+  const server = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const settings = typeof env === "function" ? await env(baseUrl) : env;
+  const config = loadConfig({ ...settings, NODE_ENV: "test", DATA_DIR: dir, SESSION_SECRET: "browser-test-secret-0123456789" });
+  const runtime = buildRuntime(config);
+  await prepareDatabase(runtime.db);
+  server.on("request", runtime.app);
   return {
     ...runtime,
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,6 +7,15 @@ export type AuditAction =
   | "logout"
   | "login.failed_pin"
   | "login.card_blocked"
+  // Real logins refused (issue 16), the reason in the action: Pro Santé Connect (psc) and the agents' SSO (sso).
+  | "login.psc.unknown_rpps"
+  | "login.psc.no_activity"
+  | "login.psc.acr_too_low"
+  | "login.psc.flow_failed"
+  | "login.psc.flow_expired"
+  | "login.sso.unknown_agent"
+  | "login.sso.flow_failed"
+  | "login.sso.flow_expired"
   | "conversation.opened"
   // A page showing a thread's subject or content without opening it: the reply form, the delete / close confirmation.
   | "conversation.displayed"

@@ -9,6 +9,25 @@ export const MAX_PIN_ATTEMPTS = 3;
 /** A refused login names the field the message is about (the error summary links to it). */
 export type LoginResult<A> = { ok: true; actor: A } | { ok: false; field: "card" | "pin" | "agent"; message: string };
 
+/**
+ * The doctor signed in, acting as themselves (liberal) or for a structure: a salaried doctor acts under the structure
+ * (manual §1) but sees which colleague is signed in. The one rule for both doors (the card, Pro Santé Connect).
+ */
+export function psActor(practitioner: { id: number; first_name: string; last_name: string }, structure: { id: number; raison_sociale: string; finess: string } | null): PsActor {
+  const name = `Dr ${practitioner.first_name} ${practitioner.last_name}`;
+  return {
+    kind: "ps",
+    practitionerId: practitioner.id,
+    structureId: structure?.id ?? null,
+    displayName: structure ? `${name} — ${structure.raison_sociale} (FINESS ${structure.finess})` : name,
+  };
+}
+
+/** The agent signed in. */
+export function agentActor(agent: { id: number; elsm_id: number; first_name: string; last_name: string }): AgentActor {
+  return { kind: "agent", agentId: agent.id, elsmId: agent.elsm_id, displayName: `${agent.last_name} ${agent.first_name}` };
+}
+
 /** Simulated CPS card login: the card's PIN, three wrong PINs block the card (as a real CPS does). */
 export async function cpsLogin(db: Db, rawCardId: unknown, pin: string, ip: string): Promise<LoginResult<PsActor>> {
   const cardId = parseId(rawCardId);
@@ -44,13 +63,7 @@ export async function cpsLogin(db: Db, rawCardId: unknown, pin: string, ip: stri
         : `Code PIN erroné. Il vous reste ${left} essai${left > 1 ? "s" : ""} avant le blocage de la carte.`,
     };
   }
-  const actor: PsActor = {
-    kind: "ps",
-    practitionerId: card.id,
-    structureId: card.structure_id,
-    // A salaried doctor acts under the structure (manual §1) but sees which colleague is signed in.
-    displayName: card.structure_id ? `Dr ${card.first_name} ${card.last_name} — ${card.raison_sociale} (FINESS ${card.finess})` : `Dr ${card.first_name} ${card.last_name}`,
-  };
+  const actor = psActor(card, card.structure_id ? { id: card.structure_id, raison_sociale: card.raison_sociale, finess: card.finess } : null);
   await db.transaction(async (trx) => {
     if (card.failed_pin_attempts) await trx("practitioners").where({ id: card.id }).update({ failed_pin_attempts: 0 });
     await audit(trx, { actor, ip }, "login");
@@ -63,7 +76,7 @@ export async function agentLogin(db: Db, rawAgentId: unknown, ip: string): Promi
   const agentId = parseId(rawAgentId);
   const agent = agentId ? await db("agents").where({ id: agentId }).first() : null;
   if (!agent) return { ok: false, field: "agent", message: "Sélectionnez votre nom dans la liste des agents." };
-  const actor: AgentActor = { kind: "agent", agentId: agent.id, elsmId: agent.elsm_id, displayName: `${agent.last_name} ${agent.first_name}` };
+  const actor = agentActor(agent);
   await audit(db, { actor, ip }, "login");
   return { ok: true, actor };
 }

@@ -1,41 +1,14 @@
-import { Router, type Request, type Response } from "express";
+import { Router, type Request } from "express";
 import type { AppDeps } from "../../deps.js";
-import type { Actor } from "../../domain/actor.js";
 import { audit } from "../../domain/audit/audit.js";
 import { agentLogin, cpsLogin, type LoginResult } from "../../domain/auth/cps.js";
-import { restoreRescued, type RestoredDraft } from "../../domain/conversations/rescue.js";
 import { agentCards, cpsCards } from "../../domain/directory/queries.js";
 import { errorItems } from "../forms.js";
 import { csrfProtection } from "../middleware/csrf.js";
 import { loginLimiters } from "../middleware/rate-limit.js";
-import { clearSignedIn, markSignedIn, sessionCookieName } from "../middleware/session.js";
-
-/** Regenerates the session at login (no fixation), keeping only what must survive it. */
-function startSession(req: Request, actor: Actor): Promise<void> {
-  const { returnTo, rescued } = req.session;
-  return new Promise((resolve, reject) => {
-    req.session.regenerate((err) => {
-      if (err) return reject(err);
-      req.session.user = actor;
-      req.session.startedAt = Date.now();
-      if (rescued) req.session.rescued = rescued;
-      if (returnTo) req.session.returnTo = returnTo;
-      resolve();
-    });
-  });
-}
-
-function safeReturn(req: Request, prefix: string): string | null {
-  const target = req.session.returnTo;
-  delete req.session.returnTo;
-  return target?.startsWith(prefix) && !target.startsWith("//") ? target : null;
-}
-
-/** Where to continue writing a form rescued from an expired session. */
-function restoredHref(base: "/ps" | "/bo", restored: RestoredDraft | null): string | null {
-  if (!restored) return null;
-  return restored.kind === "reply" ? `${base}/conversations/${restored.conversationId}/reply` : `${base}/drafts/${restored.draftId}`;
-}
+import { clearSignedIn, sessionCookieName } from "../middleware/session.js";
+import { providerLogout, type Doors } from "./oidc.js";
+import { signIn } from "./sign-in.js";
 
 /** A refused login: the same page, the error in the summary and on its field. */
 function refusal(result: Extract<LoginResult<unknown>, { ok: false }>) {
@@ -50,35 +23,30 @@ function loginNotice(req: Request): string | null {
   return null;
 }
 
-/** The simulated logins (CPS card + PIN; agent picker), the session's keep-alive, and logout. */
-export function authRoutes(deps: AppDeps): Router {
+/** The simulated logins (marked « démonstration »), under the real doors' buttons when configured (issue 16);  (CPS card + PIN; agent picker), the session's keep-alive, and logout. */
+export function authRoutes(deps: AppDeps, doors: Doors): Router {
   const { db, config } = deps;
   const router = Router();
   const limited = loginLimiters(db, config.loginLimitPerAddress, config.loginLimitPerCard);
 
-  async function signIn(req: Request, res: Response, actor: Actor, base: "/ps" | "/bo"): Promise<string> {
-    const rescued = req.session.rescued;
-    await startSession(req, actor);
-    markSignedIn(res, config);
-    delete req.session.rescued;
-    const restored = await restoreRescued(deps, { actor, ip: req.ip ?? "" }, rescued);
-    return restoredHref(base, restored) ?? safeReturn(req, `${base}/`) ?? base;
-  }
-
-  router.get("/ps/login", async (req, res) => res.render("auth/ps-login", { cards: await cpsCards(db), errors: {}, errorItems: [], notice: loginNotice(req) }));
+  router.get("/ps/login", async (req, res) =>
+    res.render("auth/ps-login", { cards: await cpsCards(db), psc: doors.psc !== null, errors: {}, errorItems: [], notice: loginNotice(req) }),
+  );
   router.post("/ps/login", csrfProtection, ...limited, async (req, res) => {
     const result = await cpsLogin(db, req.body.card, String(req.body.pin ?? ""), req.ip ?? "");
     if (!result.ok) {
-      return res.status(422).render("auth/ps-login", { cards: await cpsCards(db), ...refusal(result), selected: String(req.body.card ?? "") });
+      return res.status(422).render("auth/ps-login", { cards: await cpsCards(db), psc: doors.psc !== null, ...refusal(result), selected: String(req.body.card ?? "") });
     }
-    res.redirect(303, await signIn(req, res, result.actor, "/ps"));
+    res.redirect(303, await signIn(deps, req, res, result.actor, "/ps"));
   });
 
-  router.get("/bo/login", async (req, res) => res.render("auth/bo-login", { agents: await agentCards(db), errors: {}, errorItems: [], notice: loginNotice(req) }));
+  router.get("/bo/login", async (req, res) =>
+    res.render("auth/bo-login", { agents: await agentCards(db), sso: doors.sso !== null, errors: {}, errorItems: [], notice: loginNotice(req) }),
+  );
   router.post("/bo/login", csrfProtection, ...limited, async (req, res) => {
     const result = await agentLogin(db, req.body.agent, req.ip ?? "");
-    if (!result.ok) return res.status(422).render("auth/bo-login", { agents: await agentCards(db), ...refusal(result) });
-    res.redirect(303, await signIn(req, res, result.actor, "/bo"));
+    if (!result.ok) return res.status(422).render("auth/bo-login", { agents: await agentCards(db), sso: doors.sso !== null, ...refusal(result) });
+    res.redirect(303, await signIn(deps, req, res, result.actor, "/bo"));
   });
 
   // Any signed-in request extends the session (rolling cookie). This one — the warning's "Prolonger", or typing in a
@@ -94,10 +62,14 @@ export function authRoutes(deps: AppDeps): Router {
     const actor = req.session.user;
     if (actor) await audit(db, { actor, ip: req.ip ?? "" }, "logout");
     const home = actor?.kind === "agent" ? "/bo/login" : "/ps/login";
+    const held = req.session.oidcLogout;
+    // The local session ends first, whatever the provider does next.
     await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
     res.clearCookie(sessionCookieName(config), { path: "/" });
     clearSignedIn(res);
-    res.redirect(303, `${home}?deconnecte=1`);
+    // A session a provider opened is ended there too (it sends the browser back to our logged-out page); a provider
+    // that cannot be reached, or has no end session, leaves the user on our logged-out page at once.
+    res.redirect(303, (await providerLogout(doors, held)) ?? `${home}?deconnecte=1`);
   });
 
   return router;

@@ -49,14 +49,18 @@ export class KnexRateLimitStore implements Store {
  * Failed logins are limited per address and per card (on top of the card's own 3-PIN block):
  * past the limit, a French 429 page; successful logins are not counted.
  */
-export function loginLimiters(db: Db, perAddress: number, perCard: number, windowMs = 15 * 60_000): RequestHandler[] {
-  const common = {
+function failedLogins(windowMs: number) {
+  return {
     windowMs,
     skipSuccessfulRequests: true,
     standardHeaders: "draft-8" as const,
     legacyHeaders: false,
     handler: (_req: unknown, _res: unknown, next: (err: unknown) => void) => next(new HttpError(429, "too many login attempts")),
   };
+}
+
+export function loginLimiters(db: Db, perAddress: number, perCard: number, windowMs = 15 * 60_000): RequestHandler[] {
+  const common = failedLogins(windowMs);
   return [
     rateLimit({ ...common, limit: perAddress, store: new KnexRateLimitStore(db, "login-ip:"), keyGenerator: (req) => ipKeyGenerator(req.ip ?? "") }),
     rateLimit({
@@ -70,6 +74,19 @@ export function loginLimiters(db: Db, perAddress: number, perCard: number, windo
       },
     }),
   ];
+}
+
+/**
+ * The OpenID providers' callbacks (issue 16): failed callbacks (a refused or broken login answers 4xx) limited per
+ * address, counted apart from the card logins; past the limit the same French 429 page.
+ */
+export function callbackLimiter(db: Db, perAddress: number, windowMs = 15 * 60_000): RequestHandler {
+  return rateLimit({
+    ...failedLogins(windowMs),
+    limit: perAddress,
+    store: new KnexRateLimitStore(db, "login-oidc-ip:"),
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? ""),
+  });
 }
 
 /** The accessibility statement's contact form (public): at most `perAddress` messages an hour from one address. */
