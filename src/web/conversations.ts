@@ -76,15 +76,19 @@ export function postReply(deps: AppDeps, s: SideHandlers): RequestHandler {
   };
 }
 
-/** « Retirer le message » (issue 15 §1): the question first (without JavaScript as with), or why it cannot be withdrawn (409). */
+/** « Retirer le message » (issue 15 §1): the question (without JavaScript as with), or why the message cannot be withdrawn (409). */
+async function withdrawQuestion(req: Request, res: Response, deps: AppDeps, s: SideHandlers, refused: { reason?: string; trace: boolean }) {
+  const conversation = conversationOf(res);
+  const recall = await recallQuestion(deps.db, actorOf(res), conversation, req.params.messageId);
+  // The page shows the thread's subject: traced once the message is known to be this thread's (else 404, nothing traced).
+  if (refused.trace) await traceDisplay(deps.db, contextOf(req, res), conversation);
+  const shown = { ...recall, refusal: refused.reason ?? recall.refusal };
+  const threadHref = `${s.base}/conversations/${conversation.id}`;
+  return s.render(req, res, "conversations/confirm-withdraw", { title: "Retirer le message", recall: shown, threadHref, current: conversation.id }, shown.refusal ? 409 : 200);
+}
+
 export function withdrawPage(deps: AppDeps, s: SideHandlers): RequestHandler {
-  return async (req, res) => {
-    const conversation = conversationOf(res);
-    const recall = await recallQuestion(deps.db, actorOf(res), conversation, req.params.messageId);
-    await traceDisplay(deps.db, contextOf(req, res), conversation);
-    const threadHref = `${s.base}/conversations/${conversation.id}`;
-    return s.render(req, res, "conversations/confirm-withdraw", { title: "Retirer le message", recall, threadHref, current: conversation.id }, recall.refusal ? 409 : 200);
-  };
+  return (req, res) => withdrawQuestion(req, res, deps, s, { trace: true });
 }
 
 /** Withdrawn: back to the thread (or to the list, the thread gone with its first message); too late or not allowed: said, 409. */
@@ -92,17 +96,7 @@ export function postWithdraw(deps: AppDeps, s: SideHandlers): RequestHandler {
   return async (req, res) => {
     const conversation = conversationOf(res);
     const outcome = await withdrawMessage(deps, contextOf(req, res), conversation, req.params.messageId);
-    if (outcome.status === "refused") {
-      const recall = await recallQuestion(deps.db, actorOf(res), conversation, req.params.messageId);
-      const threadHref = `${s.base}/conversations/${conversation.id}`;
-      return s.render(
-        req,
-        res,
-        "conversations/confirm-withdraw",
-        { title: "Retirer le message", recall: { ...recall, refusal: outcome.reason }, threadHref, current: conversation.id },
-        409,
-      );
-    }
+    if (outcome.status === "refused") return withdrawQuestion(req, res, deps, s, { reason: outcome.reason, trace: false });
     flash(req, recallNotice(outcome));
     res.redirect(303, outcome.status === "removed" ? s.home : `${s.base}/conversations/${conversation.id}`);
   };

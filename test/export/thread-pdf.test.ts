@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   $,
-  annaAin,
   bunyel,
   drGene,
   drLeroy,
@@ -11,7 +10,7 @@ import {
   paulHerault,
   signInAgent,
   signInPs,
-  startTestApp,
+  startWithGeneAndAnna,
   type Session,
   type TestApp,
 } from "../helpers/app.js";
@@ -34,9 +33,7 @@ const REPLY = "Réponse de l'échelon : avis favorable.";
 const NOTE = "Note interne confidentielle ZX81";
 
 beforeAll(async () => {
-  app = await startTestApp();
-  gene = await signInPs(app, drGene);
-  anna = await signInAgent(app, annaAin);
+  ({ app, gene, anna } = await startWithGeneAndAnna());
   id = await sendPsQuestion(gene, bunyel, SUBJECT, BODY, [{ path: fixture("valid", "compte-rendu.pdf") }]);
   await elsmWrites(app, "AIN", id, REPLY);
   const note = await anna.agent.post(`/bo/conversations/${id}/notes`).type("form").send({ _csrf: anna.csrf, note: NOTE });

@@ -137,30 +137,26 @@ export async function withdrawMessage(deps: { db: Db; storage: FileStorage }, ct
   const outcome = await deps.db.transaction(async (trx) => {
     // The thread's row lock (PostgreSQL) orders the withdrawal with the sends, the échelon's openings and the close.
     const slot = await lockedSlot(trx, conversation.id);
-    const thread = await trx("conversations").where({ id: conversation.id }).first("state", "ps_deleted_at", "elsm_id");
-    const refusedNow = async () => {
+    const thread = await trx("conversations").where({ id: conversation.id }).first("ps_deleted_at");
+    // The rule on the message as it is now, under the lock (the thread's state read with the lock: slot.state).
+    const refusalNow = async () => {
       const m = factsOf(
         await trx("messages")
           .where({ id })
           .first(...FACTS),
       );
-      return recallRefusal(actor, thread.state, m, await latestMessageId(trx, conversation.id)) ?? RECALL_REFUSALS.withdrawn;
+      return { m, refusal: recallRefusal(actor, slot.state, m, await latestMessageId(trx, conversation.id)) };
     };
-    const m = factsOf(
-      await trx("messages")
-        .where({ id })
-        .first(...FACTS),
-    );
-    const refusal = recallRefusal(actor, thread.state, m, await latestMessageId(trx, conversation.id));
+    const { m, refusal } = await refusalNow();
     if (refusal) return { status: "refused" as const, reason: refusal, keys: [] };
-    // THE conditional update: an opening committed meanwhile (the doctor's side does not take the row lock) wins.
+    // THE conditional update: an opening that committed first (it takes the same row lock, or won the message row's) wins.
     const changed = await trx("messages")
       .where({ id })
       .whereNull("read_at")
       .whereNull("withdrawn_at")
       // Its form's key goes too: the same form posted again (Back, corrected) is a new send, never « already sent ».
       .update({ withdrawn_at: new Date().toISOString(), withdrawn_by_agent_id: actor.kind === "agent" ? actor.agentId : null, body: "", undo: null, submission_key: null });
-    if (!changed) return { status: "refused" as const, reason: await refusedNow(), keys: [] };
+    if (!changed) return { status: "refused" as const, reason: (await refusalNow()).refusal ?? RECALL_REFUSALS.withdrawn, keys: [] };
     const keys = (await trx("attachments").where({ message_id: id }).pluck("storage_key")) as string[];
     await trx("attachments").where({ message_id: id }).del();
     await cancelNotification(trx, id);
@@ -168,7 +164,7 @@ export async function withdrawMessage(deps: { db: Db; storage: FileStorage }, ct
     await audit(trx, ctx, "message.withdrawn", { type: "message", id });
     const earlier = await trx("messages").where({ conversation_id: conversation.id }).where("id", "<", id).first("id");
     if (!earlier) {
-      keys.push(...(await removeThread(trx, conversation.id, thread.elsm_id, slot)));
+      keys.push(...(await removeThread(trx, conversation.id, conversation.elsm_id, slot)));
       await audit(trx, ctx, "conversation.withdrawn", { type: "conversation", id: conversation.id });
       return { status: "removed" as const, keys };
     }
@@ -182,7 +178,7 @@ export async function withdrawMessage(deps: { db: Db; storage: FileStorage }, ct
         ps_deleted_at: thread.ps_deleted_at ?? undo.ps_deleted_at ?? null,
         [counter]: trx.raw("CASE WHEN ?? > 0 THEN ?? - 1 ELSE 0 END", [counter, counter]),
       });
-    await moveTray(trx, thread.elsm_id, slot, await lockedSlot(trx, conversation.id));
+    await moveTray(trx, conversation.elsm_id, slot, await lockedSlot(trx, conversation.id));
     return { status: "withdrawn" as const, keys };
   });
   await removeFiles(deps.storage, outcome.keys);
