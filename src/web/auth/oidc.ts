@@ -51,6 +51,12 @@ export function oidcRoutes(deps: AppDeps, doors: Doors): Router {
   const { db, config } = deps;
   const router = Router();
   const limited = callbackLimiter(db, config.loginLimitPerAddress);
+  // The session opened (the card login's rules), then the id token kept server-side for the provider's logout.
+  const signedIn = async (req: Request, res: Response, actor: Parameters<typeof signIn>[3], base: "/ps" | "/bo", logout: { door: "psc" | "sso"; idToken: string }) => {
+    const next = await signIn(deps, req, res, actor, base);
+    req.session.oidcLogout = logout;
+    res.redirect(303, next);
+  };
 
   const mount = (door: "psc" | "sso", base: "/ps" | "/bo", prefix: string, callbackUri: string) => {
     const provider = doors[door];
@@ -81,9 +87,7 @@ export function oidcRoutes(deps: AppDeps, doors: Doors): Router {
       if (door === "sso") {
         const agent = await resolveAgentLogin(db, { ...result.idClaims, ...result.userinfo }, config.agentOidc!.idClaim, ip);
         if (!agent.ok) return refusedPage(res, 403, base, door, agent.message);
-        const next = await signIn(deps, req, res, agent.actor, base);
-        req.session.oidcLogout = { door, idToken: result.idToken };
-        return res.redirect(303, next);
+        return signedIn(req, res, agent.actor, base, { door, idToken: result.idToken });
       }
       const resolved = await resolvePscLogin(db, result.idClaims, result.userinfo, ip);
       if (resolved.ok === false) return refusedPage(res, 403, base, door, resolved.message);
@@ -91,9 +95,7 @@ export function oidcRoutes(deps: AppDeps, doors: Doors): Router {
         req.session.pscChoice = { options: resolved.options, idToken: result.idToken, createdAt: Date.now() };
         return res.redirect(303, `${prefix}/choix`);
       }
-      const next = await signIn(deps, req, res, resolved.actor, base);
-      req.session.oidcLogout = { door, idToken: result.idToken };
-      res.redirect(303, next);
+      return signedIn(req, res, resolved.actor, base, { door, idToken: result.idToken });
     });
 
     // The provider's logout sends the browser back here: the app's own logged-out page.
@@ -129,9 +131,7 @@ export function oidcRoutes(deps: AppDeps, doors: Doors): Router {
       const actor = await chooseActor(db, choice.options, req.body.choice, req.ip ?? "");
       if (!actor) return choicePage(res, labelled(choice), "Choisissez pour qui vous agissez.");
       delete req.session.pscChoice;
-      const next = await signIn(deps, req, res, actor, "/ps");
-      req.session.oidcLogout = { door: "psc", idToken: choice.idToken };
-      res.redirect(303, next);
+      return signedIn(req, res, actor, "/ps", { door: "psc", idToken: choice.idToken });
     });
   }
   return router;
