@@ -69,6 +69,15 @@ export async function lockedSlot(trx: Knex, conversationId: number): Promise<Tra
   };
 }
 
+/**
+ * Takes the thread's row lock before its messages are written (PostgreSQL), as a withdrawal does (recall.ts), so the two
+ * never deadlock. SQLite: nothing — its writers are serialised, and a read first would only make a second process's
+ * write fail busy instead of waiting.
+ */
+export async function lockThread(trx: Knex, conversationId: number): Promise<void> {
+  if (isPostgres(trx)) await trx("conversations").where({ id: conversationId }).forNoKeyUpdate().first("id");
+}
+
 /** The patient's search key copied onto a new conversation (patients' names are reference data, never edited here). */
 export function patientNameKey(trx: Knex, patientId: number | null): Knex.QueryBuilder | null {
   return patientId === null ? null : trx("patients").select("last_name_key").where({ id: patientId });

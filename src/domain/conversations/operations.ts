@@ -4,7 +4,7 @@ import { audit } from "../audit/audit.js";
 import { readCloseForm, reasonsOf, REASON_NOT_FOUND, type CloseForm } from "../closure-reasons/reasons.js";
 import type { Db } from "../../db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../actor.js";
-import { lockedSlot, moveTray } from "./counters.js";
+import { lockedSlot, lockThread, moveTray } from "./counters.js";
 import { dueOnClose } from "./deadlines.js";
 import { stopAllWriting, stopWriting } from "./presence.js";
 import type { ConversationRow, DraftRow } from "./scope.js";
@@ -48,8 +48,10 @@ export async function openConversation(db: Db, ctx: RequestContext, conversation
     // The thread's row lock first, on both sides: the same order as a withdrawal (recall.ts), which locks it before its
     // messages — an opening updating the messages first would deadlock with it. The ELSM reading a thread it had not
     // read: one fewer unread in its tray (read under the lock, so two agents opening it at once count it once).
-    const slot = await lockedSlot(trx, conversation.id);
-    if (ctx.actor.kind === "agent" && slot.unread) await moveTray(trx, conversation.elsm_id, slot, { ...slot, unread: false });
+    if (ctx.actor.kind === "agent") {
+      const slot = await lockedSlot(trx, conversation.id);
+      if (slot.unread) await moveTray(trx, conversation.elsm_id, slot, { ...slot, unread: false });
+    } else await lockThread(trx, conversation.id);
     await trx("messages")
       .where({ conversation_id: conversation.id, side: otherSide(sideOf(ctx.actor)) })
       .whereNull("read_at")
