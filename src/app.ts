@@ -21,6 +21,7 @@ import { noStore, securityHeaders } from "./web/middleware/security.js";
 import { absoluteLifetime, sessionMiddleware, sessionWrittenBeforeAnswer } from "./web/middleware/session.js";
 import { bodyGuard } from "./web/middleware/body-guard.js";
 import { fileUploads } from "./web/middleware/upload.js";
+import { textFields } from "./web/middleware/text-fields.js";
 import { FILE_ROUTES } from "./web/file-routes.js";
 import { psRoutes } from "./web/ps/routes.js";
 import { siteRoutes } from "./web/site/routes.js";
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(absoluteLifetime(config));
   // Multipart bodies are read on the routes that take files only, after the session (upload.ts: CSRF before any file).
   app.post(FILE_ROUTES, fileUploads(storage.tmpDir, config.uploadTempPerUserBytes));
+  app.use(textFields);
   app.use(rescueExpiredSubmission(config.sessionSecret));
   app.use(htmxLocals, flashLocals, csrfLocals, (req, res, next) => {
     res.locals.user = req.session.user ?? null;

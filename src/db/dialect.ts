@@ -280,6 +280,18 @@ export async function rebuildSearchText(knex: Knex): Promise<void> {
   await knex.raw("INSERT INTO search_text (search_text) VALUES ('optimize')");
 }
 
+/**
+ * The words the engine does not index, so cannot search: PostgreSQL's french stop words (« le », « de », « la »…, an
+ * empty tsquery); SQLite's FTS5 has none. Searched alone they would narrow nothing (see textConditions).
+ */
+export async function unindexedWords(knex: Knex, words: string[]): Promise<string[]> {
+  if (!isPostgres(knex) || !words.length) return [];
+  const rows = (
+    await knex.raw(`SELECT w, plainto_tsquery('french', ${UNACCENT.replace("?", "w")})::text AS q FROM unnest(?::text[]) WITH ORDINALITY AS t(w, n) ORDER BY n`, [words])
+  ).rows as { w: string; q: string }[];
+  return rows.filter((r) => !r.q).map((r) => r.w);
+}
+
 /** At most this many rows holding a word (by PostgreSQL's planner statistics), its threads are listed first. */
 const PG_RARE = 5_000;
 
@@ -315,6 +327,8 @@ export async function textConditions(knex: Knex, column: string, words: string[]
     const rowsOf = (tsquery: string) =>
       Math.min(...[...tsquery.matchAll(/'((?:[^']|'')+)'/g)].map((m) => (frequency.get(m[1]!.replaceAll("''", "'")) ?? 0) * Number(stat?.n ?? 0)));
     const queries = (tsqueries.rows as { q: string }[]).filter((r) => r.q).map((r) => ({ tsquery: r.q, rows: rowsOf(r.q) }));
+    // Only stop words (a search kept from before they were refused, full-text.ts): nothing holds them, nothing is found.
+    if (words.length && !queries.length) return { where: (q) => void q.whereRaw("1 = 0"), inOrder: null };
     const kinds = options.notes ? ["subject", "message", "note"] : ["subject", "message"];
     const matching = (tsquery: string) => {
       const m = knex("search_text").select("conversation_id").whereIn("kind", kinds).whereRaw("tsv @@ ?::tsquery", [tsquery]);

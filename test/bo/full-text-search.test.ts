@@ -130,6 +130,64 @@ describe("the back office's search by words", () => {
     expect(await app.db("messages").count({ n: "*" })).not.toEqual([{ n: 0 }]);
   });
 
+  it("unicode oddities: full-width or mathematical letters, a ligature, an invisible character inside a word are read as the word shown; an emoji or a NUL alone is a French error", async () => {
+    for (const texte of [
+      "ＣＡＲＤＩＯＬＯＧＩＥ",
+      "𝐜𝐚𝐫𝐝𝐢𝐨𝐥𝐨𝐠𝐢𝐞",
+      "cardiolo\u00ADgie",
+      "cardio\u200Blogie",
+      "\u202Ecardiologie\u202C",
+      "\uFEFFcardiologie",
+      "cardiologie\u0000",
+      "ho\u0302pital",
+    ]) {
+      expect((await boSearch(anna, { texte })).subjects, JSON.stringify(texte)).toEqual([SUBJECT]);
+    }
+    // The ligature ﬁ is the letters f and i (« confirmé » in the demo threads as in any other).
+    expect((await boSearch(anna, { texte: "conﬁrme" })).subjects).toEqual((await boSearch(anna, { texte: "confirme" })).subjects);
+    for (const texte of ["😀", "\u200B\u200D", "\uD800", "🩺 — ✓"]) {
+      const { res } = await boSearch(anna, { texte });
+      expect(res.status, JSON.stringify(texte)).toBe(422);
+      expect(textOf($(res.text), "#s-texte-error")).toContain("Saisissez au moins un mot à rechercher");
+    }
+    // A NUL alone is nothing typed: the search is the empty one (the whole list), never a 500.
+    expect((await boSearch(anna, { texte: "\u0000" })).res.status).toBe(303);
+  });
+
+  it("a very long query (10,000 characters, 500 words): at most 200 characters kept, cut at a space (never half a word), searched as words, never a 500", async () => {
+    for (const texte of [`cardiologie ${"x".repeat(10_000)}`, `${"cardiologie ".repeat(500)}`, `cardiologie hopital ${"mot ".repeat(500)}`]) {
+      const { res, subjects } = await boSearch(anna, { texte });
+      expect(res.status).toBe(303);
+      expect(subjects).not.toBeNull();
+      const page = $((await anna.agent.get("/bo/recherche")).text);
+      const kept = String(page("#s-texte").val());
+      expect(kept.length).toBeLessThanOrEqual(200);
+      // Cut at a space: never half a word searched.
+      expect(texte.startsWith(`${kept} `) || texte.startsWith(`${kept}x`)).toBe(true);
+    }
+    expect((await boSearch(anna, { texte: "cardiologie ".repeat(500) })).subjects).toEqual([SUBJECT]);
+    // A word longer than any written finds nothing.
+    expect((await boSearch(anna, { texte: "x".repeat(10_000) })).subjects).toEqual([]);
+  });
+
+  it("words the engine does not index (PostgreSQL's french stop words « le », « de la »): a French error, never the whole list; beside a real word, that word is searched", async () => {
+    expect((await boSearch(anna, { texte: "le cardiologie" })).subjects).toEqual([SUBJECT]);
+    expect((await psSearch(gene, "de cardiologie")).subjects).toEqual([SUBJECT]);
+    if (!isPostgres(app.db)) return; // FTS5 has no stop words: « le » is a word like any other there.
+    for (const [texte, message] of [
+      ["le", "Le mot « le » est trop courant pour être recherché : ajoutez un mot plus précis."],
+      ["De LA", "Les mots « de », « la » sont trop courants pour être recherchés : ajoutez un mot plus précis."],
+    ]) {
+      const { res } = await boSearch(anna, { texte });
+      expect(res.status, texte).toBe(422);
+      expect(textOf($(res.text), "#s-texte-error")).toBe(message);
+      expect($(res.text)("#s-texte").val()).toBe(texte);
+      const ps = await psSearch(gene, texte);
+      expect(ps.res.status, texte).toBe(422);
+      expect(textOf($(ps.res.text), "#search-texte-error")).toBe(message);
+    }
+  });
+
   it("the words are never written in the audit trail nor in a URL", async () => {
     const res = await anna.agent
       .post("/bo/recherche")
@@ -147,9 +205,26 @@ describe("the doctor's search by words", () => {
     expect((await psSearch(gene, "pneumopathie")).subjects).toEqual([]);
     const mezin = await signInPs(app, drMezin);
     expect((await psSearch(mezin, "cardiologie")).subjects).toEqual([]);
-    const refused = await psSearch(gene, '"*"');
-    expect(refused.res.status).toBe(422);
-    expect(textOf($(refused.res.text), "#search-texte-error")).toContain("Saisissez au moins un mot à rechercher");
+    for (const texte of ['"*"', "*", "-", "((", "^", ":", '"" ** --', "😀"]) {
+      const refused = await psSearch(gene, texte);
+      expect(refused.res.status, texte).toBe(422);
+      expect(textOf($(refused.res.text), "#search-texte-error")).toContain("Saisissez au moins un mot à rechercher");
+      expect($(refused.res.text)("#search-texte").val()).toBe(texte);
+    }
+    // Query syntax is words: never a 500, never another doctor's thread.
+    for (const texte of [
+      "NEAR(cardiologie hopital)",
+      '"cardiologie" OR hopital*',
+      "-cardiologie",
+      "text:cardiologie",
+      "cardiologie AND NOT hôpital",
+      "'); DROP TABLE messages; --",
+    ]) {
+      const { res, subjects } = await psSearch(mezin, texte);
+      expect(res.status, texte).toBe(303);
+      expect(subjects, texte).toEqual([]);
+    }
+    expect((await psSearch(gene, '"cardiologie" hopital*')).subjects).toEqual([SUBJECT]);
   });
 });
 

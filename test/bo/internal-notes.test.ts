@@ -136,6 +136,12 @@ describe("bad input", () => {
     expect((await notesOf(threadId)).at(-1).body).toHaveLength(20_000);
   });
 
+  it("a NUL character pasted in (from a binary file) is dropped: the note is written without it, never a 500", async () => {
+    const res = await postNote(anna, threadId, "Avant\u0000après");
+    expect(res.status).toBe(303);
+    expect((await notesOf(threadId)).at(-1).body).toBe("Avantaprès");
+  });
+
   it("a refused note neither opens the thread again nor marks anything read (traced as displayed)", async () => {
     const opened = await app.db("audit_events").where({ action: "conversation.opened", object_id: threadId }).count({ n: "*" });
     await postNote(anna, threadId, " ");

@@ -73,6 +73,39 @@ describe("someone else is answering", () => {
     expect(await app.db("messages").where({ conversation_id: id, body: "Texte de Marc." })).toEqual([]);
   });
 
+  it("the same shared reply draft open by two agents: each is warned of the other; the second save at the stale version is refused in French, their text kept, the first's untouched — by a post or an autosave", async () => {
+    const id = await openThread(6);
+    const first = await replyPost(anna, id, (await anna.agent.get(`/bo/conversations/${id}/reply`)).text, { body: "Brouillon commun v1", action: "draft" });
+    expect(first.status).toBe(303);
+    const annaForm = (await anna.agent.get(`/bo/conversations/${id}/reply`)).text;
+    const marcForm = (await marc.agent.get(`/bo/conversations/${id}/reply`)).text;
+    // Both forms name the same draft at the same version; each says who else writes.
+    expect($(marcForm)("textarea[name=body]").val()).toBe("Brouillon commun v1");
+    expect($(marcForm)("input[name=draft_version]").val()).toBe($(annaForm)("input[name=draft_version]").val());
+    expect(squash($(marcForm)("#presence-note").text())).toContain("Anna AIN rédige une réponse depuis");
+    expect(squash($((await anna.agent.get(`/bo/conversations/${id}/reply`)).text)("#presence-note").text())).toContain("Marc DUBOIS rédige une réponse depuis");
+
+    expect((await replyPost(anna, id, annaForm, { body: "Brouillon commun v2 d'Anna", action: "draft" })).status).toBe(303);
+    const kept = await app.db("drafts").where({ conversation_id: id, side: "elsm" }).first("id", "body", "updated_at");
+
+    const stale = await replyPost(marc, id, marcForm, { body: "Texte de Marc sur la v1", action: "draft" });
+    expect(stale.status).toBe(409);
+    const page = $(stale.text);
+    expect(squash(page("main").text())).toContain("Rien n'a été envoyé ni enregistré : le brouillon de cette réponse a changé depuis l'ouverture de ce formulaire.");
+    expect(page("textarea[name=body]").val()).toBe("Texte de Marc sur la v1");
+    expect(squash(page(".draft-conflict").text())).toContain("Brouillon commun v2 d'Anna");
+    expect(squash(page(".draft-conflict figcaption").text())).toContain("Anna AIN");
+
+    const autosave = await marc.agent
+      .post(`/bo/conversations/${id}/messages`)
+      .set("X-Autosave", "1")
+      .set("HX-Request", "true")
+      .field({ ...hiddenFields(marcForm), body: "Texte de Marc, autosauvegardé", action: "draft" });
+    expect(autosave.status).toBe(409);
+    expect(squash($(autosave.text).root().text())).toContain("Rien n'a été écrasé");
+    expect(await app.db("drafts").where({ conversation_id: id, side: "elsm" }).select("id", "body", "updated_at")).toEqual([kept]);
+  });
+
   it("a draft saved or autosaved keeps the agent shown; their send ends it, as their discard does", async () => {
     const id = await openThread(2);
     const form = (await anna.agent.get(`/bo/conversations/${id}/reply`)).text;

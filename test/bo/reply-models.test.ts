@@ -104,6 +104,12 @@ describe("the models page", () => {
     });
   }
 
+  it("a NUL character pasted in the title or the text is dropped: the model is saved without it, never a 500", async () => {
+    const res = await anna.agent.post("/bo/modeles").type("form").send({ _csrf: anna.csrf, title: "Titre\u0000 nul", body: "Texte\u0000 nul" });
+    expect(res.status).toBe(303);
+    expect(await app.db("reply_models").where({ title: "Titre nul" }).first("body")).toEqual({ body: "Texte nul" });
+  });
+
   it("another ELSM's agent and a doctor: 404 on every model route, never the model, nothing changed", async () => {
     const id = await createModel(anna, "Modèle de l'Ain", "Texte confidentiel de l'Ain");
     const paul = await signInAgent(app, paulHerault);

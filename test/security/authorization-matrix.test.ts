@@ -212,6 +212,34 @@ describe("authorization matrix", () => {
   });
 });
 
+describe("the routes without an id, from the other side", () => {
+  // The doors of each side are open to anyone; every other route of a side is its users' only (issue 13's « Mes
+  // échanges », « Modèles de réponse », the search by words… included as they are added).
+  const doors = new Set(["/ps/login", "/bo/login", "/ps/psc/choix"]);
+  for (const [side, label, signIn] of [
+    ["bo", "a doctor", () => signInPs(app, drGene)],
+    ["ps", "an agent", () => signInAgent(app, annaAin)],
+  ] as const) {
+    it(`${label}: 404 on every ${side === "bo" ? "back-office" : "doctor"} route that takes no id, nothing written`, async () => {
+      const s = await signIn();
+      const models = await app.db("reply_models").count<{ n: number }[]>({ n: "*" });
+      const routes = routeTable(app.app).filter((r) => r.path.startsWith(`/${side}`) && !r.path.includes(":") && !doors.has(r.path));
+      expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(
+        expect.arrayContaining(
+          side === "bo" ? ["get /bo/mes-echanges", "get /bo/modeles", "get /bo/modeles/nouveau", "post /bo/modeles", "post /bo/recherche"] : ["post /ps/search"],
+        ),
+      );
+      const failures: string[] = [];
+      for (const route of routes) {
+        const res = await call(s, route, route.path, s.agent);
+        if (res.status !== 404) failures.push(`${route.method.toUpperCase()} ${route.path} → ${res.status}`);
+      }
+      expect(failures).toEqual([]);
+      expect(await app.db("reply_models").count<{ n: number }[]>({ n: "*" })).toEqual(models);
+    });
+  }
+});
+
 describe("the assignment route (issue 13 §1)", () => {
   it("is among the covered ones, and its owner's Prendre is written (the outsiders' 404 was the loader's, not a refusal)", async () => {
     expect(routeTable(app.app).some((r) => r.method === "post" && r.path === "/bo/conversations/:conversationId/attribution" && objectFor(r))).toBe(true);

@@ -5,7 +5,7 @@ import { IDENTIFIER_TYPED_MAX, isIdentifierShape, normalizeIdentifier } from "..
 import { idsMatchingWords, type WordKind } from "../directory/words.js";
 import type { RequestContext } from "../actor.js";
 import { audit } from "../audit/audit.js";
-import { TEXT_MAX, textError, textFilter } from "./full-text.js";
+import { keptQuery, TEXT_MAX, textError, textFilter, textRefusal } from "./full-text.js";
 import type { ListFilter } from "./lists.js";
 
 /**
@@ -25,16 +25,18 @@ const identifier = (normalize: (s: string) => string, valid: (s: string) => bool
     .string()
     .catch("")
     .transform((s) => (valid(normalize(s)) ? normalize(s) : s.trim().slice(0, 200)));
+/** The words to search (full-text.ts): never cut in the middle of a word. */
+const query = z.string().catch("").transform(keptQuery);
 const nir = identifier(normalizeNir, (v) => readTypedNir(v).ok);
 
 /** The doctor's search panel (manual §5): by patient name or NIR; by words of the subjects and messages (issue 13 §6). */
-export const psSearchFields = z.object({ nom: trimmed(SEARCH_MAX.name), nir, texte: trimmed(SEARCH_MAX.text) });
+export const psSearchFields = z.object({ nom: trimmed(SEARCH_MAX.name), nir, texte: query });
 export type PsSearch = z.infer<typeof psSearchFields>;
 
 /** The back-office search panel (manual §11). Sent by POST and kept in the session: never in a URL. */
 export const boSearchFields = z
   .object({
-    texte: trimmed(SEARCH_MAX.text),
+    texte: query,
     // « Inclure les notes internes »: only with words to search.
     notes: z
       .unknown()
@@ -93,7 +95,10 @@ export function readSearch<S extends Record<string, string>>(schema: z.ZodType<S
 
 /** A search is started: what was filled in is kept (or nothing), and the search is traced (never its terms). A refused one runs nothing. */
 export async function startSearch<S extends Record<string, string>>(db: Knex, ctx: RequestContext, schema: z.ZodType<S>, body: unknown): Promise<SearchOutcome<S>> {
-  const outcome = readSearch(schema, body);
+  let outcome = readSearch(schema, body);
+  // The words the engine cannot search (its stop words) are known to it only: asked once the fields are well formed.
+  const refusal = outcome.ok && outcome.search?.texte ? await textRefusal(db, outcome.search.texte) : null;
+  if (refusal && outcome.ok && outcome.search) outcome = { ok: false, values: outcome.search, errors: { texte: refusal } };
   if (outcome.ok) await audit(db, ctx, "search");
   return outcome;
 }
