@@ -34,6 +34,10 @@ export interface Config {
   loginLimitPerAddress: number;
   loginLimitPerCard: number;
   auditRetentionDays: number;
+  /** Issue 17 §1: a closed or deleted thread is purged after this many months without a message… */
+  retentionMonths: number;
+  /** …announced this many days before (one content-free mail to each party, a banner on the thread). */
+  retentionNoticeDays: number;
   clamavCommand: string | undefined;
   clamavDatabase: string | undefined;
   /** Temporary space one signed-in user's uploads in progress may hold in this process (bytes). */
@@ -106,6 +110,15 @@ function oidcSettings(
   };
 }
 
+/** A whole number within bounds, or the French line the server refuses to start with; unset: the default. */
+function strictInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, unit: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = /^[0-9]{1,6}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!(n >= min && n <= max)) throw new Error(`${name} doit être un nombre entier de ${unit}, de ${min} à ${max}`);
+  return n;
+}
+
 function int(value: string | undefined, fallback: number): number {
   const parsed = Number.parseInt(value ?? "", 10);
   return Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
@@ -120,6 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, "");
   const production = nodeEnv === "production";
+  const retentionMonths = strictInt(env, "RETENTION_MONTHS", 24, 1, 1200, "mois");
+  const retentionNoticeDays = strictInt(env, "RETENTION_NOTICE_DAYS", 30, 1, 365, "jours");
+  if (retentionNoticeDays >= retentionMonths * 28) throw new Error("RETENTION_NOTICE_DAYS doit être plus court que RETENTION_MONTHS");
   const psc = oidcSettings(env, "PSC", production, publicUrl, { callback: "/ps/psc/callback", loggedOut: "/ps/psc/deconnecte" });
   const agentOidc = oidcSettings(env, "AGENT_OIDC", production, publicUrl, { callback: "/bo/oidc/callback", loggedOut: "/bo/oidc/deconnecte" });
   return {
@@ -148,6 +164,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginLimitPerAddress: int(env.LOGIN_LIMIT_PER_ADDRESS, 300),
     loginLimitPerCard: int(env.LOGIN_LIMIT_PER_CARD, 6),
     auditRetentionDays: int(env.AUDIT_RETENTION_DAYS, 183),
+    retentionMonths,
+    retentionNoticeDays,
     clamavCommand: env.CLAMAV_COMMAND || undefined,
     clamavDatabase: env.CLAMAV_DATABASE || undefined,
     uploadTempPerUserBytes: int(env.UPLOAD_TEMP_PER_USER_MB, 2 * Math.ceil(REQUEST_MAX_BYTES / MB)) * MB,

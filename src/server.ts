@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import { loadConfig } from "./config.js";
 import { connect } from "./db/connection.js";
 import { deadlinePass } from "./domain/conversations/deadlines.js";
+import { retentionPass } from "./domain/conversations/retention.js";
 import type { KnexSessionStore } from "./web/middleware/session-store.js";
 import { createHttpServer } from "./http-server.js";
 import { buildRuntime, prepareDatabase } from "./runtime.js";
@@ -20,6 +21,8 @@ function configOrExit() {
 const config = configOrExit();
 /** How often each process runs the deadline pass. */
 const DEADLINE_PASS_MS = 3 * 60_000;
+/** How often each process runs the retention passes (notices, then purges: each thread claimed). */
+const RETENTION_PASS_MS = 15 * 60_000;
 
 async function startWorker(): Promise<void> {
   const { app, db, logger, notifier, storage } = buildRuntime(config);
@@ -35,6 +38,14 @@ async function startWorker(): Promise<void> {
           .then((r) => (r.flagged ? notifier.flush() : 0))
           .catch((err) => logger.warn({ err }, "deadline pass failed")),
       DEADLINE_PASS_MS,
+    ),
+    // Retention (issue 17 §1): notices queued once, threads purged on their date, by whichever process comes first.
+    setInterval(
+      () =>
+        void retentionPass({ db, storage }, { months: config.retentionMonths, noticeDays: config.retentionNoticeDays }, new Date())
+          .then((r) => (r.mails ? notifier.flush() : 0))
+          .catch((err) => logger.warn({ err }, "retention pass failed")),
+      RETENTION_PASS_MS,
     ),
     setInterval(() => void store.prune().catch(() => undefined), 10 * 60_000),
     // Uploads a handler never answered for (none expected): their temporary files, an hour later.

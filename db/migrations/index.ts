@@ -21,6 +21,7 @@ import * as markUnread from "./20261205030000_mark_unread.js";
 import * as messageRecall from "./20261207010000_message_recall.js";
 import * as closureReasons from "./20261205020000_closure_reasons.js";
 import * as ssoIdentifiers from "./20261208010000_sso_identifiers.js";
+import * as retention from "./20261209010000_retention.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -49,6 +50,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261205020000_closure_reasons": closureReasons,
   "20261207010000_message_recall": messageRecall,
   "20261208010000_sso_identifiers": ssoIdentifiers,
+  "20261209010000_retention": retention,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

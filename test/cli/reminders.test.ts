@@ -1,10 +1,9 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bunyel, drGene, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 import { sendPsQuestion } from "../helpers/ps.js";
-import { ROOT } from "../helpers/process.js";
+import { runCli } from "../helpers/cli.js";
 
 /** `npm run reminders` (issue 14 §2): one deadline pass from the command line, its reminder mailed (the outbox folder), once. */
 describe("npm run reminders", () => {
@@ -17,18 +16,9 @@ describe("npm run reminders", () => {
   });
 
   const run = () => {
-    const env = {
-      ...process.env,
-      NODE_ENV: "test",
-      DATA_DIR: app.dir,
-      PUBLIC_URL: "https://ems.example",
-      DATABASE_URL: app.config.databaseUrl ?? "",
-      DATABASE_SCHEMA: app.config.databaseSchema ?? "",
-      LOG_LEVEL: "silent",
-    };
-    const out = spawnSync(process.execPath, ["--import", "tsx", "src/cli/reminders.ts"], { cwd: ROOT, env, encoding: "utf8", timeout: 60_000 });
+    const out = runCli(app, "reminders.ts");
     expect(out.status, out.stderr).toBe(0);
-    return JSON.parse(out.stdout.trim().split("\n").pop()!);
+    return out.result!;
   };
 
   it("flags a thread past its due date, mails its reminder without content, and does nothing more the second time", async () => {

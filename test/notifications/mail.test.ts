@@ -1,65 +1,10 @@
 import fs from "node:fs";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { annaAin, bunyel, drGene, drMartin, drRoux, moreauMsa, signInAgent, signInPs, solana, startTestApp, type TestApp } from "../helpers/app.js";
 import { deadlinePass } from "../../src/domain/conversations/deadlines.js";
+import { readable, startSmtp } from "../helpers/smtp.js";
 import { conversationBySubject, elsmWrites, openCompose, postForm } from "../helpers/ps.js";
-
-type Mail = { from: string; to: string[]; raw: string };
-
-/** A real SMTP receiver on a free local port, keeping every mail it accepts. */
-async function startSmtp() {
-  const received: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS", "AUTH"],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString("utf8"),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { received, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-/** Headers and text of a mail, transfer encodings undone, so that a word split by the encoding is still found. */
-function readable(raw: string): string {
-  const [head, ...rest] = raw.split(/\r?\n\r?\n/);
-  const body = rest.join("\n\n");
-  const headers = head!
-    .replace(/\r?\n[ \t]+/g, " ")
-    .replace(/\?=\s+=\?/g, "?==?")
-    .replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_, enc: string, text: string) =>
-      enc.toLowerCase() === "b"
-        ? Buffer.from(text, "base64").toString("utf8")
-        : Buffer.from(
-            text.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
-            "latin1",
-          ).toString("utf8"),
-    );
-  let text = body;
-  if (/content-transfer-encoding:\s*quoted-printable/i.test(head!)) {
-    text = Buffer.from(
-      body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
-      "latin1",
-    ).toString("utf8");
-  } else if (/content-transfer-encoding:\s*base64/i.test(head!)) {
-    text = Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
-  }
-  return `${headers}\n\n${text}`;
-}
 
 /** Nothing medical: no patient name or NIR, no subject, no body. */
 function expectNoMedicalContent(mail: string, forbidden: string[]) {

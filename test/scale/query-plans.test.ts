@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { isPostgres } from "../../src/db/dialect.js";
 import { deadlinePass } from "../../src/domain/conversations/deadlines.js";
+import { noticeCandidates, purgeCandidates } from "../../src/domain/conversations/retention.js";
 import { annaAin, bunyel, drGene, drRoux, hiddenFields, selectPatient, signInAgent, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 
 /**
@@ -286,4 +287,19 @@ it("a tray's overdue view (issue 14 §1) is one range of conversations_tray_over
   const pass = captured.filter((q) => /["`]?overdue["`]? = /i.test(q.sql) && /["`]?due_at["`]? <= /i.test(q.sql));
   expect(pass.length).toBeGreaterThan(0);
   for (const q of pass) expect(await indexesUsed(q.sql, q.bindings), q.sql).toMatch(/\bconversations_due\b/);
+});
+
+it("the retention passes (issue 17 §1) each read one range of their partial index, in its order, never a scan", async () => {
+  const at = new Date().toISOString();
+  const reads = [
+    { q: noticeCandidates(app.db, 0, at).toSQL(), index: "conversations_retention_closed" },
+    { q: noticeCandidates(app.db, 1, at).toSQL(), index: "conversations_retention_deleted" },
+    { q: purgeCandidates(app.db, at).toSQL(), index: "conversations_purge_at" },
+  ];
+  for (const { q, index } of reads) {
+    const plan = await indexesUsed(q.sql, [...q.bindings]);
+    expect(plan, q.sql).toMatch(new RegExp(`\\b${index}\\b`));
+    expect(plan, q.sql).not.toMatch(/USE TEMP B-TREE FOR ORDER BY|^\s*(->\s*)?Sort\b/m);
+    expect(await fullScans(q.sql, [...q.bindings]), q.sql).toEqual([]);
+  }
 });

@@ -51,7 +51,9 @@ export type AuditAction =
   | "conversation.assigned"
   | "conversation.released"
   // The échelon's answer delays changed (issue 14 §1; the object is the échelon).
-  | "elsm.answer_days_changed";
+  | "elsm.answer_days_changed"
+  // A thread purged at the end of its retention (issue 17 §1): by the service itself, with what was removed, as counts.
+  | "conversation.purged";
 
 export type AuditObject = {
   type: "conversation" | "message" | "draft" | "attachment" | "practitioner" | "agent" | "patient" | "reply_model" | "closure_reason" | "note" | "elsm";
@@ -64,7 +66,15 @@ function organisation(actor: Actor): { org_type: string; org_id: number } {
 }
 
 /** Appends one row to the audit trail, inside the caller's transaction when it has one. */
-export async function audit(db: Knex, ctx: { actor: Actor | null; ip: string }, action: AuditAction, object?: AuditObject, about?: { assigneeAgentId: number }): Promise<void> {
+export async function audit(
+  db: Knex,
+  ctx: { actor: Actor | null; ip: string },
+  action: AuditAction,
+  object?: AuditObject,
+  about?: { assigneeAgentId: number },
+  /** Numbers only (conversation.purged: the rows removed), never a text. */
+  counts?: Record<string, number>,
+): Promise<void> {
   const who = ctx.actor
     ? {
         actor_type: ctx.actor.kind === "ps" ? "practitioner" : "agent",
@@ -79,6 +89,7 @@ export async function audit(db: Knex, ctx: { actor: Actor | null; ip: string }, 
     object_type: object?.type ?? null,
     object_id: object?.id ?? null,
     ...(about ? { assignee_agent_id: about.assigneeAgentId } : {}),
+    ...(counts ? { counts: JSON.stringify(counts) } : {}),
     ip: ctx.ip.slice(0, 64),
   });
 }

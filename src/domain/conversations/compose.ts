@@ -435,7 +435,11 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
             ...(c.started_by === "ps" ? { first_answer_at: trx.raw("COALESCE(first_answer_at, ?)", [now]) } : {}),
             ...due,
           };
-    const changed = await trx("conversations").where({ id: c.id }).where("last_message_at", "<=", now).update(moved);
+    // A new message cancels a retention notice (retention.ts): the thread is active again.
+    const changed = await trx("conversations")
+      .where({ id: c.id })
+      .where("last_message_at", "<=", now)
+      .update({ ...moved, purge_notice_at: null, purge_at: null });
     await trx("conversations")
       .where({ id: c.id })
       .increment(side === "ps" ? "elsm_unread" : "ps_unread", 1);

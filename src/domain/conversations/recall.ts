@@ -7,9 +7,10 @@ import { NotFound } from "../errors.js";
 import { formatDateTime } from "../format.js";
 import { parseId } from "../ids.js";
 import { cancelNotification } from "../notifications/mailer.js";
-import { lockedSlot, moveTray, removeFromTray } from "./counters.js";
-import { unindexThread, unindexWithdrawn } from "./full-text.js";
-import { dropDrafts, removeFiles } from "./operations.js";
+import { lockedSlot, moveTray } from "./counters.js";
+import { unindexWithdrawn } from "./full-text.js";
+import { removeFiles } from "./operations.js";
+import { removeThread } from "./removal.js";
 import type { ConversationRow } from "./scope.js";
 import { isClosed, sideOf, type Side } from "./states.js";
 
@@ -183,20 +184,6 @@ export async function withdrawMessage(deps: { db: Db; storage: FileStorage }, ct
   });
   await removeFiles(deps.storage, outcome.keys);
   return outcome.status === "refused" ? { status: "refused", reason: outcome.reason } : { status: outcome.status };
-}
-
-/** A thread whose first message was withdrawn goes whole (rows of every table naming it); the stored files' keys returned. */
-async function removeThread(trx: Knex, conversationId: number, elsmId: number, slot: Awaited<ReturnType<typeof lockedSlot>>): Promise<string[]> {
-  const keys = await dropDrafts(trx, trx("drafts").where({ conversation_id: conversationId }));
-  const messageIds = trx("messages").where({ conversation_id: conversationId }).select("id");
-  keys.push(...((await trx("attachments").whereIn("message_id", messageIds).pluck("storage_key")) as string[]));
-  await trx("attachments").whereIn("message_id", messageIds).del();
-  await trx("notifications").where({ conversation_id: conversationId }).del();
-  for (const table of ["internal_notes", "reply_presence", "messages"]) await trx(table).where({ conversation_id: conversationId }).del();
-  await unindexThread(trx, conversationId);
-  await trx("conversations").where({ id: conversationId }).del();
-  await removeFromTray(trx, elsmId, slot);
-  return keys;
 }
 
 /** What the author is told once withdrawn. */

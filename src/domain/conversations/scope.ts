@@ -72,6 +72,8 @@ export type ConversationRow = {
   due_at: string | null;
   due_side: Side | null;
   overdue: boolean | number;
+  /** The purge date a retention notice announced (retention.ts); null: none. */
+  purge_at?: string | null;
 };
 
 export async function loadConversation(db: Knex, actor: Actor, rawId: unknown): Promise<ConversationRow> {

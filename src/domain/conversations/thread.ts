@@ -5,6 +5,7 @@ import { patientView, practitionerCard, structureCard, type PatientCardView, typ
 import { formatDateTime } from "../format.js";
 import type { Actor, RequestContext } from "../actor.js";
 import { accessHistory } from "../audit/history.js";
+import { purgeBanner } from "./retention.js";
 import { closureDetails } from "../closure-reasons/reasons.js";
 import { closerOf, openConversation, traceDisplay } from "./operations.js";
 import { recallRefusal, type RecallFacts } from "./recall.js";
@@ -41,6 +42,8 @@ export type ThreadView = {
   notice: string | null;
   /** A closed thread: « Conversation close par l'échelon (the agent, for the back office) le … — motif : … — précision : … ». */
   closure: string | null;
+  /** « Cette conversation sera supprimée le … » once its retention notice is sent (both sides); null otherwise. */
+  purgeNotice: string | null;
   /** Long enough to open on its newest message, with links to it and to the actions. */
   long: boolean;
   /** "Réponse attendue avant le 17/12/2026 à 14:02 — à l'échelon de répondre" (deadlines.ts), null when nobody owes one. */
@@ -142,6 +145,7 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     closure,
     long: rows.length >= LONG_THREAD,
     due: dueLine(c, sideOf(actor)),
+    purgeNotice: purgeBanner(c.purge_at),
   };
 }
 

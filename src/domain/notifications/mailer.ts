@@ -7,8 +7,28 @@ import type { Db } from "../../db/connection.js";
 
 export type NotificationTarget = { practitionerId: number; email: string } | { structureId: number; email: string } | { elsmId: number; email: string };
 
-/** Which mail: a message waits (sent with it), or an answer is overdue (the deadline pass, issue 14 §2). */
-export type NotificationKind = "message" | "reminder";
+/**
+ * Which mail: a message waits (sent with it), an answer is overdue (the deadline pass, issue 14 §2), or a thread is
+ * soon purged at the end of its retention (issue 17 §1: retention.ts).
+ */
+export type NotificationKind = "message" | "reminder" | "retention";
+
+const SUBJECTS: Record<NotificationKind, string> = {
+  message: "Échanges médicaux sécurisés : un nouveau message vous attend",
+  reminder: "Échanges médicaux sécurisés : une réponse est attendue",
+  retention: "Échanges médicaux sécurisés : une conversation sera bientôt supprimée",
+};
+const LEADS: Record<NotificationKind, string> = {
+  message: "Un nouveau message vous attend dans le service Échanges médicaux sécurisés.",
+  reminder: "Une conversation attend votre réponse depuis la date prévue dans le service Échanges médicaux sécurisés.",
+  retention:
+    "Une conversation terminée arrive au terme de sa durée de conservation dans le service Échanges médicaux sécurisés : elle sera bientôt supprimée. Si elle doit figurer au dossier du patient, exportez-la en PDF avant sa suppression (la date est indiquée sur la conversation).",
+};
+
+/** A stored kind read back (older rows: message). */
+export function notificationKind(kind: unknown): NotificationKind {
+  return kind === "reminder" || kind === "retention" ? kind : "message";
+}
 
 /**
  * Queues a mail, in the transaction that causes it. The row holds only the address, the conversation id and
@@ -54,14 +74,12 @@ export async function psMailbox(trx: Knex, practitionerId: number | null, struct
 export function mailText(publicUrl: string, forElsm: boolean, kind: NotificationKind = "message"): { subject: string; text: string } {
   const login = `${publicUrl}${forElsm ? "/bo/login" : "/ps/login"}`;
   return {
-    subject: kind === "reminder" ? "Échanges médicaux sécurisés : une réponse est attendue" : "Échanges médicaux sécurisés : un nouveau message vous attend",
+    subject: SUBJECTS[kind],
     text: [
       "Bonjour,",
       "",
-      kind === "reminder"
-        ? "Une conversation attend votre réponse depuis la date prévue dans le service Échanges médicaux sécurisés."
-        : "Un nouveau message vous attend dans le service Échanges médicaux sécurisés.",
-      forElsm ? "Connectez-vous au back office pour le consulter :" : "Connectez-vous avec votre carte CPS pour le consulter :",
+      LEADS[kind],
+      `${forElsm ? "Connectez-vous au back office" : "Connectez-vous avec votre carte CPS"} pour ${kind === "retention" ? "la" : "le"} consulter :`,
       login,
       "",
       "Ce courriel est envoyé automatiquement ; il ne contient aucune donnée médicale. Merci de ne pas y répondre.",
@@ -103,7 +121,7 @@ export function createNotifier(db: Db, transport: Transporter, from: string, pub
       const now = Date.now();
       const claimed = await claimable(db("notifications").where({ id: n.id }), now).update({ claimed_until: now + CLAIM_MS });
       if (claimed !== 1) continue;
-      const { subject, text } = mailText(publicUrl, n.recipient_elsm_id != null, n.kind === "reminder" ? "reminder" : "message");
+      const { subject, text } = mailText(publicUrl, n.recipient_elsm_id != null, notificationKind(n.kind));
       try {
         await transport.sendMail({ from, to: n.email, subject, text });
         await db("notifications")
