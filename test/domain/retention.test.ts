@@ -167,11 +167,14 @@ describe("retention with notice", () => {
     const date = await dueDate(id);
     await noticePass(f.db, SETTINGS, new Date(date.getTime() - 30 * DAY));
     expect((await conversationById(f.db, id)).purge_at).toBe(date.toISOString());
+    expect(await count(f.db, "notifications", { conversation_id: id, kind: "retention" })).toBe(2);
     const c = await loadConversation(f.db, gene, String(id));
     const draft = await f.db("drafts").where({ conversation_id: id, side: "ps" }).first();
     sent(await submitCompose(f.deps, ctx(gene), { kind: "reply", conversation: c }, form({ body: "Une dernière question", draft, draftVersion: draft.updated_at })));
     const after = await conversationById(f.db, id);
     expect(after).toMatchObject({ state: "a_traiter", purge_at: null, purge_notice_at: null });
+    // The notices not mailed yet go with it: nobody is told of a purge that will not happen.
+    expect(await count(f.db, "notifications", { conversation_id: id, kind: "retention" })).toBe(0);
     expect((await purgePass(f.deps, new Date(date.getTime() + DAY))).threads).toBe(0);
     expect(await count(f.db, "messages", { conversation_id: id })).toBe(3);
     await expectCountsRight();

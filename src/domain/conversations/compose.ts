@@ -10,7 +10,7 @@ import { isStorageFault, StorageUnavailable } from "../errors.js";
 import type { PatientCard } from "../directory/queries.js";
 import { partyWithoutMailbox } from "../directory/recipients.js";
 import type { Actor, RequestContext } from "../actor.js";
-import { elsmMailbox, psMailbox, queueNotification } from "../notifications/mailer.js";
+import { cancelRetentionNotices, elsmMailbox, psMailbox, queueNotification } from "../notifications/mailer.js";
 import { holdFiles, type HeldFile } from "./held-files.js";
 import { lockedSlot, moveTray, patientNameKey } from "./counters.js";
 import { dueAfterMessage } from "./deadlines.js";
@@ -440,6 +440,7 @@ async function deliver(trx: Knex, ctx: RequestContext, target: ComposeTarget, dr
       .where({ id: c.id })
       .where("last_message_at", "<=", now)
       .update({ ...moved, purge_notice_at: null, purge_at: null });
+    if (changed && c.purge_at) await cancelRetentionNotices(trx, c.id);
     await trx("conversations")
       .where({ id: c.id })
       .increment(side === "ps" ? "elsm_unread" : "ps_unread", 1);

@@ -150,3 +150,8 @@ export async function cancelNotification(trx: Knex, messageId: number): Promise<
   // A mail being sent right now (claimed) goes once; its row gone, a failure is not retried and nothing follows it.
   return trx("notifications").where({ message_id: messageId }).whereNull("sent_at").del();
 }
+
+/** Cancels the retention notices of a thread not mailed yet: a new message made it active again (retention.ts). */
+export async function cancelRetentionNotices(trx: Knex, conversationId: number): Promise<number> {
+  return trx("notifications").where({ conversation_id: conversationId, kind: "retention" }).whereNull("sent_at").del();
+}
