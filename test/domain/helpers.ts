@@ -7,7 +7,7 @@ import { seedDemo } from "../../db/seeds/demo.js";
 import { connect, type Db } from "../../src/db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../../src/domain/actor.js";
 import type { UploadedFile } from "../../src/domain/attachments/service.js";
-import { localStorage, type FileStorage } from "../../src/domain/attachments/storage.js";
+import { localStorage, StoredFileMissing, type FileStorage } from "../../src/domain/attachments/storage.js";
 import type { ComposeInput } from "../../src/domain/conversations/compose.js";
 import type { ConversationRow } from "../../src/domain/conversations/scope.js";
 import type { ConversationState } from "../../src/domain/conversations/states.js";
@@ -114,15 +114,14 @@ export function upload(storage: FileStorage, ...parts: string[]): UploadedFile {
 }
 
 /** Whether the store still holds the bytes of `key`. */
-export function isStored(storage: FileStorage, key: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const stream = storage.open(key);
-    stream.on("open", () => {
-      stream.destroy();
-      resolve(true);
-    });
-    stream.on("error", () => resolve(false));
-  });
+export async function isStored(storage: FileStorage, key: string): Promise<boolean> {
+  try {
+    (await storage.open(key)).destroy();
+    return true;
+  } catch (err) {
+    if (err instanceof StoredFileMissing) return false;
+    throw err;
+  }
 }
 
 export async function count(db: Db, table: string, where: Record<string, unknown> = {}): Promise<number> {
