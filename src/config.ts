@@ -122,17 +122,17 @@ function s3Settings(env: NodeJS.ProcessEnv, production: boolean): S3Settings | n
   const region = env.STORAGE_S3_REGION || undefined;
   const endpoint = env.STORAGE_S3_ENDPOINT || undefined;
   if (!bucket) {
-    if (region || endpoint) throw new Error("STORAGE_S3 : configuration incomplète, STORAGE_S3_BUCKET manquant (renseigner STORAGE_S3_BUCKET et STORAGE_S3_REGION, ou aucun)");
+    if (region || endpoint) throw new Error("STORAGE_S3: configuration incomplète, STORAGE_S3_BUCKET manquant (renseigner STORAGE_S3_BUCKET et STORAGE_S3_REGION, ou aucun)");
     return null;
   }
-  if (!region) throw new Error("STORAGE_S3 : configuration incomplète, STORAGE_S3_REGION manquant (la région du compartiment, même pour un hébergeur autre qu'AWS)");
+  if (!region) throw new Error("STORAGE_S3: configuration incomplète, STORAGE_S3_REGION manquant (la région du compartiment, même pour un hébergeur autre qu'AWS)");
   if (!BUCKET_NAME.test(bucket) || bucket.includes(".."))
     throw new Error("STORAGE_S3_BUCKET n'est pas un nom de compartiment valide (3 à 63 caractères : minuscules, chiffres, points, tirets)");
   const keys = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
   const missingKeys = keys.filter((name) => !env[name]);
   if (missingKeys.length === 1)
     throw new Error(
-      `STORAGE_S3 : identifiants incomplets, ${missingKeys[0]} manquant (renseigner ${keys.join(" et ")}, ou aucun des deux pour la chaîne d'identifiants du SDK AWS)`,
+      `STORAGE_S3: identifiants incomplets, ${missingKeys[0]} manquant (renseigner ${keys.join(" et ")}, ou aucun des deux pour la chaîne d'identifiants du SDK AWS)`,
     );
   if (endpoint) {
     let url: URL;

@@ -12,6 +12,8 @@ export type S3Settings = { bucket: string; region: string; endpoint: string | un
 /** Stored files are `attachments/<key>`; the /healthz probes `probe/…`, outside what the orphan sweep lists. */
 const PREFIX = "attachments/";
 
+const PUT_ATTEMPTS = 3;
+
 /** An S3 error as the storage reports it: the service's error name (NoSuchBucket, AccessDenied…) or the network's code as `code`. */
 function s3Error(err: unknown): Error {
   const e = err as { code?: unknown; name?: unknown };
@@ -41,6 +43,9 @@ export function s3Storage(settings: S3Settings, localRoot: string): FileStorage 
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     requestHandler: { connectionTimeout: 3_000, socketTimeout: 60_000 },
+    // Without a logger the SDK writes some warnings to the console itself; every failure here is thrown and logged by
+    // the app (by its code only), so its own words are not needed.
+    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
   const objectKey = (key: string) => PREFIX + checkedKey(key);
   return {
@@ -48,13 +53,20 @@ export function s3Storage(settings: S3Settings, localRoot: string): FileStorage 
     async put(tmpPath) {
       const key = newStorageKey();
       const { size } = await fs.promises.stat(tmpPath);
-      const body = fs.createReadStream(tmpPath);
-      try {
-        await client.send(new PutObjectCommand({ Bucket, Key: objectKey(key), Body: body, ContentLength: size, ContentType: "application/octet-stream" }));
-      } catch (err) {
-        throw new StorageUnavailable(s3Error(err));
-      } finally {
-        body.destroy();
+      // The SDK never retries a streamed body (it cannot read it twice): a provider's passing failure (a 5xx such as
+      // SlowDown, a connection reset) is retried here with the file read again; a refusal (4xx) is not.
+      for (let attempt = 1; ; attempt += 1) {
+        const body = fs.createReadStream(tmpPath);
+        try {
+          await client.send(new PutObjectCommand({ Bucket, Key: objectKey(key), Body: body, ContentLength: size, ContentType: "application/octet-stream" }));
+          break;
+        } catch (err) {
+          const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+          if (attempt >= PUT_ATTEMPTS || (status >= 400 && status < 500)) throw new StorageUnavailable(s3Error(err));
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        } finally {
+          body.destroy();
+        }
       }
       await fs.promises.rm(tmpPath, { force: true });
       return key;
