@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
+import crypto from "node:crypto";
 import { once } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 
 /**
  * An S3 server for the tests and the benchmark: s3rver (path-style, each object a file in `directory`) in a child
@@ -45,4 +47,14 @@ export async function startS3Server(): Promise<S3Server> {
       if (ownDirectory === directory) ownDirectory = undefined;
     },
   };
+}
+
+/** A new empty bucket on `endpoint`, and the settings that choose it (the credentials in this process's environment too: the SDK's chain reads them there). */
+export async function createBucket(endpoint: string): Promise<Record<string, string>> {
+  const bucket = `ems-${crypto.randomBytes(6).toString("hex")}`;
+  const client = new S3Client({ endpoint, region: S3_REGION, forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  client.destroy();
+  Object.assign(process.env, S3RVER_CREDENTIALS);
+  return { STORAGE_S3_BUCKET: bucket, STORAGE_S3_ENDPOINT: endpoint, STORAGE_S3_REGION: S3_REGION, ...S3RVER_CREDENTIALS };
 }

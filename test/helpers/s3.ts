@@ -1,8 +1,6 @@
-import crypto from "node:crypto";
 import path from "node:path";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { inject } from "vitest";
-import { ownS3Directory, S3_REGION, S3RVER_CREDENTIALS } from "./s3-server.js";
+import { createBucket, ownS3Directory } from "./s3-server.js";
 
 /**
  * The storage the tests run against. The attachment suite runs on the local folder, and with TEST_STORAGE=s3
@@ -15,15 +13,9 @@ function runServer(): { endpoint: string; directory: string } {
   return { endpoint: inject("s3Endpoint"), directory: inject("s3Directory") };
 }
 
-/** A new empty bucket on `endpoint` (each test app its own, as each has its own database), and the settings choosing it. */
-export async function bucketSettings(endpoint: string = runServer().endpoint): Promise<Record<string, string>> {
-  const bucket = `ems-${crypto.randomBytes(6).toString("hex")}`;
-  const client = new S3Client({ endpoint, region: S3_REGION, forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  client.destroy();
-  // The app finds its credentials through the AWS SDK's chain, which reads this process's environment.
-  Object.assign(process.env, S3RVER_CREDENTIALS);
-  return { STORAGE_S3_BUCKET: bucket, STORAGE_S3_ENDPOINT: endpoint, STORAGE_S3_REGION: S3_REGION, ...S3RVER_CREDENTIALS };
+/** A new empty bucket on `endpoint` (by default the run's server): each test app its own, as each has its own database. */
+export function bucketSettings(endpoint: string = runServer().endpoint): Promise<Record<string, string>> {
+  return createBucket(endpoint);
 }
 
 /** The settings of the storage this run tests: none for the local folder, a fresh bucket with TEST_STORAGE=s3. */
