@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -176,6 +178,46 @@ describe("a bucket the app cannot reach", () => {
     expect(textOf(page, "#detail .notice")).toBe(STORAGE_UNAVAILABLE_NOTICE);
     expect(page("form.compose textarea#body").val()).toBe("Texte gardé");
     expect(await unreachable.db("conversations").where({ subject: "Compartiment injoignable" }).first()).toBeUndefined();
+  });
+});
+
+describe("a provider's passing failure during an upload", () => {
+  it("is retried with the file read again (the SDK cannot retry a streamed body): the question is sent, the object whole", async () => {
+    // A proxy before the S3 server that answers the first upload of an attachment 503 SlowDown, as S3 does under load.
+    const target = new URL(server.endpoint);
+    let refused = 0;
+    const proxy = http.createServer((req, res) => {
+      if (req.method === "PUT" && req.url?.includes("/attachments/") && refused === 0) {
+        refused += 1;
+        req.resume();
+        res.writeHead(503, { "content-type": "application/xml" });
+        return res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+      }
+      const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const settings = await bucketSettings(server.endpoint);
+    const flaky = await startTestApp({ ...settings, STORAGE_S3_ENDPOINT: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    try {
+      const gene = await signInPs(flaky, drGene);
+      const { hidden } = await openCompose(gene, bunyel);
+      const pdf = fs.readFileSync(fixture("valid", "compte-rendu.pdf"));
+      const sent = await postForm(gene, "/ps/conversations", { ...hidden, subject: "Après un SlowDown", body: "Ci-joint.", action: "send" }, [{ buffer: pdf, name: "cr.pdf" }]);
+      expect(sent.status).toBe(303);
+      expect(refused).toBe(1);
+      const row = await flaky.db("attachments").orderBy("id", "desc").first("storage_key");
+      expect(sha256(fs.readFileSync(storedFilePath(flaky.config, row.storage_key)))).toBe(sha256(pdf));
+    } finally {
+      // The send's notification is flushed after its answer: let it finish before the database closes.
+      await flaky.notifier.flush();
+      await flaky.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });
 
