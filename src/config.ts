@@ -1,6 +1,7 @@
 import path from "node:path";
 import crypto from "node:crypto";
 import { REQUEST_MAX_BYTES } from "./domain/attachments/rules.js";
+import type { S3Settings } from "./domain/attachments/s3-storage.js";
 
 const MB = 1024 * 1024;
 
@@ -16,7 +17,10 @@ export interface Config {
   /** PostgreSQL schema to use (default: the server's search_path); the tests give each run its own. */
   databaseSchema: string | undefined;
   sqliteFile: string;
+  /** Local storage folder; with a bucket, still the home of `tmp/` (uploads in progress, checked before they are stored). */
   storageDir: string;
+  /** The S3-compatible bucket that holds attachments (issue 17 §2); null: the local folder `storageDir`. */
+  storageS3: S3Settings | null;
   outboxDir: string;
   smtpUrl: string | undefined;
   mailFrom: string;
@@ -119,6 +123,43 @@ function strictInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: 
   return n;
 }
 
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * The bucket settings: STORAGE_S3_BUCKET chooses S3; STORAGE_S3_REGION is then required, STORAGE_S3_ENDPOINT
+ * (a provider other than AWS) optional, https in production. Credentials are the AWS SDK's (its standard chain), but
+ * one access key half given is refused here rather than met at the first upload. Half a configuration refuses to start.
+ */
+function s3Settings(env: NodeJS.ProcessEnv, production: boolean): S3Settings | null {
+  const bucket = env.STORAGE_S3_BUCKET || undefined;
+  const region = env.STORAGE_S3_REGION || undefined;
+  const endpoint = env.STORAGE_S3_ENDPOINT || undefined;
+  if (!bucket) {
+    if (region || endpoint) throw new Error("STORAGE_S3: configuration incomplète, STORAGE_S3_BUCKET manquant (renseigner STORAGE_S3_BUCKET et STORAGE_S3_REGION, ou aucun)");
+    return null;
+  }
+  if (!region) throw new Error("STORAGE_S3: configuration incomplète, STORAGE_S3_REGION manquant (la région du compartiment, même pour un hébergeur autre qu'AWS)");
+  if (!BUCKET_NAME.test(bucket) || bucket.includes(".."))
+    throw new Error("STORAGE_S3_BUCKET n'est pas un nom de compartiment valide (3 à 63 caractères : minuscules, chiffres, points, tirets)");
+  const keys = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+  const missingKeys = keys.filter((name) => !env[name]);
+  if (missingKeys.length === 1)
+    throw new Error(
+      `STORAGE_S3: identifiants incomplets, ${missingKeys[0]} manquant (renseigner ${keys.join(" et ")}, ou aucun des deux pour la chaîne d'identifiants du SDK AWS)`,
+    );
+  if (endpoint) {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new Error("STORAGE_S3_ENDPOINT n'est pas une adresse valide");
+    }
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && !production))
+      throw new Error(production ? "STORAGE_S3_ENDPOINT doit être en https en production" : "STORAGE_S3_ENDPOINT doit être une adresse http ou https");
+  }
+  return { bucket, region, endpoint };
+}
+
 function int(value: string | undefined, fallback: number): number {
   const parsed = Number.parseInt(value ?? "", 10);
   return Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
@@ -138,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (retentionNoticeDays >= retentionMonths * 28) throw new Error("RETENTION_NOTICE_DAYS doit être plus court que RETENTION_MONTHS");
   const psc = oidcSettings(env, "PSC", production, publicUrl, { callback: "/ps/psc/callback", loggedOut: "/ps/psc/deconnecte" });
   const agentOidc = oidcSettings(env, "AGENT_OIDC", production, publicUrl, { callback: "/bo/oidc/callback", loggedOut: "/bo/oidc/deconnecte" });
+  const storageS3 = s3Settings(env, production);
   return {
     env: nodeEnv,
     port,
@@ -147,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseSchema: env.DATABASE_SCHEMA || undefined,
     sqliteFile: path.resolve(env.SQLITE_FILE ?? path.join(dataDir, "echanges.sqlite3")),
     storageDir: path.resolve(env.STORAGE_DIR ?? path.join(dataDir, "attachments")),
+    storageS3,
     outboxDir: path.resolve(env.OUTBOX_DIR ?? path.join(dataDir, "outbox")),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? "Échanges médicaux sécurisés <ne-pas-repondre@echanges.example>",

@@ -2,12 +2,13 @@ import fs from "node:fs";
 import { loadConfig } from "../config.js";
 import { connect } from "../db/connection.js";
 import { recreatePostgresSchema } from "../db/dialect.js";
-import { prepareDatabase } from "../runtime.js";
+import { sweepOrphans } from "../domain/attachments/orphans.js";
+import { prepareDatabase, storageOf } from "../runtime.js";
 
 /**
  * `npm run demo:reset`: recreates the database (SQLite: its file deleted; PostgreSQL: the schema in
  * use dropped and created again), migrates and seeds the demo data again (unblocks the CPS cards),
- * and empties the attachment storage. Works on any state of the database, every time.
+ * and empties the attachment storage (the local folder; with a bucket, every stored object too). Works on any state of the database, every time.
  */
 const config = loadConfig();
 if (config.databaseUrl) {
@@ -19,6 +20,8 @@ if (config.databaseUrl) {
 }
 const db = connect(config);
 await prepareDatabase(db);
+// The new database points to no stored file: every object goes, whatever its age (or the bucket's clock).
+if (config.storageS3) await sweepOrphans(db, storageOf(config), Number.NEGATIVE_INFINITY);
 await db.destroy();
 fs.rmSync(config.storageDir, { recursive: true, force: true });
 console.log("Données de démonstration réinitialisées.");

@@ -1,3 +1,4 @@
+import { pipeline } from "node:stream/promises";
 import type { RequestHandler } from "express";
 import type { AppDeps } from "../deps.js";
 import { openAttachment } from "../domain/attachments/download.js";
@@ -18,10 +19,10 @@ export function downloadAttachment(deps: AppDeps): RequestHandler {
       "Cache-Control": "no-store",
       "Content-Security-Policy": "default-src 'none'; sandbox",
     });
-    await new Promise<void>((resolve, reject) => {
-      stream.on("error", reject);
-      stream.on("end", resolve);
-      stream.pipe(res);
+    // Streamed as read (never held whole); a client that goes away destroys the source too (a bucket's connection freed).
+    await pipeline(stream, res).catch((err) => {
+      if (res.destroyed && !res.writableFinished) return;
+      throw err;
     });
   };
 }

@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bunyel, drGene, fixture, hiddenFields, selectPatient, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
+import { storedFilePath } from "../helpers/s3.js";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -14,7 +15,9 @@ afterAll(async () => {
   await app.close();
 });
 
-const stored = (key: string) => fs.existsSync(path.join(app.config.storageDir, "objects", key.slice(0, 2), key));
+/** Where a stored key's bytes sit on disk: the local folder's file, or the S3 server's (its mtime is the object's LastModified). */
+const file = (key: string) => storedFilePath(app.config, key);
+const stored = (key: string) => fs.existsSync(file(key));
 
 async function draftWithTwoFiles() {
   const s = await signInPs(app, drGene);
@@ -57,29 +60,21 @@ it("discarding a draft deletes its attachments, rows and files", async () => {
 
 it("npm run storage:sweep removes stored files no attachment points to, once older than a day, and nothing else", async () => {
   const { rows } = await draftWithTwoFiles();
-  const file = (key: string) => path.join(app.config.storageDir, "objects", key.slice(0, 2), key);
-  const place = (key: string, ageHours: number) => {
-    fs.mkdirSync(path.dirname(file(key)), { recursive: true });
-    fs.writeFileSync(file(key), "%PDF-1.4 orphan");
+  /** A file stored with no row pointing to it (a crash between the two), last written `ageHours` ago. */
+  const place = async (ageHours: number) => {
+    const tmp = path.join(app.storage.tmpDir, crypto.randomBytes(16).toString("hex"));
+    fs.writeFileSync(tmp, "%PDF-1.4 orphan");
+    const key = await app.storage.put(tmp);
     const when = new Date(Date.now() - ageHours * 3600_000);
     fs.utimesSync(file(key), when, when);
+    return key;
   };
-  const oldOrphan = crypto.randomBytes(16).toString("hex");
-  const youngOrphan = crypto.randomBytes(16).toString("hex");
-  place(oldOrphan, 30);
-  place(youngOrphan, 1);
+  const oldOrphan = await place(30);
+  const youngOrphan = await place(1);
   const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
   for (const r of rows) fs.utimesSync(file(r.storage_key), twoDaysAgo, twoDaysAgo);
 
-  const env = {
-    ...process.env,
-    NODE_ENV: "test",
-    DATA_DIR: app.dir,
-    SESSION_SECRET: "test-secret-0123456789",
-    DATABASE_URL: app.config.databaseUrl ?? "",
-    DATABASE_SCHEMA: app.config.databaseSchema ?? "",
-    LOG_LEVEL: "silent",
-  };
+  const env = { ...process.env, ...app.settings, LOG_LEVEL: "silent" };
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/sweep-storage.ts"], { env });
   expect(JSON.parse(stdout.trim().split("\n").pop()!)).toMatchObject({ event: "storage.swept", removed: 1 });
   expect(fs.existsSync(file(oldOrphan))).toBe(false);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, bunyel, captureLog, drGene, fixture, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
-import { download, openCompose, postForm, textOf } from "../helpers/ps.js";
+import { download, expectUnavailablePage, openCompose, postForm, textOf } from "../helpers/ps.js";
 
 /** Issue 11, item 10: an attachment whose stored file is gone. */
 let app: TestApp;
@@ -25,13 +25,7 @@ afterAll(async () => {
 
 describe("a missing stored file", () => {
   it("is answered with an HTML error page, not a PDF download", async () => {
-    const res = await download(s, href);
-    expect(res.status).toBe(500);
-    expect(res.headers["content-type"]).toMatch(/^text\/html/);
-    expect(res.headers["content-disposition"]).toBeUndefined();
-    const page = $(String(res.body));
-    expect(textOf(page, "main h1")).toBe("Pièce jointe indisponible");
-    expect(textOf(page, "main")).toContain("Cette pièce jointe n'a pas pu être lue");
+    const page = expectUnavailablePage(await download(s, href));
     expect(textOf(page, "main")).toMatch(/Référence de l'incident : [0-9A-F]{8}/);
   });
 

@@ -440,10 +440,10 @@ describe("a provider that goes down", () => {
 
 describe("the server with half a configuration", () => {
   it("does not start, and says which setting is missing", async () => {
-    const { serverRefusal } = await import("../helpers/cli.js");
-    const run = serverRefusal({ DATA_DIR: app.dir, AGENT_OIDC_DISCOVERY_URL: "https://sso.example/.well-known/openid-configuration" });
+    const { refusedStart } = await import("../helpers/process.js");
+    const run = refusedStart({ DATA_DIR: app.dir, AGENT_OIDC_DISCOVERY_URL: "https://sso.example/.well-known/openid-configuration" });
     expect(run.status).toBe(1);
-    expect(run.stderr).toBe(
+    expect(run.said).toBe(
       "Démarrage refusé : AGENT_OIDC: configuration incomplète, AGENT_OIDC_CLIENT_ID, AGENT_OIDC_CLIENT_SECRET manquants (renseigner AGENT_OIDC_DISCOVERY_URL, AGENT_OIDC_CLIENT_ID, AGENT_OIDC_CLIENT_SECRET, ou aucun)",
     );
   });

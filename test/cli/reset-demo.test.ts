@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Db } from "../../src/db/connection.js";
 import { drGene } from "../helpers/app.js";
 import { ROOT } from "../helpers/process.js";
+import { storedFilePath, testStorageSettings } from "../helpers/s3.js";
+import { loadConfig } from "../../src/config.js";
+import { storageOf } from "../../src/runtime.js";
 
 /** `npm run demo:reset` on a database that already holds the demo, modified, twice in a row (SQLite or, with DATABASE_URL, PostgreSQL). */
 describe("npm run demo:reset", () => {
@@ -15,7 +18,14 @@ describe("npm run demo:reset", () => {
   const databaseUrl = process.env.DATABASE_URL || undefined;
   const schema = databaseUrl ? `test_reset_${crypto.randomBytes(6).toString("hex")}` : undefined;
   const sqliteFile = path.join(dir, "demo.sqlite3");
-  const env = { ...process.env, NODE_ENV: "test", DATA_DIR: dir, SQLITE_FILE: sqliteFile, DATABASE_URL: databaseUrl ?? "", DATABASE_SCHEMA: schema ?? "" };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    NODE_ENV: "test",
+    DATA_DIR: dir,
+    SQLITE_FILE: sqliteFile,
+    DATABASE_URL: databaseUrl ?? "",
+    DATABASE_SCHEMA: schema ?? "",
+  };
 
   function reset() {
     const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/reset-demo.ts"], { cwd: ROOT, env, encoding: "utf8", timeout: 60_000 });
@@ -34,6 +44,7 @@ describe("npm run demo:reset", () => {
   }
 
   beforeAll(async () => {
+    Object.assign(env, await testStorageSettings());
     if (databaseUrl && schema) {
       const admin = knexFactory({ client: "pg", connection: databaseUrl });
       await admin.raw(`CREATE SCHEMA ${schema}`);
@@ -63,6 +74,12 @@ describe("npm run demo:reset", () => {
       });
       fs.mkdirSync(path.join(dir, "attachments"), { recursive: true });
       fs.writeFileSync(path.join(dir, "attachments", "stray"), "x");
+      // A file stored by the demo before (in the folder or, with TEST_STORAGE=s3, the bucket).
+      const config = loadConfig(env);
+      const tmp = path.join(dir, "upload.pdf");
+      fs.writeFileSync(tmp, "%PDF-1.4 stored");
+      const storedKey = await storageOf(config).put(tmp);
+      expect(fs.existsSync(storedFilePath(config, storedKey))).toBe(true);
 
       reset(); // on a database holding the (modified) demo
 
@@ -74,6 +91,7 @@ describe("npm run demo:reset", () => {
         expect(Number((await db("conversations").count({ n: "*" }))[0].n)).toBe(demoThreads);
       });
       expect(fs.existsSync(path.join(dir, "attachments", "stray"))).toBe(false);
+      expect(fs.existsSync(storedFilePath(config, storedKey))).toBe(false);
     }
   });
 });

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { annaAin, bunyel, closeReasonId, drGene, fixture, signInAgent, signInPs, startTestApp, type TestApp } from "../helpers/app.js";
 import { sendPsQuestion } from "../helpers/ps.js";
-import { runCli, serverRefusal } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { refusedStart } from "../helpers/process.js";
+import { isStored } from "../domain/helpers.js";
 
 /** `npm run retention:purge` (issue 17 §1): --dry-run prints counts and writes nothing; the run purges, files included, once. */
 describe("npm run retention:purge", () => {
@@ -49,14 +51,7 @@ describe("npm run retention:purge", () => {
     expect(result).toMatchObject({ event: "retention.purged", threads: 1, messages: 1, attachments: 1, files: 1 });
     expect(await app.db("conversations").where({ id }).first("id")).toBeUndefined();
     expect(await app.db("attachments").where({ storage_key: key }).first("id")).toBeUndefined();
-    const stored = await new Promise<boolean>((resolve) => {
-      const s = app.storage.open(key);
-      s.on("error", () => resolve(false));
-      s.on("open", () => {
-        s.destroy();
-        resolve(true);
-      });
-    });
+    const stored = await isStored(app.storage, key);
     expect(stored).toBe(false);
     expect(run()).toMatchObject({ threads: 0, files: 0 });
   });
@@ -67,8 +62,8 @@ describe("npm run retention:purge", () => {
     expect(() => loadConfig({ RETENTION_MONTHS: "0" })).toThrow("RETENTION_MONTHS doit être un nombre entier de mois");
     expect(() => loadConfig({ RETENTION_NOTICE_DAYS: "-3" })).toThrow("RETENTION_NOTICE_DAYS doit être un nombre entier de jours, de 1 à 365");
     expect(() => loadConfig({ RETENTION_MONTHS: "1", RETENTION_NOTICE_DAYS: "60" })).toThrow("RETENTION_NOTICE_DAYS doit être plus court que RETENTION_MONTHS");
-    const server = serverRefusal({ DATA_DIR: app.dir, RETENTION_MONTHS: "2.5" });
+    const server = refusedStart({ DATA_DIR: app.dir, RETENTION_MONTHS: "2.5" });
     expect(server.status).toBe(1);
-    expect(server.stderr).toBe("Démarrage refusé : RETENTION_MONTHS doit être un nombre entier de mois, de 1 à 1200");
+    expect(server.said).toBe("Démarrage refusé : RETENTION_MONTHS doit être un nombre entier de mois, de 1 à 1200");
   });
 });

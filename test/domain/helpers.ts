@@ -7,7 +7,9 @@ import { seedDemo } from "../../db/seeds/demo.js";
 import { connect, type Db } from "../../src/db/connection.js";
 import type { AgentActor, PsActor, RequestContext } from "../../src/domain/actor.js";
 import type { UploadedFile } from "../../src/domain/attachments/service.js";
-import { localStorage, type FileStorage } from "../../src/domain/attachments/storage.js";
+import { s3Storage } from "../../src/domain/attachments/s3-storage.js";
+import { localStorage, StoredFileMissing, type FileStorage } from "../../src/domain/attachments/storage.js";
+import { bucketSettings, testOnS3 } from "../helpers/s3.js";
 import type { ComposeInput } from "../../src/domain/conversations/compose.js";
 import type { ConversationRow } from "../../src/domain/conversations/scope.js";
 import type { ConversationState } from "../../src/domain/conversations/states.js";
@@ -15,8 +17,8 @@ import { patientsByNir, type PatientCard } from "../../src/domain/directory/quer
 
 /**
  * The domain tests call src/domain directly, so they only need a migrated and seeded database and a
- * file store — not the Express app that test/helpers/app.ts also builds (importing it costs about a
- * second per file). Same isolation as startTestApp: its own SQLite file, or its own PostgreSQL schema
+ * file store (a folder, or with TEST_STORAGE=s3 a bucket) — not the Express app that test/helpers/app.ts also
+ * builds (importing it costs about a second per file). Same isolation as startTestApp: its own SQLite file, or its own PostgreSQL schema
  * (dropped at close) when DATABASE_URL is set.
  */
 export type DomainFixture = { db: Db; storage: FileStorage; deps: { db: Db; storage: FileStorage }; close(): Promise<void> };
@@ -33,7 +35,9 @@ export async function seededDomain(): Promise<DomainFixture> {
   const db = connect({ databaseUrl, databaseSchema: schema, sqliteFile: path.join(dir, "domain.sqlite3") });
   await db.migrate.latest();
   await seedDemo(db);
-  const storage = localStorage(path.join(dir, "attachments"));
+  const root = path.join(dir, "attachments");
+  const bucket = testOnS3 ? await bucketSettings() : null;
+  const storage = bucket ? s3Storage({ bucket: bucket.STORAGE_S3_BUCKET!, region: bucket.STORAGE_S3_REGION!, endpoint: bucket.STORAGE_S3_ENDPOINT }, root) : localStorage(root);
   return {
     db,
     storage,
@@ -114,15 +118,14 @@ export function upload(storage: FileStorage, ...parts: string[]): UploadedFile {
 }
 
 /** Whether the store still holds the bytes of `key`. */
-export function isStored(storage: FileStorage, key: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const stream = storage.open(key);
-    stream.on("open", () => {
-      stream.destroy();
-      resolve(true);
-    });
-    stream.on("error", () => resolve(false));
-  });
+export async function isStored(storage: FileStorage, key: string): Promise<boolean> {
+  try {
+    (await storage.open(key)).destroy();
+    return true;
+  } catch (err) {
+    if (err instanceof StoredFileMissing) return false;
+    throw err;
+  }
 }
 
 export async function count(db: Db, table: string, where: Record<string, unknown> = {}): Promise<number> {

@@ -7,12 +7,14 @@ import request from "supertest";
 import { loadConfig } from "../../src/config.js";
 import knexFactory from "knex";
 import { buildRuntime, prepareDatabase } from "../../src/runtime.js";
+import { testStorageSettings } from "./s3.js";
 
 export type TestApp = Awaited<ReturnType<typeof startTestApp>>;
 
 /**
  * A fresh app, migrated and seeded with the demo data: on its own SQLite file, or, when DATABASE_URL
  * points to PostgreSQL, in its own schema (dropped at close) so that runs never see each other's data.
+ * Its attachments in its own folder, or with TEST_STORAGE=s3 in its own bucket (test/helpers/s3.ts).
  */
 export async function startTestApp(env: Record<string, string> = {}, options: { log?: Writable } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-test-"));
@@ -28,19 +30,23 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     await admin.raw(`CREATE SCHEMA ${schema}`);
     await admin.destroy();
   }
-  const config = loadConfig({
+  const settings: Record<string, string> = {
     NODE_ENV: "test",
     DATA_DIR: dir,
     SESSION_SECRET: "test-secret-0123456789",
     PUBLIC_URL: "https://ems.example",
     ...(databaseUrl && schema ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {}),
+    ...(await testStorageSettings()),
     ...env,
-  });
+  };
+  const config = loadConfig(settings);
   const runtime = buildRuntime(config, { logDestination: options.log });
   await prepareDatabase(runtime.db);
   return {
     ...runtime,
     dir,
+    /** The settings it was started with (for a CLI run on the same data). */
+    settings,
     async close() {
       if (schema) await runtime.db.raw(`DROP SCHEMA ${schema} CASCADE`);
       await runtime.db.destroy();

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -201,6 +201,17 @@ async function launch(port: number, data: Pick<SharedData, "env">, options: Star
   }
   child.kill("SIGKILL");
   throw new Error(`${name} did not answer /healthz in time\n${tail(output)}`);
+}
+
+/** Starts `src/server.ts` with only these settings (and PATH), expecting it to refuse: its exit code and what it said. */
+export function refusedStart(env: Record<string, string>): { status: number | null; said: string } {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "src/server.ts"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, NODE_ENV: "test", ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { status: run.status, said: run.stderr.trim() };
 }
 
 /** Kills (SIGKILL, by pid) every server this test file started and has not stopped: for afterAll. */

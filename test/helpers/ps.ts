@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { CheerioAPI } from "cheerio";
 import type { Response } from "supertest";
 import request from "supertest";
+import { expect } from "vitest";
 import { submitCompose } from "../../src/domain/conversations/compose.js";
 import { loadConversation } from "../../src/domain/conversations/scope.js";
 import type { AgentActor } from "../../src/domain/actor.js";
@@ -19,6 +20,17 @@ export async function download(s: Session, href: string): Promise<Response> {
     .get(href)
     .buffer(true)
     .parse(binary as never);
+}
+
+/** A download whose stored file cannot be read: the HTML page « Pièce jointe indisponible », not a broken file. Returns the page. */
+export function expectUnavailablePage(res: Response): CheerioAPI {
+  expect(res.status).toBe(500);
+  expect(res.headers["content-type"]).toMatch(/^text\/html/);
+  expect(res.headers["content-disposition"]).toBeUndefined();
+  const page = $(String(res.body));
+  expect(textOf(page, "main h1")).toBe("Pièce jointe indisponible");
+  expect(textOf(page, "main")).toContain("Cette pièce jointe n'a pas pu être lue");
+  return page;
 }
 
 /** Text of the first match, whitespace collapsed. */

@@ -3,6 +3,7 @@ import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { cookieOf, listenTestApp } from "../helpers/listen.js";
+import { storedFilePath } from "../helpers/s3.js";
 import { bunyel, drGene, fixture, hiddenFields, selectPatient, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
 
 /**
@@ -76,7 +77,7 @@ it("a send whose client left after its body is finished: the message and its fil
   for (const c of sent) {
     const files = await app.db("attachments as a").join("messages as m", "m.id", "a.message_id").where("m.conversation_id", c.id).select("a.storage_key");
     expect(files).toHaveLength(1);
-    expect(fs.existsSync(path.join(app.config.storageDir, "objects", files[0].storage_key.slice(0, 2), files[0].storage_key))).toBe(true);
+    expect(fs.existsSync(storedFilePath(app.config, files[0].storage_key))).toBe(true);
   }
   expect(await app.db("drafts").where("subject", "like", "Parti avant la réponse %").pluck("id")).toEqual([]);
   for (let t = 0; t < 30 && fs.readdirSync(path.join(app.config.storageDir, "tmp")).length > 0; t += 1) await new Promise((r) => setTimeout(r, 100));

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { $, bunyel, drMezin, fixture, hiddenFields, marcDubois, paulHerault, signInAgent, signInPs, startWithGeneAndAnna, type Session, type TestApp } from "../helpers/app.js";
 import { recountDerived } from "../../src/domain/conversations/counters.js";
-import { storedPath } from "../helpers/process.js";
+import { storedFilePath } from "../helpers/s3.js";
 import { readPdf } from "../helpers/pdf.js";
 import { countRows, download, elsmWrites, postForm, sendPsQuestion, textAll, textOf } from "../helpers/ps.js";
 
@@ -147,7 +147,7 @@ describe("the doctor withdraws a reply the échelon has not opened", () => {
     expect((await app.db("messages").where({ id: message }).first("body")).body).toBe("");
     expect(await countRows(app.db("attachments").where({ message_id: message }))).toBe(0);
     expect(storedFiles).toHaveLength(1);
-    for (const key of storedFiles) expect(fs.existsSync(storedPath(app.config.storageDir, key))).toBe(false);
+    for (const key of storedFiles) expect(fs.existsSync(storedFilePath(app.config, key))).toBe(false);
     expect(foundBefore).toEqual([true, true]);
     expect([await searchFinds(gene, "zéphyrine", id), await searchFinds(anna, "zéphyrine", id)]).toEqual([false, false]);
   });

@@ -1,28 +1,54 @@
 import crypto from "node:crypto";
+import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 
 /**
- * Where attachment bytes live: a folder outside public/ that every app process can reach, under
- * server-generated names. Nothing is ever served from it directly or executed.
+ * Where attachment bytes live, under server-generated keys: a local folder outside public/ that every app process
+ * can reach (localStorage), or an S3-compatible bucket (s3-storage.ts). Nothing is ever served from it directly:
+ * a download is streamed through the app. Uploads always land first in a local temporary folder (`tmpDir`), where
+ * their type is checked and their SHA-256 taken, before `put` stores them and the row that points to them commits.
  */
 export interface FileStorage {
-  /** Folder for uploads in progress (same filesystem, so `put` is a rename). */
+  /** Local folder for uploads in progress (for the local storage, on the same file system, so `put` is a rename). */
   readonly tmpDir: string;
-  /** Moves a finished upload into the store; returns its new key. */
+  /** Stores a finished upload (removing its temporary file); returns its new key. A storage that cannot take it throws a storage fault. */
   put(tmpPath: string): Promise<string>;
-  open(key: string): fs.ReadStream;
+  /**
+   * The stored bytes of `key`, opened: resolves once they can be read (so that nothing has been sent yet when they
+   * cannot), rejects with StoredFileMissing when the key holds nothing, or with the storage's own error.
+   */
+  open(key: string): Promise<Readable>;
+  /** Removes a stored file; a key that holds nothing is not an error. */
   remove(key: string): Promise<void>;
   /** Deletes uploads left in the temporary folder by a crash (older than `olderThanMs`). */
   sweepTmp(olderThanMs: number): Promise<number>;
   /** The keys of stored files last written more than `olderThanMs` ago. */
   keysOlderThan(olderThanMs: number): AsyncIterable<string>;
-  /** Writes, syncs and removes a tiny probe file in both folders: throws the file system's error when either cannot take a write. */
+  /** Writes and removes a tiny probe in the temporary folder and in the store: throws the storage's error when either cannot take a write. */
   probe(): Promise<void>;
 }
 
+/** `open` of a key that holds nothing (a file gone from the folder, no such object in the bucket): code ENOENT on both. */
+export class StoredFileMissing extends Error {
+  readonly code = "ENOENT";
+  constructor() {
+    super("Stored file missing");
+  }
+}
+
+/** Storage keys: 128 random bits in hex, never derived from anything the user sent. */
+const KEY = /^[a-f0-9]{32}$/;
+export const newStorageKey = () => crypto.randomBytes(16).toString("hex");
+export const isStorageKey = (key: string) => KEY.test(key);
+export function checkedKey(key: string): string {
+  if (!KEY.test(key)) throw new Error("invalid storage key");
+  return key;
+}
+
 /** A few bytes written to the disk and removed: proves the folder takes a write now (as root, permissions prove nothing). */
-async function probeWrite(dir: string): Promise<void> {
+export async function probeWrite(dir: string): Promise<void> {
   const file = path.join(dir, `.probe-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
   try {
     const handle = await fs.promises.open(file, "wx");
@@ -35,6 +61,20 @@ async function probeWrite(dir: string): Promise<void> {
   } finally {
     await fs.promises.rm(file, { force: true }).catch(() => undefined);
   }
+}
+
+/** Removes the files of the temporary folder older than `olderThanMs` (uploads a crash or a lost request left). */
+export async function sweepFolder(dir: string, olderThanMs: number): Promise<number> {
+  let removed = 0;
+  for (const name of await fs.promises.readdir(dir)) {
+    const file = path.join(dir, name);
+    const stat = await fs.promises.stat(file).catch(() => null);
+    if (stat && Date.now() - stat.mtimeMs > olderThanMs) {
+      await fs.promises.rm(file, { force: true });
+      removed += 1;
+    }
+  }
+  return removed;
 }
 
 /** Moves a synced temp file to its place; across file systems (an objects folder mounted apart), copies and syncs it. */
@@ -56,19 +96,17 @@ async function moveInto(tmpPath: string, target: string): Promise<void> {
   }
 }
 
+/** The local folder `root`: `tmp/` for uploads in progress, `objects/<2 hex>/<key>` for stored files. */
 export function localStorage(root: string): FileStorage {
   const tmpDir = path.join(root, "tmp");
   const objects = path.join(root, "objects");
   fs.mkdirSync(tmpDir, { recursive: true });
   fs.mkdirSync(objects, { recursive: true });
-  const locate = (key: string) => {
-    if (!/^[a-f0-9]{32}$/.test(key)) throw new Error("invalid storage key");
-    return path.join(objects, key.slice(0, 2), key);
-  };
+  const locate = (key: string) => path.join(objects, key.slice(0, 2), checkedKey(key));
   return {
     tmpDir,
     async put(tmpPath) {
-      const key = crypto.randomBytes(16).toString("hex");
+      const key = newStorageKey();
       const target = locate(key);
       // One level under objects/ (made at start): a recursive mkdir reports a read-only folder as ENOENT, this one as EROFS.
       await fs.promises.mkdir(path.dirname(target)).catch((err: NodeJS.ErrnoException) => {
@@ -85,25 +123,23 @@ export function localStorage(root: string): FileStorage {
       await probeWrite(tmpDir);
       await probeWrite(objects);
     },
-    open: (key) => fs.createReadStream(locate(key)),
-    remove: (key) => fs.promises.rm(locate(key), { force: true }),
-    async sweepTmp(olderThanMs) {
-      let removed = 0;
-      for (const name of await fs.promises.readdir(tmpDir)) {
-        const file = path.join(tmpDir, name);
-        const stat = await fs.promises.stat(file).catch(() => null);
-        if (stat && Date.now() - stat.mtimeMs > olderThanMs) {
-          await fs.promises.rm(file, { force: true });
-          removed += 1;
-        }
+    async open(key) {
+      const stream = fs.createReadStream(locate(key));
+      try {
+        await once(stream, "ready");
+      } catch (err) {
+        stream.destroy();
+        throw (err as NodeJS.ErrnoException).code === "ENOENT" ? new StoredFileMissing() : err;
       }
-      return removed;
+      return stream;
     },
+    remove: async (key) => fs.promises.rm(locate(key), { force: true }),
+    sweepTmp: (olderThanMs) => sweepFolder(tmpDir, olderThanMs),
     async *keysOlderThan(olderThanMs) {
       for (const shard of await fs.promises.readdir(objects)) {
         if (!/^[a-f0-9]{2}$/.test(shard)) continue;
         for (const key of await fs.promises.readdir(path.join(objects, shard))) {
-          if (!/^[a-f0-9]{32}$/.test(key)) continue;
+          if (!isStorageKey(key)) continue;
           const stat = await fs.promises.stat(path.join(objects, shard, key)).catch(() => null);
           if (stat && Date.now() - stat.mtimeMs > olderThanMs) yield key;
         }
