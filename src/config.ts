@@ -16,6 +16,10 @@ export interface Config {
   /** PostgreSQL schema to use (default: the server's search_path); the tests give each run its own. */
   databaseSchema: string | undefined;
   sqliteFile: string;
+  /** SQLite connections per process (SQLITE_CONNECTIONS, default 4): readers side by side, one writer at a time (WAL). */
+  sqliteConnections: number;
+  /** gzip the answers (COMPRESSION=off leaves it to the reverse proxy in front). */
+  compression: boolean;
   storageDir: string;
   outboxDir: string;
   smtpUrl: string | undefined;
@@ -130,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: env.DATABASE_SCHEMA || undefined,
     sqliteFile: path.resolve(env.SQLITE_FILE ?? path.join(dataDir, "echanges.sqlite3")),
+    sqliteConnections: int(env.SQLITE_CONNECTIONS, 4),
+    compression: env.COMPRESSION !== "off",
     storageDir: path.resolve(env.STORAGE_DIR ?? path.join(dataDir, "attachments")),
     outboxDir: path.resolve(env.OUTBOX_DIR ?? path.join(dataDir, "outbox")),
     smtpUrl: env.SMTP_URL || undefined,
