@@ -14,11 +14,11 @@
  *
  * Options: --pg URL (default postgres://postgres@127.0.0.1:5432/ems_bench) · --sqlite FILE (default: the app's
  * SQLite file for DATA_DIR / SQLITE_FILE) · --only sqlite,pg1,pg2 · --duration 10 · --warmup 3 · --connections 50 ·
- * --samples 200 · --uploads 3 · --parts load,searches,uploads,export (a subset, e.g. with --no-write while tuning; `export`
+ * --samples 200 · --uploads 3 · --ports 4500-4599 (listen only there; or BENCH_PORTS) · --parts load,searches,uploads,export (a subset, e.g. with --no-write while tuning; `export`
  * alone needs no populated database: scripts/bench-export.ts, the PDF export of a 50-message thread on a fresh demo
  * database, --export-pg URL for PostgreSQL too, --export-samples 200, written between its own markers) ·
  * --searches NIR,name,words,dashboard (which server-side pages: searches by NIR, by name, full-text; the Tableau de bord) ·
- * --slow-sql 10 (print each search request's queries slower than 10 ms, while tuning) · --app-node-flags "--trace-gc" · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
+ * --app-log-level error (the app's log on stderr; silent by default) · --slow-sql 10 (print each search request's queries slower than 10 ms, while tuning) · --app-node-flags "--trace-gc" · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
  * --quiet-cores 0.2 (the machine may be shared: before each run, wait up to 180 s for the other processes to use less
  * than 0.2 core; the CPU they used during each run is reported as "other").
  * The app processes write to the databases like users do (sessions, audit rows of opened threads, one uploaded
@@ -34,10 +34,12 @@ import path from "node:path";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import autocannon, { type Result } from "autocannon";
+import type { Knex } from "knex";
 import { loadConfig } from "../src/config.js";
 import { connect, type Db } from "../src/db/connection.js";
 import { buildRuntime } from "../src/runtime.js";
 import { benchExport } from "./bench-export.js";
+import { mulberry32 } from "./prng.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -71,7 +73,7 @@ const PG_URL = arg("pg") ?? process.env.BENCH_DATABASE_URL ?? "postgres://postgr
 const SQLITE_FILE = arg("sqlite") ?? loadConfig({ ...process.env, DATABASE_URL: "" }).sqliteFile;
 const ONLY = new Set((arg("only") ?? "sqlite,pg1,pg2").split(",").map((s) => s.trim()));
 /** Which measurements: the autocannon runs, the server-side search timings, the upload RSS (all by default). */
-const PARTS = new Set((arg("parts") ?? "load,searches,uploads,export").split(",").map((s) => s.trim()));
+const PARTS = new Set((arg("parts") ?? "load,searches,uploads,export,openloop").split(",").map((s) => s.trim()));
 /** Extra Node.js flags for the app processes, e.g. --app-node-flags=--trace-gc (NODE_OPTIONS refuses some). */
 const APP_NODE_FLAGS = (arg("app-node-flags") ?? "").split(/\s+/).filter(Boolean);
 const SECRET = "bench-session-secret-0123456789abcdef";
@@ -229,13 +231,29 @@ function rssSampler(appPid: number, everyMs: number) {
 // ---- child processes ----------------------------------------------------------------------------------------
 
 const children = new Set<ChildProcess>();
+/** --ports 4500-4599: the app and hello-world processes listen in this range (a shared machine); else any free port. */
+const PORTS = (() => {
+  const m = /^(\d+)-(\d+)$/.exec(arg("ports") ?? process.env.BENCH_PORTS ?? "");
+  return m ? { first: Number(m[1]), last: Number(m[2]) } : null;
+})();
+let nextPort = PORTS?.first ?? 0;
 async function freePort(): Promise<number> {
-  const s = http.createServer();
-  s.listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
+  for (let tries = 0; ; tries += 1) {
+    const wanted = PORTS ? nextPort : 0;
+    if (PORTS) nextPort = nextPort >= PORTS.last ? PORTS.first : nextPort + 1;
+    const s = http.createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once("error", () => resolve(false));
+      s.listen(wanted, "127.0.0.1", () => resolve(true));
+    });
+    if (!ok) {
+      if (!PORTS || tries > PORTS.last - PORTS.first) throw new Error(`no free port in ${PORTS?.first}-${PORTS?.last}`);
+      continue;
+    }
+    const { port } = s.address() as AddressInfo;
+    await new Promise((r) => s.close(r));
+    return port;
+  }
 }
 
 async function waitHealthy(port: number, pathName: string, timeoutMs = 90_000): Promise<void> {
@@ -297,11 +315,13 @@ function appEnv(target: Target, dataDir: string, port: number): NodeJS.ProcessEn
     DATA_DIR: dataDir,
     NODE_ENV: "production",
     SESSION_SECRET: SECRET,
-    LOG_LEVEL: "silent",
+    LOG_LEVEL: arg("app-log-level") ?? "silent",
     SEED_DEMO: "false",
     WEB_CONCURRENCY: String(target.workers),
     // Plain HTTP on the loopback: production mode would otherwise mark the session cookie Secure (TLS is in front in a deployment).
     COOKIE_SECURE: "false",
+    // The open-loop mix signs in a hundred and more sessions from one address.
+    LOGIN_LIMIT_PER_ADDRESS: "100000",
   };
 }
 
@@ -613,7 +633,7 @@ async function serverSideSearches(target: Target, dataDir: string, picks: Picks)
     if (sink) res.on("finish", () => sink.push(Number(process.hrtime.bigint() - t0) / 1e6));
     rt.app(req, res);
   });
-  server.listen(0, "127.0.0.1");
+  server.listen(await freePort(), "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   const out: SearchTiming[] = [];
@@ -820,6 +840,403 @@ async function uploadRss(target: Target, dataDir: string, picks: Picks, pdf: str
   }
 }
 
+// ---- open-loop mixed workload (issue 17 §3) -------------------------------------------------------------------
+//
+// Requests arrive at a fixed mean rate whatever the server does: a schedule of arrival times is drawn first (Poisson
+// arrivals: exponential gaps, seeded), a timer sends each request when its time comes without waiting for earlier
+// answers (a new keep-alive socket whenever all are busy), and each latency runs from the request's SCHEDULED time to
+// the last byte of its answer. A server that falls behind therefore shows its queue in the latencies instead of
+// slowing the load tool down (no coordinated omission); the lag between scheduled and actual send is reported too,
+// to show the load tool itself kept up.
+
+type Kind = "list" | "thread" | "search" | "send" | "draft" | "download";
+const KINDS: Kind[] = ["list", "thread", "search", "send", "draft", "download"];
+/** The mix: 55 % list/tray pages, 25 % thread views, 8 % searches, 5 % sends, 5 % drafts (autosaves), 2 % downloads. */
+const MIX: [Kind, number][] = [
+  ["list", 55],
+  ["thread", 25],
+  ["search", 8],
+  ["send", 5],
+  ["draft", 5],
+  ["download", 2],
+];
+const OPEN_RATES = (arg("rates") ?? "50,100,200,400").split(",").map(Number);
+const OPEN_DURATION = num("openloop-duration", 20);
+const OPEN_DOCTORS = num("openloop-doctors", 120);
+const OPEN_ELSMS = num("openloop-elsms", 12);
+const ATTACHMENT_BYTES = 1024 * 1024;
+
+type Session = {
+  side: "ps" | "bo";
+  client: Client;
+  csrf: string;
+  threads: number[];
+  /** Where this session's replies go, and the signed form context of that reply form. */
+  reply: { conversationId: number; ctx: string };
+  /** Where its autosaves go: another thread, the draft named after the first save. */
+  draft: { conversationId: number; ctx: string; id: string; version: string };
+  downloads: number[];
+  search: boolean;
+};
+
+async function replyForm(s: { side: "ps" | "bo"; client: Client }, conversationId: number): Promise<{ ctx: string; csrf: string; draftId: string; draftVersion: string }> {
+  const page = await s.client.get(`/${s.side}/conversations/${conversationId}/reply`);
+  if (page.status !== 200) throw new Error(`/${s.side}/conversations/${conversationId}/reply: ${page.status}`);
+  // A reply draft kept from an earlier run: the form names it, and the autosaves continue it (else 409, a conflict).
+  const draft = /name="draft_id"/.test(page.body)
+    ? { draftId: hidden(page.body, "draft_id"), draftVersion: hidden(page.body, "draft_version") }
+    : { draftId: "", draftVersion: "" };
+  return { ctx: hidden(page.body, "_ctx"), csrf: hidden(page.body, "_csrf"), ...draft };
+}
+
+/** A reply as the form posts it: urlencoded, or multipart with one PDF attached (`pdf`). */
+function replyRequest(s: Session, where: { conversationId: number; ctx: string }, fields: Record<string, string>, pdf: Buffer | null) {
+  // The échelon's reply to a doctor without a notification mailbox is sent once that is confirmed (the form's tick box).
+  const confirm: Record<string, string> = s.side === "bo" && fields.action === "send" ? { confirm_no_mail: "1" } : {};
+  const all: Record<string, string> = { _csrf: s.csrf, _ctx: where.ctx, submission_key: crypto.randomBytes(16).toString("hex"), ...confirm, ...fields };
+  const pathName = `/${s.side}/conversations/${where.conversationId}/messages`;
+  if (!pdf) {
+    const body = Buffer.from(new URLSearchParams(all).toString());
+    return { method: "POST", path: pathName, body, headers: { "content-type": "application/x-www-form-urlencoded" } };
+  }
+  const boundary = `----ems-open-${crypto.randomBytes(8).toString("hex")}`;
+  const head = Object.entries(all)
+    .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+    .join("");
+  const file = `--${boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="compte-rendu.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
+  const body = Buffer.concat([Buffer.from(head + file), pdf, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  return { method: "POST", path: pathName, body, headers: { "content-type": `multipart/form-data; boundary=${boundary}` } };
+}
+
+/** Signs in the sessions of the mix: many doctors (their own threads) and every agent of the biggest échelons. */
+async function openSessions(db: Db, port: number, pdf: Buffer): Promise<Session[]> {
+  const doctors = (await db("conversations")
+    .whereNull("ps_deleted_at")
+    .whereNotNull("ps_practitioner_id")
+    .groupBy("ps_practitioner_id")
+    .havingRaw("COUNT(*) >= 20")
+    .orderByRaw("COUNT(*) DESC")
+    .limit(OPEN_DOCTORS)
+    .select("ps_practitioner_id as id")) as { id: number }[];
+  const elsms = (await db("conversations").groupBy("elsm_id").orderByRaw("COUNT(*) DESC").limit(OPEN_ELSMS).select("elsm_id as id")) as { id: number }[];
+  const agents = (await db("agents")
+    .whereIn(
+      "elsm_id",
+      elsms.map((e) => e.id),
+    )
+    .orderBy("id")
+    .select("id", "elsm_id")) as { id: number; elsm_id: number }[];
+  const recent = (q: Knex.QueryBuilder) =>
+    q
+      .orderBy([
+        { column: "last_message_at", order: "desc" },
+        { column: "id", order: "desc" },
+      ])
+      .limit(30)
+      .pluck("id") as Promise<number[]>;
+  const sessions: Session[] = [];
+  const open = async (side: "ps" | "bo", client: Client, threads: number[], writable: number[], search: boolean) => {
+    // Replies go to a thread of even id, autosaves to one of odd id: from one run to the next (states move), a thread
+    // never gets both (a send into a thread holding this user's draft would be a conflict).
+    const replyTo = writable.find((id) => id % 2 === 0);
+    const draftIn = writable.find((id) => id % 2 === 1);
+    if (replyTo === undefined || draftIn === undefined || !threads.length) return;
+    const s = { side, client };
+    let reply = await replyForm(s, replyTo);
+    if (reply.draftId) {
+      // A draft left there by an earlier run: discarded, so that the sends are plain replies (not conflicts with it).
+      const res = await client.post(`/${side}/drafts/${reply.draftId}/delete`, { _csrf: reply.csrf });
+      if (res.status !== 303) throw new Error(`draft discard: ${res.status}`);
+      reply = await replyForm(s, replyTo);
+    }
+    const draft = await replyForm(s, draftIn);
+    sessions.push({
+      side,
+      client,
+      csrf: reply.csrf,
+      threads,
+      reply: { conversationId: replyTo, ctx: reply.ctx },
+      draft: { conversationId: draftIn, ctx: draft.ctx, id: draft.draftId, version: draft.draftVersion },
+      downloads: [],
+      search,
+    });
+  };
+  for (const d of doctors) {
+    const mine = () => db("conversations").where({ ps_practitioner_id: d.id }).whereNull("ps_deleted_at");
+    await open("ps", await loginPs(port, d.id), await recent(mine()), await recent(mine().whereNot({ state: "clos" })), false);
+  }
+  for (const [i, a] of agents.entries()) {
+    const theirs = () => db("conversations").where({ elsm_id: a.elsm_id });
+    const client = await loginAgent(port, a.id);
+    // Every other agent keeps a search in its session (NIR or name, as the closed-loop runs): GET /bo/recherche shows it.
+    const search = i % 2 === 0;
+    if (search) {
+      const p = (await db("conversations as c")
+        .join("patients as p", "p.id", "c.patient_id")
+        .where("c.elsm_id", a.elsm_id)
+        .orderBy("c.id", "desc")
+        .first("p.nir", "p.last_name_key")) as { nir: string; last_name_key: string } | undefined;
+      if (p) await storeSearch(client, i % 4 === 0 ? { patient_nir: p.nir } : { patient_nom: p.last_name_key.slice(0, 5) });
+    }
+    await open(
+      "bo",
+      client,
+      await recent(theirs().where({ state: "a_traiter" })),
+      await recent(
+        theirs()
+          .whereNot({ state: "clos" })
+          .offset(100 + 3 * i),
+      ),
+      search,
+    );
+  }
+  // Files to download: one reply with a 1 MB PDF from each of the first sessions of each side, its attachment id read back.
+  for (const side of ["ps", "bo"] as const) {
+    for (const s of sessions.filter((x) => x.side === side).slice(0, 6)) {
+      const r = replyRequest(s, s.reply, { body: "Compte rendu joint (bench).", action: "send" }, pdf);
+      const res = await s.client.request(r.method, r.path, { headers: { ...r.headers, "content-length": r.body.length }, write: async (req) => void req.write(r.body) });
+      if (res.status !== 303) throw new Error(`${side} send with attachment: ${res.status} ${/class="error[^>]*>([^<]+)/.exec(res.body)?.[1] ?? res.body.slice(0, 300)}`);
+      const thread = await s.client.get(`/${side}/conversations/${s.reply.conversationId}`);
+      const ids = [...thread.body.matchAll(new RegExp(`/${side}/attachments/(\\d+)`, "g"))].map((m) => Number(m[1]));
+      s.downloads.push(...ids.slice(-1));
+    }
+  }
+  return sessions;
+}
+
+type Sample = { kind: Kind; at: number; ms: number; status: number; lag: number };
+type OpenRun = {
+  target: string;
+  rate: number;
+  seconds: number;
+  sent: number;
+  achieved: number;
+  load: string;
+  lagP99: number;
+  cpu: { app: number; pg: number; tool: number; other: number };
+  kinds: Record<Kind, { n: number; p50: number; p95: number; p99: number; max: number; errors: number }>;
+  all: { n: number; p50: number; p95: number; p99: number; errors: number };
+  statuses: Record<string, number>;
+};
+
+const EXPECTED: Record<Kind, number[]> = { list: [200], thread: [200], search: [200], send: [303], draft: [204], download: [200] };
+
+/** One scheduled request: what it sends, on which session. */
+function planRequest(
+  kind: Kind,
+  s: Session,
+  rnd: () => number,
+  pdf: Buffer,
+): { method: string; path: string; body?: Buffer; headers?: http.OutgoingHttpHeaders; after?: (res: http.IncomingMessage) => void } {
+  const pickOf = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  switch (kind) {
+    case "list":
+      if (s.side === "ps") return { method: "GET", path: rnd() < 0.85 ? "/ps/messages" : "/ps" };
+      return { method: "GET", path: rnd() < 0.7 ? "/bo/bannettes/a-traiter" : rnd() < 0.6 ? "/bo/bannettes/en-cours" : "/bo/mes-echanges" };
+    case "thread":
+      return { method: "GET", path: `/${s.side}/conversations/${pickOf(s.threads)}` };
+    case "search":
+      return { method: "GET", path: "/bo/recherche" };
+    case "download":
+      return { method: "GET", path: `/${s.side}/attachments/${pickOf(s.downloads)}` };
+    case "send":
+      return replyRequest(s, s.reply, { body: "Bonjour,\nVoici les éléments demandés.\nBien confraternellement.", action: "send" }, rnd() < 0.2 ? pdf : null);
+    case "draft": {
+      const fields: Record<string, string> = { body: `Brouillon en cours de saisie ${Math.floor(rnd() * 1e6)}`, action: "draft" };
+      if (s.draft.id) Object.assign(fields, { draft_id: s.draft.id, draft_version: s.draft.version });
+      const r = replyRequest(s, s.draft, fields, null);
+      return {
+        ...r,
+        headers: { ...r.headers, "x-autosave": "1" },
+        after: (res) => {
+          if (res.statusCode === 204) {
+            s.draft.id = String(res.headers["x-draft-id"] ?? s.draft.id);
+            s.draft.version = String(res.headers["x-draft-version"] ?? s.draft.version);
+          }
+        },
+      };
+    }
+  }
+}
+
+async function openLoop(
+  targetLabel: string,
+  appPid: number,
+  port: number,
+  sessions: Session[],
+  rate: number,
+  seconds: number,
+  seed: number,
+  pdf: Buffer,
+  record: boolean,
+): Promise<OpenRun> {
+  const rnd = mulberry32(seed);
+  const total = MIX.reduce((a, [, w]) => a + w, 0);
+  const drawKind = (): Kind => {
+    let x = rnd() * total;
+    for (const [k, w] of MIX) {
+      x -= w;
+      if (x < 0) return k;
+    }
+    return "list";
+  };
+  const bySide = {
+    ps: sessions.filter((s) => s.side === "ps"),
+    bo: sessions.filter((s) => s.side === "bo"),
+    search: sessions.filter((s) => s.search),
+    download: sessions.filter((s) => s.downloads.length),
+  };
+  // The schedule: Poisson arrivals at `rate` per second, each with its kind and session, drawn before the run.
+  const plan: { at: number; kind: Kind; session: Session }[] = [];
+  for (let t = 0; ; ) {
+    t += (-Math.log(1 - rnd()) / rate) * 1000;
+    if (t >= seconds * 1000) break;
+    const kind = drawKind();
+    const pool = kind === "search" ? bySide.search : kind === "download" ? bySide.download : rnd() < 0.5 ? bySide.ps : bySide.bo;
+    plan.push({ at: t, kind, session: pool[Math.floor(rnd() * pool.length)]! });
+  }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  const samples: Sample[] = [];
+  const load = loadavg();
+  const before = cpuSnapshot(appPid);
+  const t0 = performance.now() + 20;
+  let outstanding = 0;
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let next = 0;
+  const fire = (p: (typeof plan)[number]) => {
+    const r = planRequest(p.kind, p.session, rnd, pdf);
+    const scheduled = t0 + p.at;
+    const lag = performance.now() - scheduled;
+    outstanding += 1;
+    const finish = (status: number) => {
+      samples.push({ kind: p.kind, at: p.at, ms: performance.now() - scheduled, status, lag });
+      outstanding -= 1;
+      if (outstanding === 0 && next >= plan.length) resolveDone();
+    };
+    const headers: http.OutgoingHttpHeaders = { accept: "text/html", cookie: p.session.client.cookie, ...r.headers };
+    if (r.body) headers["content-length"] = r.body.length;
+    const req = http.request({ host: "127.0.0.1", port, path: r.path, method: r.method, headers, agent }, (res) => {
+      r.after?.(res);
+      res.on("data", () => {});
+      res.on("end", () => finish(res.statusCode ?? 0));
+      res.on("error", () => finish(-1));
+    });
+    req.setTimeout(60_000, () => req.destroy());
+    req.on("error", () => finish(-1));
+    req.end(r.body);
+  };
+  const tick = () => {
+    const now = performance.now() - t0;
+    while (next < plan.length && plan[next]!.at <= now) fire(plan[next++]!);
+    if (next < plan.length) setTimeout(tick, Math.max(0, plan[next]!.at - (performance.now() - t0) - 0.5));
+    else if (outstanding === 0) resolveDone();
+  };
+  setTimeout(tick, 20);
+  await done;
+  const after = cpuSnapshot(appPid);
+  agent.destroy();
+  const pgOthers = Math.max(0, after.pgOthers - before.pgOthers);
+  const app = after.app - before.app;
+  const pg = Math.max(0, after.pg - before.pg - pgOthers);
+  const tool = after.tool - before.tool;
+  const wall = (after.at - before.at) / 1000;
+  const stats = (xs: Sample[]) => {
+    const ms = xs.map((s) => s.ms);
+    return {
+      n: xs.length,
+      p50: percentile(ms, 50),
+      p95: percentile(ms, 95),
+      p99: percentile(ms, 99),
+      max: Math.max(...ms),
+      errors: xs.filter((s) => !EXPECTED[s.kind].includes(s.status)).length,
+    };
+  };
+  const kinds = Object.fromEntries(KINDS.map((k) => [k, stats(samples.filter((s) => s.kind === k))])) as OpenRun["kinds"];
+  const statuses: Record<string, number> = {};
+  for (const s of samples) if (!EXPECTED[s.kind].includes(s.status)) statuses[`${s.kind} ${s.status}`] = (statuses[`${s.kind} ${s.status}`] ?? 0) + 1;
+  const run: OpenRun = {
+    target: targetLabel,
+    rate,
+    seconds,
+    sent: samples.length,
+    achieved: samples.length / seconds,
+    load,
+    lagP99: percentile(
+      samples.map((s) => s.lag),
+      99,
+    ),
+    cpu: { app, pg, tool, other: Math.max(0, after.machine - before.machine - app - pg - tool) },
+    kinds,
+    all: stats(samples),
+    statuses,
+  };
+  if (record)
+    log(
+      `  ${targetLabel.padEnd(15)} ${String(rate).padStart(4)} req/s: ${samples.length} requests, p50 ${fmt(run.all.p50)} p95 ${fmt(run.all.p95)} p99 ${fmt(run.all.p99)} ms, errors ${run.all.errors} ${JSON.stringify(statuses)}; ` +
+        KINDS.map((k) => `${k} p99 ${fmt(kinds[k].p99)}`).join(", ") +
+        `; CPU ms/req app ${fmt((app * 1000) / samples.length, 2)} db ${fmt((pg * 1000) / samples.length, 2)} tool ${fmt((tool * 1000) / samples.length, 2)} other ${fmt(run.cpu.other)} s over ${fmt(wall)} s; send lag p99 ${fmt(run.lagP99)} ms (load ${load})`,
+    );
+  return run;
+}
+
+async function openLoopRuns(target: Target, dataDir: string): Promise<OpenRun[]> {
+  const pdfFile = path.join(dataDir, "compte-rendu.pdf");
+  if (!fs.existsSync(pdfFile)) paddedPdf(pdfFile, ATTACHMENT_BYTES);
+  const pdf = fs.readFileSync(pdfFile);
+  const { child, port } = await startApp(target, dataDir);
+  const db = connect(
+    target.database === "sqlite"
+      ? { databaseUrl: undefined, sqliteFile: SQLITE_FILE, databaseSchema: undefined, sqliteConnections: 1 }
+      : { databaseUrl: PG_URL, sqliteFile: "", databaseSchema: undefined },
+  );
+  const runs: OpenRun[] = [];
+  try {
+    const sessions = await openSessions(db, port, pdf);
+    log(`  ${target.label}: ${sessions.filter((s) => s.side === "ps").length} doctors' and ${sessions.filter((s) => s.side === "bo").length} agents' sessions signed in`);
+    // Warm-up: 5 s at the lowest rate (code compiled, caches filled), not recorded.
+    await openLoop(target.label, child.pid!, port, sessions, OPEN_RATES[0] ?? 50, 5, 1, pdf, false);
+    for (const [i, rate] of OPEN_RATES.entries()) {
+      if (QUIET_WAIT > 0) await waitQuiet();
+      runs.push(await openLoop(target.label, child.pid!, port, sessions, rate, OPEN_DURATION, 100 + i, pdf, true));
+    }
+  } finally {
+    await db.destroy();
+    await stopChild(child);
+  }
+  return runs;
+}
+
+function openLoopReport(runs: OpenRun[]): string {
+  const L: string[] = [];
+  L.push(
+    `### Open-loop mixed workload — Poisson arrivals at a fixed rate, ${runs[0]?.seconds ?? OPEN_DURATION} s per rate, latency from each request's scheduled time`,
+    "",
+    "Mix: 55 % list/tray pages (doctors' list and portal; A TRAITER, EN COURS, Tous mes échanges), 25 % thread views, 8 % searches (the agent's stored NIR or name search), " +
+      "5 % sends (replies; one in five with a 1 MB PDF), 5 % autosaves of a reply draft, 2 % attachment downloads (1 MB), spread over the signed-in doctors and agents.",
+    "",
+    "| database · processes | rate req/s | requests | load avg | kind | p50 ms | p95 ms | p99 ms | max ms | errors | CPU ms/req: app · database · load tool | other CPU s |",
+    "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---|---:|",
+  );
+  for (const r of runs) {
+    const per = (s: number) => fmt((s * 1000) / r.sent, 2);
+    L.push(
+      `| ${r.target} | **${r.rate}** | ${r.sent} | ${r.load} | **all** | ${fmt(r.all.p50)} | ${fmt(r.all.p95)} | **${fmt(r.all.p99)}** | – | ${r.all.errors}${
+        Object.keys(r.statuses).length
+          ? ` (${Object.entries(r.statuses)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(", ")})`
+          : ""
+      } | ${per(r.cpu.app)} · ${r.target.startsWith("SQLite") ? "(in app)" : per(r.cpu.pg)} · ${per(r.cpu.tool)} | ${fmt(r.cpu.other)} |`,
+    );
+    for (const k of KINDS) {
+      const s = r.kinds[k];
+      L.push(`| | | ${s.n} | | ${k} | ${fmt(s.p50)} | ${fmt(s.p95)} | ${fmt(s.p99)} | ${fmt(s.max)} | ${s.errors} | | |`);
+    }
+  }
+  return L.join("\n");
+}
+
 // ---- report ---------------------------------------------------------------------------------------------------
 
 function machine(): string {
@@ -943,10 +1360,10 @@ function report(data: BenchData): string {
   return L.join("\n");
 }
 
-function writeReport(markdown: string): void {
+function writeReport(markdown: string, marker = "bench"): void {
   const file = path.join(root, "docs/PERFORMANCE.md");
-  const start = "<!-- bench:start -->";
-  const end = "<!-- bench:end -->";
+  const start = `<!-- ${marker}:start -->`;
+  const end = `<!-- ${marker}:end -->`;
   const block = `${start}\n${markdown}\n${end}`;
   let text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : `# Performance\n\n${start}\n${end}\n`;
   if (!text.includes(start) || !text.includes(end)) text += `\n${start}\n${end}\n`;
@@ -1054,6 +1471,19 @@ async function main(): Promise<void> {
   }
   if (PARTS.has("load")) await helloRun();
 
+  // The open-loop mix (issue 17 §3): SQLite with one process, PostgreSQL with two; its own block of docs/PERFORMANCE.md.
+  const openRuns: OpenRun[] = [];
+  for (const target of PARTS.has("openloop") ? targets.filter((t) => t.database === "sqlite" || t.workers === 2) : []) {
+    openRuns.push(...(await openLoopRuns(target, dataDir)));
+  }
+  if (openRuns.length) {
+    const saved = path.join(os.tmpdir(), `ems-openloop-${started.replace(/[:.]/g, "-")}.json`);
+    fs.writeFileSync(saved, JSON.stringify(openRuns, null, 2));
+    const markdown = `Produced by \`${COMMAND}\` (${started} → ${new Date().toISOString()}); machine: ${machine()}; load average at start ${loadStart}. Raw: ${path.basename(saved)}.\n\n${openLoopReport(openRuns)}`;
+    process.stdout.write(`${markdown}\n`);
+    if (WRITE) writeReport(markdown, "openloop");
+  }
+
   const searches: SearchTiming[] = [];
   const uploads: Upload[] = [];
   for (const target of targets.filter((t) => t.workers === 1)) {
@@ -1081,9 +1511,11 @@ async function main(): Promise<void> {
   const saved = path.join(os.tmpdir(), `ems-bench-${started.replace(/[:.]/g, "-")}.json`);
   fs.writeFileSync(saved, JSON.stringify(data, null, 2));
   log(`raw results: ${saved} (re-render with npm run bench -- --report ${saved})`);
-  const markdown = report(data);
-  process.stdout.write(`${markdown}\n`);
-  if (WRITE) writeReport(markdown);
+  if (runs.length || searches.length || uploads.length) {
+    const markdown = report(data);
+    process.stdout.write(`${markdown}\n`);
+    if (WRITE) writeReport(markdown);
+  }
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
 

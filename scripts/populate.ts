@@ -26,6 +26,7 @@ import { recountDerived } from "../src/domain/conversations/counters.js";
 import { rebuildSearchText } from "../src/db/dialect.js";
 import { prepareDatabase } from "../src/runtime.js";
 import { DEMO_PIN } from "../db/seeds/demo.js";
+import { mulberry32 } from "./prng.js";
 import {
   ATTACHMENT_NAMES,
   CENTRE_NAMES,
@@ -85,16 +86,6 @@ const DAY = 24 * HOUR;
 
 // ---- deterministic randomness -------------------------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = mulberry32(SEED);
 const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1)); // inclusive
 const chance = (p: number) => rand() < p;
@@ -253,7 +244,8 @@ function mailboxName(first: string, last: string): string {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const db = connect(config);
+  // SQLite: one connection, so that the pragmas below hold for every statement.
+  const db = connect({ ...config, sqliteConnections: 1 });
   const postgres = isPostgres(db);
   const where = postgres ? `PostgreSQL ${config.databaseUrl?.replace(/\/\/[^@]*@/, "//")}` : `SQLite ${config.sqliteFile}`;
   const t0 = performance.now();

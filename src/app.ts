@@ -54,7 +54,8 @@ export function createApp(deps: AppDeps): Express {
   // A configured provider's endpoints (PSC authorizes on another host) must be known before the CSP's form-action is written.
   if (realDoors) app.use((_req, _res, next) => void doorsReady(doors).then(() => next()));
   app.use(securityHeaders(config.secureCookies, realDoors ? () => formOrigins(doors) : null));
-  app.use(compression());
+  // Behind a reverse proxy that compresses (COMPRESSION=off), the app does not spend its CPU on gzip.
+  if (config.compression) app.use(compression());
   app.use(serve);
   // No icon to show: answer the browser's automatic request without an error in its console.
   app.get("/favicon.ico", (_req, res) => res.status(204).set("Cache-Control", "public, max-age=604800").end());

@@ -17,6 +17,10 @@ export interface Config {
   /** PostgreSQL schema to use (default: the server's search_path); the tests give each run its own. */
   databaseSchema: string | undefined;
   sqliteFile: string;
+  /** SQLite connections per process (SQLITE_CONNECTIONS, default 4): readers side by side, one writer at a time (WAL). */
+  sqliteConnections: number;
+  /** gzip the answers (COMPRESSION=off leaves it to the reverse proxy in front). */
+  compression: boolean;
   /** Local storage folder; with a bucket, still the home of `tmp/` (uploads in progress, checked before they are stored). */
   storageDir: string;
   /** The S3-compatible bucket that holds attachments (issue 17 §2); null: the local folder `storageDir`. */
@@ -188,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: env.DATABASE_SCHEMA || undefined,
     sqliteFile: path.resolve(env.SQLITE_FILE ?? path.join(dataDir, "echanges.sqlite3")),
+    sqliteConnections: int(env.SQLITE_CONNECTIONS, 4),
+    compression: env.COMPRESSION !== "off",
     storageDir: path.resolve(env.STORAGE_DIR ?? path.join(dataDir, "attachments")),
     storageS3,
     outboxDir: path.resolve(env.OUTBOX_DIR ?? path.join(dataDir, "outbox")),

@@ -3,9 +3,11 @@ import path from "node:path";
 import knexFactory, { type Knex } from "knex";
 import type { Config } from "../config.js";
 import { migrationSource } from "../../db/migrations/index.js";
-import { afterConnect } from "./dialect.js";
+import { afterConnect, sqlitePooledClient } from "./dialect.js";
 
-export function knexConfig(config: Pick<Config, "databaseUrl" | "sqliteFile" | "databaseSchema">): Knex.Config {
+type DbSettings = Pick<Config, "databaseUrl" | "sqliteFile" | "databaseSchema"> & { sqliteConnections?: number };
+
+export function knexConfig(config: DbSettings): Knex.Config {
   const migrations = { migrationSource };
   if (config.databaseUrl) {
     return {
@@ -18,10 +20,11 @@ export function knexConfig(config: Pick<Config, "databaseUrl" | "sqliteFile" | "
   }
   fs.mkdirSync(path.dirname(config.sqliteFile), { recursive: true });
   return {
-    client: "sqlite3",
+    // The sqlite3 driver's client with immediate, queued transactions (src/db/dialect.ts); readers side by side (WAL).
+    client: sqlitePooledClient() as unknown as typeof Knex.Client,
     connection: { filename: config.sqliteFile },
     useNullAsDefault: true,
-    pool: { min: 1, max: 1, afterCreate: afterConnect },
+    pool: { min: 1, max: Math.max(1, config.sqliteConnections ?? 4), afterCreate: afterConnect },
     migrations,
   };
 }
@@ -32,6 +35,6 @@ export type Db = Knex;
 // biome-ignore lint/suspicious/noExplicitAny: Knex rows are untyped; each reader maps one to a typed value at once.
 export type Row = Record<string, any>;
 
-export function connect(config: Pick<Config, "databaseUrl" | "sqliteFile" | "databaseSchema">): Db {
+export function connect(config: DbSettings): Db {
   return knexFactory(knexConfig(config));
 }

@@ -1,9 +1,107 @@
 /**
  * The one place where SQLite and PostgreSQL differ. Everything else goes through portable Knex.
  */
+import { createRequire } from "node:module";
 import type { Knex } from "knex";
 
 type SqliteConnection = { run(sql: string, cb: (err: Error | null) => void): void };
+
+// ---- SQLite: a pool of connections, writers one at a time (issue 17 §3) -----------------------------------------
+// WAL lets readers run beside the one writer, so a process keeps several connections (SQLITE_CONNECTIONS, default 4):
+// list pages no longer queue behind each other on one connection. What that must not break:
+// - A deferred transaction (`BEGIN`) that reads, then writes, cannot upgrade once another connection has committed
+//   since its read: SQLite answers SQLITE_BUSY at once (no busy wait). Every transaction therefore opens with
+//   `BEGIN IMMEDIATE`: it takes the write lock first, waiting (busy_timeout) for another process's writer.
+// - Within a process, writers take turns in JavaScript (one at a time per database file): a transaction for its whole
+//   length, a write statement outside a transaction for that statement. Waiting inside SQLite instead (busy_timeout)
+//   holds one of libuv's 4 threads per waiting writer: three session writes waiting that way, and a file write or a
+//   gzip, leave no thread for the next statement of the transaction that holds the lock, which then waits until
+//   busy_timeout fails everybody (seen in test/scale/sqlite-pool.test.ts). Across processes, SQLite's lock and
+//   busy_timeout still decide. Savepoints (nested transactions) run inside their outer transaction's turn.
+// - `prepared()` queries (the hottest reads) keep their prepared statement per connection: parsed and planned once.
+
+const require = createRequire(import.meta.url);
+type KnexClientClass = new (config: Knex.Config) => object;
+// biome-ignore lint/suspicious/noExplicitAny: knex's internal classes are untyped CommonJS.
+type Internal = any;
+
+/** Each SQLite file's writers of this process, in turn: `turn` runs `work` once the previous writer is done. */
+const writerTurns = new Map<string, Promise<unknown>>();
+function inTurn<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const run = (writerTurns.get(file) ?? Promise.resolve()).then(work);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  writerTurns.set(file, settled);
+  // Forget a file whose writers are all done (tests open many files).
+  void settled.then(() => {
+    if (writerTurns.get(file) === settled) writerTurns.delete(file);
+  });
+  return run;
+}
+const WRITE_SQL = /^\s*(insert|update|delete|replace|create|drop|alter)\b/i;
+
+function sqliteClientClass(): KnexClientClass {
+  const ClientSqlite3: Internal = require("knex/lib/dialects/sqlite3/index.js");
+  const TransactionSqlite: Internal = require("knex/lib/dialects/sqlite3/execution/sqlite-transaction.js");
+
+  class ImmediateTransaction extends TransactionSqlite {
+    begin(conn: unknown) {
+      return this.query(conn, "BEGIN IMMEDIATE;");
+    }
+    _onAcquire(container: unknown, connection: unknown) {
+      if (this.client.transacting) return super._onAcquire(container, connection);
+      // One writer at a time in this process, its connection in hand (whoever has the turn can always go on): the
+      // next starts once this transaction has committed or rolled back.
+      return inTurn(this.client.connectionSettings.filename, () => super._onAcquire(container, connection));
+    }
+  }
+
+  class PooledSqlite extends ClientSqlite3 {
+    transaction(...args: unknown[]) {
+      return new (ImmediateTransaction as Internal)(this, ...args);
+    }
+    _query(connection: Internal, obj: Internal) {
+      // A write outside a transaction takes its turn; inside one (`transacting`), the transaction holds the turn already.
+      if (!this.transacting && obj.sql && (["insert", "update", "del", "counter"].includes(obj.method) || WRITE_SQL.test(obj.sql)))
+        return inTurn(this.connectionSettings.filename, () => super._query(connection, obj));
+      const name: string | undefined = obj.options?.name;
+      if (!name || !obj.sql) return super._query(connection, obj);
+      connection.__prepared ??= new Map<string, Internal>();
+      let statement = connection.__prepared.get(obj.sql);
+      if (!statement) {
+        statement = connection.prepare(obj.sql);
+        connection.__prepared.set(obj.sql, statement);
+      }
+      return new Promise((resolve, reject) => {
+        statement.all(obj.bindings ?? [], (err: Error | null, rows: unknown) => {
+          if (err) {
+            connection.__prepared.delete(obj.sql);
+            statement.finalize();
+            return reject(err);
+          }
+          obj.response = rows;
+          obj.context = statement;
+          resolve(obj);
+        });
+      });
+    }
+    async destroyRawConnection(connection: Internal) {
+      for (const statement of connection.__prepared?.values() ?? []) await new Promise((r) => statement.finalize(r));
+      connection.__prepared?.clear();
+      return super.destroyRawConnection(connection);
+    }
+  }
+  return PooledSqlite as unknown as KnexClientClass;
+}
+
+let sqliteClient: KnexClientClass | null = null;
+/** The knex client for SQLite: the sqlite3 driver's, with immediate, queued transactions and prepared hot reads. */
+export function sqlitePooledClient(): KnexClientClass {
+  sqliteClient ??= sqliteClientClass();
+  return sqliteClient;
+}
 
 /** Connection set-up for SQLite: enforce foreign keys, write-ahead log, wait on locks instead of failing. */
 export function afterConnect(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void): void {
@@ -100,11 +198,12 @@ export function insertedId(row: unknown): number {
 /**
  * A query run very often whose SQL text never changes: on PostgreSQL, a named prepared statement
  * (each connection plans it once, then reuses a generic plan; planning a 7-table join costs more
- * than running it). The name must stand for one SQL text only. SQLite's driver ignores it.
+ * than running it). The name must stand for one SQL text only. On SQLite, the connection keeps the statement
+ * prepared (sqlitePooledClient above): parsed and planned once per connection, bound and run on each call.
  * Behind PgBouncer, use session pooling (or PgBouncer ≥ 1.21 with max_prepared_statements set).
  */
-export function prepared(knex: Knex, q: Knex.QueryBuilder, name: string): Knex.QueryBuilder {
-  return isPostgres(knex) ? q.options({ name }) : q;
+export function prepared(_knex: Knex, q: Knex.QueryBuilder, name: string): Knex.QueryBuilder {
+  return q.options({ name });
 }
 
 /**

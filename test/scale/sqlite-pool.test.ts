@@ -1,0 +1,71 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type Db } from "../../src/db/connection.js";
+import { prepared } from "../../src/db/dialect.js";
+
+/**
+ * SQLite with several connections per process (issue 17 §3): readers side by side under WAL, and writers that never
+ * fail with SQLITE_BUSY — two "processes" (two pools on one file) running transactions that read, then write, at once.
+ * A deferred `BEGIN` would fail there: the second reader cannot upgrade once the first has written.
+ */
+describe.skipIf(Boolean(process.env.DATABASE_URL))("SQLite: a pool of connections, immediate transactions", () => {
+  let dir: string;
+  let a: Db;
+  let b: Db;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ems-pool-"));
+    const file = path.join(dir, "pool.sqlite3");
+    a = connect({ databaseUrl: undefined, databaseSchema: undefined, sqliteFile: file, sqliteConnections: 4 });
+    b = connect({ databaseUrl: undefined, databaseSchema: undefined, sqliteFile: file, sqliteConnections: 4 });
+    await a.schema.createTable("counters", (t) => {
+      t.integer("id").primary();
+      t.integer("n").notNullable();
+    });
+    await a.schema.createTable("entries", (t) => {
+      t.increments("id");
+      t.integer("seen").notNullable();
+    });
+    await a("counters").insert({ id: 1, n: 0 });
+  });
+
+  afterAll(async () => {
+    await a.destroy();
+    await b.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("read-then-write transactions from two pools at once all commit, none lost, none refused busy", async () => {
+    const bump = (db: Db) =>
+      db.transaction(async (trx) => {
+        const row = await trx("counters").where({ id: 1 }).first("n");
+        await trx("entries").insert({ seen: row.n });
+        await trx("counters")
+          .where({ id: 1 })
+          .update({ n: row.n + 1 });
+      });
+    // Plain writes outside any transaction at the same time, and reads on the other connections.
+    const plain = (db: Db, i: number) => db("entries").insert({ seen: -1 - i });
+    const reads = (db: Db) => db("entries").count<{ n: number }[]>({ n: "*" });
+    const work: Promise<unknown>[] = [];
+    for (let i = 0; i < 30; i += 1) work.push(bump(i % 2 ? a : b), plain(i % 2 ? b : a, i), reads(a), reads(b));
+    const outcomes = await Promise.allSettled(work);
+    expect(outcomes.filter((o) => o.status === "rejected").map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+    // Each transaction saw the previous one's count: the counter is exact and every value was seen once.
+    expect((await a("counters").where({ id: 1 }).first("n")).n).toBe(30);
+    const seen = (await b("entries").where("seen", ">=", 0).orderBy("seen").pluck("seen")) as number[];
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(Number((await a("entries").count<{ n: number }[]>({ n: "*" }))[0]!.n)).toBe(60);
+  });
+
+  it("a prepared read answers with the rows of the moment, on every connection, with its bindings", async () => {
+    const q = (db: Db, min: number) => prepared(db, db("entries").where("seen", ">=", min).count<{ n: number }[]>({ n: "*" }), "test_entries_from");
+    const before = await Promise.all([q(a, 0), q(a, 10), q(b, 25), q(a, 0)]);
+    expect(before.map((r) => Number(r[0]!.n))).toEqual([30, 20, 5, 30]);
+    await b("entries").insert({ seen: 100 });
+    expect(Number((await q(a, 0))[0]!.n)).toBe(31);
+    expect(Number((await q(a, 99))[0]!.n)).toBe(1);
+  });
+});
