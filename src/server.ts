@@ -18,8 +18,6 @@ function configOrExit() {
 }
 
 const config = configOrExit();
-/** How often each process runs the deadline pass. */
-const DEADLINE_PASS_MS = 3 * 60_000;
 
 async function startWorker(): Promise<void> {
   const { app, db, logger, notifier, storage } = buildRuntime(config);
@@ -34,7 +32,7 @@ async function startWorker(): Promise<void> {
         void deadlinePass(db, new Date())
           .then((r) => (r.flagged ? notifier.flush() : 0))
           .catch((err) => logger.warn({ err }, "deadline pass failed")),
-      DEADLINE_PASS_MS,
+      config.deadlinePassMs,
     ),
     setInterval(() => void store.prune().catch(() => undefined), 10 * 60_000),
     // Uploads a handler never answered for (none expected): their temporary files, an hour later.

@@ -9,13 +9,19 @@ import { conversationBySubject, elsmWrites, openCompose, postForm } from "../hel
 
 type Mail = { from: string; to: string[]; raw: string };
 
-/** A real SMTP receiver on a free local port, keeping every mail it accepts. */
+/** A real SMTP receiver on a free local port, keeping every mail it accepts; while `refusing`, it answers 451 to every recipient. */
 async function startSmtp() {
   const received: Mail[] = [];
+  const state = { refusing: false, refused: 0 };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
     logger: false,
+    onRcptTo(_address, _session, callback) {
+      if (!state.refusing) return callback();
+      state.refused += 1;
+      callback(Object.assign(new Error("Service temporairement indisponible"), { responseCode: 451 }));
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
@@ -31,7 +37,7 @@ async function startSmtp() {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.server.address() as AddressInfo).port;
-  return { received, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { received, state, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 /** Headers and text of a mail, transfer encodings undone, so that a word split by the encoding is still found. */
@@ -199,6 +205,46 @@ describe("with SMTP configured", () => {
       expect(text).toMatch(/https:\/\/ems\.example\/(bo|ps)\/login/);
       expectNoMedicalContent(text, ["BUNYEL", "Guillaume", bunyel.nir, "Arrêt de travail", "ALD", "reprise", "Lyme", "SOLANA", "MOREAU"]);
     }
+  });
+});
+
+describe("a reminder the SMTP server refuses (issue 14 §2)", () => {
+  let refusing: Awaited<ReturnType<typeof startSmtp>>;
+  let local: TestApp;
+  beforeAll(async () => {
+    refusing = await startSmtp();
+    local = await startTestApp({ SMTP_URL: refusing.url });
+  });
+  afterAll(async () => {
+    await local.close();
+    await refusing.close();
+  });
+
+  it("stays queued and is sent at the next flush, once, still without content", async () => {
+    const s = await signInPs(local, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    await postForm(s, "/ps/conversations", { ...hidden, subject: "Reprise refusée par le serveur", body: "Patient en ALD.", action: "send" });
+    await local.notifier.flush();
+    refusing.received.length = 0;
+    const c = await conversationBySubject(local, "Reprise refusée par le serveur");
+
+    refusing.state.refusing = true;
+    expect((await deadlinePass(local.db, new Date(Date.now() + 16 * 86_400_000))).reminders).toBe(1);
+    expect(await local.notifier.flush()).toBe(0);
+    expect(refusing.state.refused).toBe(1);
+    expect(refusing.received).toHaveLength(0);
+    expect(await local.db("notifications").where({ conversation_id: c.id, kind: "reminder" }).first("sent_at", "attempts")).toEqual({ sent_at: null, attempts: 1 });
+
+    refusing.state.refusing = false;
+    expect(await local.notifier.flush()).toBe(1);
+    expect(await local.notifier.flush()).toBe(0);
+    expect(refusing.received.map((m) => m.to)).toEqual([["elsm011@assurance-maladie.example"]]);
+    const text = readable(refusing.received[0]!.raw);
+    expect(text).toContain("Subject: Échanges médicaux sécurisés : une réponse est attendue");
+    expectNoMedicalContent(text, ["BUNYEL", "Guillaume", bunyel.nir, "Reprise refusée", "ALD"]);
+    const row = await local.db("notifications").where({ conversation_id: c.id, kind: "reminder" }).first("sent_at", "attempts");
+    expect(row.sent_at).not.toBeNull();
+    expect(row.attempts).toBe(2);
   });
 });
 
