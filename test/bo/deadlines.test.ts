@@ -26,9 +26,9 @@ afterAll(async () => {
 
 const psQuestion = (subject: string) => sendPsQuestion(gene, bunyel, subject, "Bonjour, votre avis sur la reprise ?");
 
-async function boQuestion(subject: string): Promise<number> {
+async function boQuestion(subject: string, destinataire: string = drGene.nam): Promise<number> {
   const blank = await anna.agent.get("/bo/conversations/new");
-  const fields = { destinataire: drGene.nam, subject, body: "Merci de nous transmettre le compte rendu." };
+  const fields = { destinataire, subject, body: "Merci de nous transmettre le compte rendu." };
   const shown = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), ...fields, action: "lookup" });
   const sent = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(shown.text), ...fields, action: "send" });
   expect(sent.status).toBe(303);
@@ -115,6 +115,12 @@ describe("the échelon's delays (/bo/delais)", () => {
       ["quinze", "21"],
       ["", ""],
       ["1.5", "21"],
+      ["366", "21"],
+      ["15", "+5"],
+      ["15 jours", "21"],
+      ["１５", "21"],
+      ["1e1", "21"],
+      ["0x0F", "21"],
     ]) {
       const res = await post(anna, { elsm_days: elsm!, ps_days: ps! });
       expect(res.status, `${elsm}/${ps}`).toBe(422);
@@ -125,6 +131,13 @@ describe("the échelon's delays (/bo/delais)", () => {
         "Saisissez un nombre entier de jours, de 1 à 365.",
       );
     }
+    // A field sent twice (a forged form) is no number either: refused, never a 500.
+    const twice = await anna.agent
+      .post("/bo/delais")
+      .type("form")
+      .send(`_csrf=${encodeURIComponent(anna.csrf)}&elsm_days=5&elsm_days=6&ps_days=21`);
+    expect(twice.status).toBe(422);
+    expect(textOf($(twice.text), "#elsm-days-error")).toContain("Saisissez un nombre entier de jours, de 1 à 365.");
     expect(await app.db("elsms").where({ code: "ELSM 011" }).first("elsm_answer_days", "ps_answer_days")).toEqual({ elsm_answer_days: 15, ps_answer_days: 21 });
   });
 
@@ -222,6 +235,12 @@ describe("the deadline pass", () => {
     await deadlinePass(app.db, new Date(Date.now() + 44 * DAY));
     await deadlinePass(app.db, new Date(Date.now() + 45 * DAY));
     expect(await app.db("notifications").where({ conversation_id: id, kind: "reminder" }).count({ n: "*" })).toEqual([{ n: isPostgres(app.db) ? "2" : 2 }]);
+
+    // A question to a health centre (its FINESS): the reminder goes to the structure's main mailbox.
+    const centre = await boQuestion("Relance du centre", "010012345");
+    expect((await row(centre)).due_side).toBe("ps");
+    await deadlinePass(app.db, new Date(Date.now() + 22 * DAY));
+    expect(await app.db("notifications").where({ conversation_id: centre, kind: "reminder" }).pluck("email")).toEqual(["accueil@cds-tilleuls.example"]);
   });
 
   it("two processes racing remind a due date once", async () => {
