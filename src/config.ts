@@ -56,6 +56,8 @@ export interface Config {
   /** Node's server limits: all headers within headersTimeoutMs, the whole request within requestTimeoutMs. */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  /** How often each app process runs the deadline pass (issue 14 §2): DEADLINE_PASS_SECONDS, 3 minutes by default. */
+  deadlinePassMs: number;
   /** Pro Santé Connect for doctors (issue 16); null: only the simulated CPS card login. */
   psc: OidcSettings | null;
   /** The insurer's single sign-on for agents; null: only the simulated agent picker. */
@@ -222,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyRateWindowMs: int(env.BODY_RATE_WINDOW_SECONDS, 10) * 1000,
     headersTimeoutMs: int(env.HEADERS_TIMEOUT_SECONDS, 20) * 1000,
     requestTimeoutMs: int(env.REQUEST_TIMEOUT_SECONDS, 600) * 1000,
+    deadlinePassMs: int(env.DEADLINE_PASS_SECONDS, 180) * 1000,
     psc,
     agentOidc: agentOidc ? { ...agentOidc, idClaim: env.AGENT_OIDC_ID_CLAIM || "sub" } : null,
   };

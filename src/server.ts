@@ -19,8 +19,6 @@ function configOrExit() {
 }
 
 const config = configOrExit();
-/** How often each process runs the deadline pass. */
-const DEADLINE_PASS_MS = 3 * 60_000;
 /** How often each process runs the retention passes (notices, then purges: each thread claimed). */
 const RETENTION_PASS_MS = 15 * 60_000;
 
@@ -37,7 +35,7 @@ async function startWorker(): Promise<void> {
         void deadlinePass(db, new Date())
           .then((r) => (r.flagged ? notifier.flush() : 0))
           .catch((err) => logger.warn({ err }, "deadline pass failed")),
-      DEADLINE_PASS_MS,
+      config.deadlinePassMs,
     ),
     // Retention (issue 17 §1): notices queued once, threads purged on their date, by whichever process comes first.
     setInterval(

@@ -128,6 +128,31 @@ describe("« Tableau de bord »", () => {
       expect(csv.text).toBe("La période demandée n'est pas valide : choisissez de 4 à 52 semaines.");
     }
     expect((await anna.agent.get("/bo/tableau-de-bord?semaines=4&semaines=8")).status).toBe(400);
+    expect((await anna.agent.get("/bo/tableau-de-bord.csv?semaines=4&semaines=8")).status).toBe(400);
+    for (const forged of ["%00", "%20", "8%0A=1+1", "%EF%BC%98"]) expect((await anna.agent.get(`/bo/tableau-de-bord.csv?semaines=${forged}`)).status, forged).toBe(400);
+  });
+
+  it("parameters it does not take (weeks, from, to, a range in any form) are ignored: the default 26 weeks, never a 500", async () => {
+    for (const query of [
+      "weeks=-1",
+      "weeks=100000",
+      "weeks=abc",
+      "from=garbage&to=%27%3B--",
+      "from=2026-13-45&to=1900-01-01",
+      "semaines[]=8",
+      "debut=-1&fin=99999999999999999999",
+    ]) {
+      const csv = await anna.agent.get(`/bo/tableau-de-bord.csv?${query}`);
+      expect(csv.status, query).toBe(200);
+      expect(csv.headers["content-disposition"], query).toContain("tableau-de-bord-26-semaines.csv");
+      expect(
+        csv.text.split("\r\n").filter((l) => /^\d\d\/\d\d\/\d{4};/.test(l)),
+        query,
+      ).toHaveLength(26);
+      const page = await anna.agent.get(`/bo/tableau-de-bord?${query}`);
+      expect(page.status, query).toBe(200);
+      expect(table(page.text, "table-questions"), query).toHaveLength(26);
+    }
   });
 
   it("is the back office's only: a doctor gets a 404, nobody signed in the login page", async () => {

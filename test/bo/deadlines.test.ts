@@ -2,6 +2,7 @@ import knex from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPostgres } from "../../src/db/dialect.js";
 import { deadlinePass } from "../../src/domain/conversations/deadlines.js";
+import { addParisDays, parisInstant, parisWallClock } from "../../src/domain/paris-time.js";
 import { $, annaAin, bunyel, drGene, drMezin, hiddenFields, paulHerault, signInAgent, signInPs, startTestApp, type Session, type TestApp } from "../helpers/app.js";
 import { elsmWrites, listRows, postForm, sendPsQuestion, textOf } from "../helpers/ps.js";
 
@@ -25,9 +26,9 @@ afterAll(async () => {
 
 const psQuestion = (subject: string) => sendPsQuestion(gene, bunyel, subject, "Bonjour, votre avis sur la reprise ?");
 
-async function boQuestion(subject: string): Promise<number> {
+async function boQuestion(subject: string, destinataire: string = drGene.nam): Promise<number> {
   const blank = await anna.agent.get("/bo/conversations/new");
-  const fields = { destinataire: drGene.nam, subject, body: "Merci de nous transmettre le compte rendu." };
+  const fields = { destinataire, subject, body: "Merci de nous transmettre le compte rendu." };
   const shown = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), ...fields, action: "lookup" });
   const sent = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(shown.text), ...fields, action: "send" });
   expect(sent.status).toBe(303);
@@ -43,8 +44,8 @@ describe("answer-due dates", () => {
     const id = await psQuestion("Reprise après arrêt");
     const c = await row(id);
     expect(c.due_side).toBe("elsm");
-    expect(daysFromNow(c.due_at)).toBeGreaterThan(14.99);
-    expect(daysFromNow(c.due_at)).toBeLessThan(15.01);
+    // 15 Paris days later, at the same Paris time (a change of hour in between moves it by an hour in UTC).
+    expect(Math.abs(Date.parse(c.due_at) - Date.parse(addParisDays(new Date().toISOString(), 15)))).toBeLessThan(60_000);
     expect(await dueLine(anna, `/bo/conversations/${id}`)).toMatch(/^Réponse attendue avant le \d\d\/\d\d\/\d{4} à \d\d:\d\d — à l'échelon de répondre\.$/);
     expect(await dueLine(gene, `/ps/conversations/${id}`)).toMatch(/— à l'échelon de répondre\.$/);
     // Not close yet: the list rows say nothing.
@@ -87,6 +88,15 @@ describe("answer-due dates", () => {
     const reason = String(confirm('select[name="reason_id"] option[value!=""]').first().val());
     expect((await anna.agent.post(`/bo/conversations/${id}/close`).type("form").send({ _csrf: anna.csrf, reason_id: reason })).status).toBe(303);
     expect(await row(id)).toMatchObject({ due_at: null, due_side: null });
+    expect(await dueLine(gene, `/ps/conversations/${id}`)).toBe("");
+
+    // The doctor writes into the closed thread: back in A TRAITER, due for the échelon 15 days later again.
+    const again = await gene.agent.get(`/ps/conversations/${id}/reply`);
+    expect((await postForm(gene, `/ps/conversations/${id}/messages`, { ...hiddenFields(again.text), body: "Une dernière pièce.", action: "send" })).status).toBe(303);
+    const reopened = await row(id);
+    expect(reopened).toMatchObject({ state: "a_traiter", due_side: "elsm" });
+    expect(Math.round(daysFromNow(reopened.due_at))).toBe(15);
+    expect(await dueLine(anna, `/bo/conversations/${id}`)).toMatch(/^Réponse attendue avant le .* — à l'échelon de répondre\.$/);
   });
 });
 
@@ -105,6 +115,12 @@ describe("the échelon's delays (/bo/delais)", () => {
       ["quinze", "21"],
       ["", ""],
       ["1.5", "21"],
+      ["366", "21"],
+      ["15", "+5"],
+      ["15 jours", "21"],
+      ["１５", "21"],
+      ["1e1", "21"],
+      ["0x0F", "21"],
     ]) {
       const res = await post(anna, { elsm_days: elsm!, ps_days: ps! });
       expect(res.status, `${elsm}/${ps}`).toBe(422);
@@ -115,6 +131,13 @@ describe("the échelon's delays (/bo/delais)", () => {
         "Saisissez un nombre entier de jours, de 1 à 365.",
       );
     }
+    // A field sent twice (a forged form) is no number either: refused, never a 500.
+    const twice = await anna.agent
+      .post("/bo/delais")
+      .type("form")
+      .send(`_csrf=${encodeURIComponent(anna.csrf)}&elsm_days=5&elsm_days=6&ps_days=21`);
+    expect(twice.status).toBe(422);
+    expect(textOf($(twice.text), "#elsm-days-error")).toContain("Saisissez un nombre entier de jours, de 1 à 365.");
     expect(await app.db("elsms").where({ code: "ELSM 011" }).first("elsm_answer_days", "ps_answer_days")).toEqual({ elsm_answer_days: 15, ps_answer_days: 21 });
   });
 
@@ -169,18 +192,32 @@ describe("the deadline pass", () => {
     expect(tray("#tray-retard").attr("checked")).toBeDefined();
     expect(tray('a[href*="retard=1"]').length).toBeGreaterThan(0);
 
-    // The doctor's side: « En retard (n) », then only those; the rows say by how much (computed at each page).
+    // The doctor's side: « En retard (n) », then only those; the rows say by how much (computed at each page), in
+    // Paris calendar days: due at noon in Paris three days ago, it is 3 days late at any hour today.
+    const today = parisWallClock(new Date());
     await app
       .db("conversations")
       .where({ id })
-      .update({ due_at: new Date(Date.now() - 3 * DAY - 60_000).toISOString() });
+      .update({ due_at: parisInstant(today.year, today.month, today.day - 3, 12).toISOString() });
     const list = $((await gene.agent.get("/ps/messages")).text);
     expect(textOf(list, "#overdue-filter")).toMatch(/En retard \(\d+\)/);
     const only = listRows((await gene.agent.get("/ps/messages?retard=1")).text);
     expect(only.map((r) => r.subject)).toContain("En attente depuis longtemps");
     expect(only.map((r) => r.subject)).not.toContain("Pas encore en retard");
-    expect(only.find((r) => r.subject === "En attente depuis longtemps")!.lines.join(" ")).toContain("En retard de 4 jours");
-    expect(await dueLine(anna, `/bo/conversations/${id}`)).toMatch(/— en retard de 4 jours — à l'échelon de répondre\.$/);
+    expect(only.find((r) => r.subject === "En attente depuis longtemps")!.lines.join(" ")).toContain("En retard de 3 jours");
+    expect(await dueLine(anna, `/bo/conversations/${id}`)).toMatch(/— en retard de 3 jours — à l'échelon de répondre\.$/);
+    // The back office's row says it too, in its tray and under « En retard seulement ».
+    for (const href of ["/bo/bannettes/a-traiter", "/bo/bannettes/a-traiter?retard=1"]) {
+      const boRow = $((await anna.agent.get(href)).text)(`.item-link[href="/bo/conversations/${id}"]`);
+      expect(boRow.find(".item-due.late").text().trim(), href).toBe("En retard de 3 jours");
+      expect(boRow.attr("aria-describedby"), href).toContain(`row-c${id}-due`);
+    }
+    // Due yesterday evening in Paris: « 1 jour », in the singular.
+    await app
+      .db("conversations")
+      .where({ id })
+      .update({ due_at: parisInstant(today.year, today.month, today.day - 1, 20).toISOString() });
+    expect(listRows((await gene.agent.get("/ps/messages?retard=1")).text).find((r) => r.subject === "En attente depuis longtemps")!.lines).toContain("En retard de 1 jour");
 
     // Answered: no longer overdue, the tray count follows.
     await elsmWrites(app, "AIN", id, "Voici notre réponse.");
@@ -198,18 +235,24 @@ describe("the deadline pass", () => {
     await deadlinePass(app.db, new Date(Date.now() + 44 * DAY));
     await deadlinePass(app.db, new Date(Date.now() + 45 * DAY));
     expect(await app.db("notifications").where({ conversation_id: id, kind: "reminder" }).count({ n: "*" })).toEqual([{ n: isPostgres(app.db) ? "2" : 2 }]);
+
+    // A question to a health centre (its FINESS): the reminder goes to the structure's main mailbox.
+    const centre = await boQuestion("Relance du centre", "010012345");
+    expect((await row(centre)).due_side).toBe("ps");
+    await deadlinePass(app.db, new Date(Date.now() + 22 * DAY));
+    expect(await app.db("notifications").where({ conversation_id: centre, kind: "reminder" }).pluck("email")).toEqual(["accueil@cds-tilleuls.example"]);
   });
 
   it("two processes racing remind a due date once", async () => {
     const ids = [await psQuestion("Course 1"), await psQuestion("Course 2"), await psQuestion("Course 3")];
     const later = new Date(Date.now() + 16 * DAY);
-    // PostgreSQL: a second connection pool, as a second app process would have (several processes share one
-    // PostgreSQL); SQLite runs one process, its passes interleaving on its connection.
-    const second = isPostgres(app.db) ? knex(app.db.client.config) : app.db;
+    // A second connection pool, as a second app process has (on SQLite, a second connection to the same file, waiting
+    // for the write lock); test/cli/reminders.test.ts races two real processes.
+    const second = knex(app.db.client.config);
     try {
       await Promise.all([deadlinePass(app.db, later), deadlinePass(second, later), deadlinePass(app.db, later)]);
     } finally {
-      if (second !== app.db) await second.destroy();
+      await second.destroy();
     }
     for (const id of ids)
       expect(await app.db("notifications").where({ conversation_id: id, kind: "reminder" }).count({ n: "*" }), String(id)).toEqual([{ n: isPostgres(app.db) ? "1" : 1 }]);

@@ -5,11 +5,11 @@ export type Mail = { from: string; to: string[]; raw: string };
 
 /**
  * A real SMTP receiver on a free local port, keeping every mail it accepts. `state.refuse`: every mail answered 451
- * (try later) and not kept — the outbox must retry it.
+ * (try later) and not kept — the outbox must retry it; `state.refused` counts them.
  */
 export async function startSmtp() {
   const received: Mail[] = [];
-  const state = { refuse: false };
+  const state = { refuse: false, refused: 0 };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
@@ -19,6 +19,7 @@ export async function startSmtp() {
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
         if (state.refuse) {
+          state.refused += 1;
           callback(Object.assign(new Error("try later"), { responseCode: 451 }));
           return;
         }

@@ -147,6 +147,46 @@ describe("with SMTP configured", () => {
   });
 });
 
+describe("a reminder the SMTP server refuses (issue 14 §2)", () => {
+  let refusing: Awaited<ReturnType<typeof startSmtp>>;
+  let local: TestApp;
+  beforeAll(async () => {
+    refusing = await startSmtp();
+    local = await startTestApp({ SMTP_URL: refusing.url });
+  });
+  afterAll(async () => {
+    await local.close();
+    await refusing.close();
+  });
+
+  it("stays queued and is sent at the next flush, once, still without content", async () => {
+    const s = await signInPs(local, drGene);
+    const { hidden } = await openCompose(s, bunyel);
+    await postForm(s, "/ps/conversations", { ...hidden, subject: "Reprise refusée par le serveur", body: "Patient en ALD.", action: "send" });
+    await local.notifier.flush();
+    refusing.received.length = 0;
+    const c = await conversationBySubject(local, "Reprise refusée par le serveur");
+
+    refusing.state.refuse = true;
+    expect((await deadlinePass(local.db, new Date(Date.now() + 16 * 86_400_000))).reminders).toBe(1);
+    expect(await local.notifier.flush()).toBe(0);
+    expect(refusing.state.refused).toBe(1);
+    expect(refusing.received).toHaveLength(0);
+    expect(await local.db("notifications").where({ conversation_id: c.id, kind: "reminder" }).first("sent_at", "attempts")).toEqual({ sent_at: null, attempts: 1 });
+
+    refusing.state.refuse = false;
+    expect(await local.notifier.flush()).toBe(1);
+    expect(await local.notifier.flush()).toBe(0);
+    expect(refusing.received.map((m) => m.to)).toEqual([["elsm011@assurance-maladie.example"]]);
+    const text = readable(refusing.received[0]!.raw);
+    expect(text).toContain("Subject: Échanges médicaux sécurisés : une réponse est attendue");
+    expectNoMedicalContent(text, ["BUNYEL", "Guillaume", bunyel.nir, "Reprise refusée", "ALD"]);
+    const row = await local.db("notifications").where({ conversation_id: c.id, kind: "reminder" }).first("sent_at", "attempts");
+    expect(row.sent_at).not.toBeNull();
+    expect(row.attempts).toBe(2);
+  });
+});
+
 describe("without SMTP", () => {
   let local: TestApp;
   beforeAll(async () => {

@@ -1,5 +1,6 @@
 import type { Db } from "../../db/connection.js";
 import type { AgentActor } from "../actor.js";
+import { parisMidnight, parisWallClock } from "../paris-time.js";
 import { trayCounts } from "./lists.js";
 
 /**
@@ -11,7 +12,6 @@ import { trayCounts } from "./lists.js";
  */
 export const DASHBOARD_WEEKS = { min: 4, max: 52, default: 26 } as const;
 const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 export type WeeksChoice = { ok: true; weeks: number } | { ok: false; error: string };
 
@@ -42,27 +42,11 @@ export type WorkPicture = {
   unassigned: { aTraiter: number; enCours: number };
 };
 
-const parisDay = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit", weekday: "short" });
-const parisOffset = new Intl.DateTimeFormat("en-US", { timeZone: "Europe/Paris", timeZoneName: "longOffset" });
-
-/** The instant of 00:00 in Paris on the Paris calendar day `y-m-d` (daylight saving taken into account). */
-function parisMidnight(y: number, m: number, d: number): Date {
-  const guess = Date.UTC(y, m - 1, d);
-  const offset = /GMT([+-])(\d\d):(\d\d)/.exec(parisOffset.format(new Date(guess)));
-  const minutes = offset ? (offset[1] === "-" ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : 0;
-  return new Date(guess - minutes * 60_000);
-}
-
 /** The Mondays (Paris) of the `count` weeks up to the one holding `now`, oldest first, and the Monday after. */
 export function weekStarts(now: Date, count: number): Date[] {
-  const parts = Object.fromEntries(parisDay.formatToParts(now).map((p) => [p.type, p.value]));
-  const back = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(parts.weekday!);
-  const today = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day));
+  const today = parisWallClock(now);
   const starts: Date[] = [];
-  for (let i = count - 1; i >= -1; i -= 1) {
-    const day = new Date(today - (back + 7 * i) * DAY_MS);
-    starts.push(parisMidnight(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate()));
-  }
+  for (let i = count - 1; i >= -1; i -= 1) starts.push(parisMidnight(today.year, today.month, today.day - today.weekday - 7 * i));
   return starts;
 }
 

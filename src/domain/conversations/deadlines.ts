@@ -4,6 +4,7 @@ import type { Db } from "../../db/connection.js";
 import type { AgentActor, RequestContext } from "../actor.js";
 import { audit } from "../audit/audit.js";
 import { elsmMailbox, psMailbox, queueNotification } from "../notifications/mailer.js";
+import { addParisDays, parisDaysBetween } from "../paris-time.js";
 import { lockedSlot, moveTray } from "./counters.js";
 import type { ConversationState, Side } from "./states.js";
 
@@ -19,16 +20,13 @@ import type { ConversationState, Side } from "./states.js";
  * the party that owes the answer; a new due date clears the flag, so each due date is reminded once.
  */
 export const ANSWER_DAYS = { min: 1, max: 365, elsm: 15, ps: 21 } as const;
+// Days are Paris calendar days (paris-time.ts): a due date keeps the message's Paris time across a change of hour.
 const DAY_MS = 86_400_000;
 /** A row says "Réponse attendue avant le …" from this many days before its due date. */
 export const SOON_DAYS = 3;
 
 export type DueFields = { due_at: string | null; due_side: Side | null; overdue: boolean };
 const NO_DUE: DueFields = { due_at: null, due_side: null, overdue: false };
-
-function plusDays(iso: string, days: number): string {
-  return new Date(Date.parse(iso) + days * DAY_MS).toISOString();
-}
 
 /**
  * The due fields after a message of `side` (null: unchanged). `before` is the thread as it was (null for a new thread).
@@ -42,9 +40,9 @@ export async function dueAfterMessage(
   const days = await answerDaysOf(trx, thread.elsmId);
   if (side === "ps") {
     if (thread.before?.state === "a_traiter" && thread.before.due_side === "elsm") return null;
-    return { due_at: plusDays(now, days.elsm), due_side: "elsm", overdue: false };
+    return { due_at: addParisDays(now, days.elsm), due_side: "elsm", overdue: false };
   }
-  if (thread.startedBy === "elsm") return { due_at: plusDays(now, days.ps), due_side: "ps", overdue: false };
+  if (thread.startedBy === "elsm") return { due_at: addParisDays(now, days.ps), due_side: "ps", overdue: false };
   return NO_DUE;
 }
 
@@ -102,7 +100,7 @@ const timeOnly = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", ho
 export type DueView = {
   /** "Réponse attendue avant le 17/12/2026 à 14:02" */
   expected: string;
-  /** Days late (1 from the first minute), null when not past. */
+  /** Paris calendar days late (1 from the first minute, on the due day and the day after), null when not past. */
   lateDays: number | null;
   /** "En retard de 3 jours", or the expected line when due within SOON_DAYS, else null: what a list row shows. */
   rowText: string | null;
@@ -118,7 +116,7 @@ export function dueView(row: { due_at: string | null; due_side: string | null },
   const due = new Date(row.due_at);
   const left = due.getTime() - now.getTime();
   const expected = `Réponse attendue avant le ${dateOnly.format(due)} à ${timeOnly.format(due)}`;
-  const lateDays = left < 0 ? Math.max(1, Math.ceil(-left / DAY_MS)) : null;
+  const lateDays = left < 0 ? Math.max(1, parisDaysBetween(due, now)) : null;
   const rowText = lateDays !== null ? lateText(lateDays) : left <= SOON_DAYS * DAY_MS ? expected : null;
   return { expected, lateDays, rowText, owedBy: row.due_side };
 }
