@@ -200,3 +200,25 @@ describe("back-office search, as people type", () => {
     expect(Number(after[0]!.n)).toBe(Number(before[0]!.n));
   });
 });
+
+describe("back-office results beside a tray that lists new-question drafts", () => {
+  it("the search results and « Tous mes échanges » show after EN COURS with a draft in it (never a 500; the results' own pager)", async () => {
+    const anna = await signInAgent(app, annaAin);
+    const blank = await anna.agent.get("/bo/conversations/new");
+    const shown = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), destinataire: "991101197", action: "lookup" });
+    const saved = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(shown.text), destinataire: "991101197", subject: "Brouillon à côté des résultats", body: "", action: "draft" });
+    expect(saved.status).toBe(303);
+    const tray = $((await anna.agent.get("/bo/bannettes/en-cours")).text);
+    expect(tray("#list .item.draft").text()).toContain("Brouillon à côté des résultats");
+
+    const found = await search(anna, { patient_nom: "BUNYEL" });
+    expect(found.length).toBeGreaterThan(0);
+    const page = await anna.agent.get("/bo/recherche");
+    expect(page.status).toBe(200);
+    // The drafts belong to the tray's column, not to the results.
+    expect($(page.text)(".results .item.draft")).toHaveLength(0);
+    const mine = await anna.agent.get("/bo/mes-echanges");
+    expect(mine.status).toBe(200);
+    expect($(mine.text)("h1").text()).toContain("Tous mes échanges");
+  });
+});
