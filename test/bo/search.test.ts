@@ -206,7 +206,9 @@ describe("back-office results beside a tray that lists new-question drafts", () 
     const anna = await signInAgent(app, annaAin);
     const blank = await anna.agent.get("/bo/conversations/new");
     const shown = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(blank.text), destinataire: "991101197", action: "lookup" });
-    const saved = await anna.agent.post("/bo/conversations").field({ ...hiddenFields(shown.text), destinataire: "991101197", subject: "Brouillon à côté des résultats", body: "", action: "draft" });
+    const saved = await anna.agent
+      .post("/bo/conversations")
+      .field({ ...hiddenFields(shown.text), destinataire: "991101197", subject: "Brouillon à côté des résultats", body: "", action: "draft" });
     expect(saved.status).toBe(303);
     const tray = $((await anna.agent.get("/bo/bannettes/en-cours")).text);
     expect(tray("#list .item.draft").text()).toContain("Brouillon à côté des résultats");
