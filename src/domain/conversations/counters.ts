@@ -55,16 +55,11 @@ export async function removeFromTray(trx: Knex, elsmId: number, slot: TraySlot):
 /**
  * Reads a conversation's slot for a change, locking the row. PostgreSQL: FOR NO KEY UPDATE, not FOR UPDATE: the draft
  * and attachment rows written earlier in the same transaction hold KEY SHARE locks on it through their foreign keys,
- * which FOR UPDATE would deadlock on. SQLite: its lock is the database's write lock, taken here by a write that changes
- * nothing — a transaction that read first and wrote afterwards would fail busy at once when another process (another
- * app worker, `npm run reminders`) had written meanwhile, instead of waiting for it (busy_timeout).
+ * which FOR UPDATE would deadlock on. SQLite: its lock is the database's write lock, which every transaction already
+ * holds from its start (`BEGIN IMMEDIATE`, src/db/dialect.ts): a read here cannot be followed by a failed upgrade.
  */
 export async function lockedSlot(trx: Knex, conversationId: number): Promise<TraySlot> {
   const q = trx("conversations").where({ id: conversationId }).first("state", "elsm_unread", "patient_id", "overdue", "due_side");
-  if (!isPostgres(trx))
-    await trx("conversations")
-      .where({ id: conversationId })
-      .update({ overdue: trx.ref("overdue") });
   const row = await (isPostgres(trx) ? q.forNoKeyUpdate() : q);
   return {
     state: row.state as ConversationState,
