@@ -18,7 +18,7 @@
  * alone needs no populated database: scripts/bench-export.ts, the PDF export of a 50-message thread on a fresh demo
  * database, --export-pg URL for PostgreSQL too, --export-samples 200, written between its own markers) ·
  * --searches NIR,name,words,dashboard (which server-side pages: searches by NIR, by name, full-text; the Tableau de bord) ·
- * --app-log-level error (the app's log on stderr; silent by default) · --slow-sql 10 (print each search request's queries slower than 10 ms, while tuning) · --app-node-flags "--trace-gc" · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
+ * --app-log-level error (the app's log on stderr; silent by default) · --slow-sql 10 (print each search request's queries slower than 10 ms, while tuning) · --app-node-flags "--trace-gc" · --pages "PS list,BO thread" (a subset of the closed-loop pages, e.g. to profile one) · --report FILE.json (re-render a saved run) · --no-write · --quiet-wait 180 and
  * --quiet-cores 0.2 (the machine may be shared: before each run, wait up to 180 s for the other processes to use less
  * than 0.2 core; the CPU they used during each run is reported as "other").
  * The app processes write to the databases like users do (sessions, audit rows of opened threads, one uploaded
@@ -74,6 +74,14 @@ const SQLITE_FILE = arg("sqlite") ?? loadConfig({ ...process.env, DATABASE_URL: 
 const ONLY = new Set((arg("only") ?? "sqlite,pg1,pg2").split(",").map((s) => s.trim()));
 /** Which measurements: the autocannon runs, the server-side search timings, the upload RSS (all by default). */
 const PARTS = new Set((arg("parts") ?? "load,searches,uploads,export,openloop").split(",").map((s) => s.trim()));
+/** Which closed-loop pages (--pages "PS list,BO thread"; all by default), e.g. to profile one page with --cpu-prof. */
+const PAGES = arg("pages")
+  ? new Set(
+      arg("pages")!
+        .split(",")
+        .map((s) => s.trim()),
+    )
+  : null;
 /** Extra Node.js flags for the app processes, e.g. --app-node-flags=--trace-gc (NODE_OPTIONS refuses some). */
 const APP_NODE_FLAGS = (arg("app-node-flags") ?? "").split(/\s+/).filter(Boolean);
 const SECRET = "bench-session-secret-0123456789abcdef";
@@ -1462,7 +1470,7 @@ async function main(): Promise<void> {
         ["BO NIR search", "/bo/recherche", nirAgent],
         ["BO name search", "/bo/recherche", nameAgent],
       ];
-      for (const [page, pathName, client] of pages) {
+      for (const [page, pathName, client] of pages.filter(([name]) => !PAGES || PAGES.has(name))) {
         runs.push({ ...(await measure(target.label, page, child.pid!, port, pathName, client.cookie)), helloReqPerSec: reference });
       }
     } finally {

@@ -22,6 +22,7 @@ import * as messageRecall from "./20261207010000_message_recall.js";
 import * as closureReasons from "./20261205020000_closure_reasons.js";
 import * as ssoIdentifiers from "./20261208010000_sso_identifiers.js";
 import * as retention from "./20261209010000_retention.js";
+import * as psOverdueCount from "./20261210010000_ps_overdue_count.js";
 
 /**
  * The migrations, in order. Listed here (rather than found by scanning the folder) so that the app,
@@ -51,6 +52,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261207010000_message_recall": messageRecall,
   "20261208010000_sso_identifiers": ssoIdentifiers,
   "20261209010000_retention": retention,
+  "20261210010000_ps_overdue_count": psOverdueCount,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

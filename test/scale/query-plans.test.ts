@@ -58,6 +58,7 @@ beforeAll(async () => {
     await anna.agent.get(`/bo/bannettes/en-cours?${view}&${view.includes("anciennes") ? "apres=2019-04-09T16:00:00.000Z~3" : "avant=2019-04-15T13:14:00.000Z~5"}`);
   }
   await gene.agent.get("/ps/messages?retard=1");
+  await roux.agent.get("/ps/messages");
   await anna.agent.get("/bo/mes-echanges");
   await anna.agent.get("/bo/mes-echanges?suite=2019-04-15T13:14:00.000Z~5");
   await anna.agent.get(`/bo/conversations/${id}`);
@@ -287,6 +288,20 @@ it("a tray's overdue view (issue 14 §1) is one range of conversations_tray_over
   const pass = captured.filter((q) => /["`]?overdue["`]? = /i.test(q.sql) && /["`]?due_at["`]? <= /i.test(q.sql));
   expect(pass.length).toBeGreaterThan(0);
   for (const q of pass) expect(await indexesUsed(q.sql, q.bindings), q.sql).toMatch(/\bconversations_due\b/);
+});
+
+it("the doctor's and the centre's « En retard (n) » (issue 14 §1) are counted from an index of their own (issue 17 §3)", async () => {
+  const counts = captured.filter((q) => /count\(\*\)/i.test(q.sql) && /["`]?c["`]?\.["`]?overdue["`]? = /i.test(q.sql) && /ps_(practitioner|structure)_id/i.test(q.sql));
+  const scopes = new Set(counts.map((q) => (/ps_structure_id/i.test(q.sql) ? "structure" : "practitioner")));
+  expect(scopes).toEqual(new Set(["practitioner", "structure"]));
+  for (const q of counts) {
+    const index = /ps_structure_id/i.test(q.sql) ? "conversations_ps_structure_overdue" : "conversations_ps_practitioner_overdue";
+    const plan = await indexesUsed(q.sql, q.bindings);
+    expect(await fullScans(q.sql, q.bindings), q.sql).toEqual([]);
+    // SQLite reads the index alone, never the rows (the count was 5.5 ms at 1,617 threads reading them). PostgreSQL's
+    // planner picks by its statistics: on this small database the few overdue rows of conversations_due are cheaper.
+    if (!isPostgres(app.db)) expect(plan, q.sql).toMatch(new RegExp(`COVERING INDEX ${index}\\b`));
+  }
 });
 
 it("the retention passes (issue 17 §1) each read one range of their partial index, in its order, never a scan", async () => {
