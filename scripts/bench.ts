@@ -13,7 +13,7 @@
  * docs/PERFORMANCE.md between the `bench:start` / `bench:end` markers (`--no-write` to skip).
  *
  * Options: --pg URL (default postgres://postgres@127.0.0.1:5432/ems_bench) · --sqlite FILE (default: the app's
- * SQLite file for DATA_DIR / SQLITE_FILE) · --only sqlite,pg1,pg2 · --duration 10 · --warmup 3 · --connections 50 ·
+ * SQLite file for DATA_DIR / SQLITE_FILE) · --only sqlite,sqlite2,pg1,pg2 (sqlite2: two app processes on the one file) · --duration 10 · --warmup 3 · --connections 50 ·
  * --samples 200 · --uploads 3 · --ports 4500-4599 (listen only there; or BENCH_PORTS) · --parts load,searches,uploads,export (a subset, e.g. with --no-write while tuning; `export`
  * alone needs no populated database: scripts/bench-export.ts, the PDF export of a 50-message thread on a fresh demo
  * database, --export-pg URL for PostgreSQL too, --export-samples 200, written between its own markers) ·
@@ -309,7 +309,7 @@ app.listen(${port}, "127.0.0.1");`;
   return { child, port };
 }
 
-type Target = { name: "sqlite" | "pg1" | "pg2"; label: string; database: "sqlite" | "pg"; workers: number; env: Record<string, string> };
+type Target = { name: "sqlite" | "sqlite2" | "pg1" | "pg2"; label: string; database: "sqlite" | "pg"; workers: number; env: Record<string, string> };
 
 function appEnv(target: Target, dataDir: string, port: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -1405,9 +1405,11 @@ async function main(): Promise<void> {
 
   const targets: Target[] = [];
   const picks: Record<string, Picks> = {};
-  if (ONLY.has("sqlite")) {
+  if (ONLY.has("sqlite") || ONLY.has("sqlite2")) {
     if (!fs.existsSync(SQLITE_FILE)) throw new Error(`no SQLite database at ${SQLITE_FILE}: run DATA_DIR=… npm run populate first`);
-    targets.push({ name: "sqlite", label: "SQLite · 1", database: "sqlite", workers: 1, env: { SQLITE_FILE } });
+    if (ONLY.has("sqlite")) targets.push({ name: "sqlite", label: "SQLite · 1", database: "sqlite", workers: 1, env: { SQLITE_FILE } });
+    // Two app processes on one SQLite file (WAL: readers side by side, one writer at a time across processes).
+    if (ONLY.has("sqlite2")) targets.push({ name: "sqlite2", label: "SQLite · 2", database: "sqlite", workers: 2, env: { SQLITE_FILE } });
   }
   if (ONLY.has("pg1")) targets.push({ name: "pg1", label: "PostgreSQL · 1", database: "pg", workers: 1, env: { DATABASE_URL: PG_URL } });
   if (ONLY.has("pg2")) targets.push({ name: "pg2", label: "PostgreSQL · 2", database: "pg", workers: 2, env: { DATABASE_URL: PG_URL } });
@@ -1464,6 +1466,8 @@ async function main(): Promise<void> {
       await check(agent, `/bo/conversations/${p.thread.id}`, /<h1/);
       log(`  ${target.label}: NIR search shows "${nirFound}", name search shows "${nameFound}"`);
       const pages: [string, string, Client][] = [
+        // The floor of a signed-in page: the session read and a small render, no list (the portal's two tiles).
+        ["PS portal", "/ps", doctor],
         ["PS list", "/ps/messages", doctor],
         ["BO A TRAITER", "/bo/bannettes/a-traiter", agent],
         ["BO thread", `/bo/conversations/${p.thread.id}`, agent],
