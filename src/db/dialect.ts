@@ -18,7 +18,10 @@ type SqliteConnection = { run(sql: string, cb: (err: Error | null) => void): voi
 //   gzip, leave no thread for the next statement of the transaction that holds the lock, which then waits until
 //   busy_timeout fails everybody (seen in test/scale/sqlite-pool.test.ts). Across processes, SQLite's lock and
 //   busy_timeout still decide. Savepoints (nested transactions) run inside their outer transaction's turn.
-// - `prepared()` queries (the hottest reads) keep their prepared statement per connection: parsed and planned once.
+// - Every read keeps its prepared statement per connection (the last STATEMENTS_KEPT texts): parsed and planned once,
+//   bound and run on each call. The driver's `db.all(sql)` prepares, runs and finalizes each time (4.5 % of a list
+//   page's main thread, and 3× the CPU of a kept statement: docs/PERFORMANCE.md). SQLite re-prepares a kept statement
+//   itself after a schema change.
 
 const require = createRequire(import.meta.url);
 type KnexClientClass = new (config: Knex.Config) => object;
@@ -41,6 +44,59 @@ function inTurn<T>(file: string, work: () => Promise<T>): Promise<T> {
   return run;
 }
 const WRITE_SQL = /^\s*(insert|update|delete|replace|create|drop|alter)\b/i;
+const READ_SQL = /^\s*(select|with)\b/i;
+const WRITE_WORD = /\b(insert|update|delete|replace|returning)\b/i;
+/** A query whose statement can be kept: a select (or a raw select or CTE that writes nothing), run with `all`. */
+function isRead(obj: Internal): boolean {
+  if (obj.method === "select" || obj.method === "first" || obj.method === "pluck") return true;
+  return obj.method === "raw" && READ_SQL.test(obj.sql) && !WRITE_WORD.test(obj.sql);
+}
+
+const STATEMENTS_KEPT = 200;
+/** The connection's statement for `sql`, prepared on first use; the least recently used beyond STATEMENTS_KEPT goes. */
+function keptStatement(connection: Internal, sql: string): Internal | Promise<Internal> {
+  const kept: Map<string, Internal> = (connection.__prepared ??= new Map<string, Internal>());
+  const statement = kept.get(sql);
+  if (statement) {
+    kept.delete(sql); // most recently used last
+    kept.set(sql, statement);
+    return statement;
+  }
+  return new Promise((resolve, reject) => {
+    // With a callback, a failed prepare is reported here (without one, the driver emits an unhandled `error` and drops
+    // the calls queued behind it: the query would never settle).
+    const fresh = connection.prepare(sql, (err: Error | null) => {
+      if (err) return reject(err);
+      if (kept.has(sql)) return resolve(fresh); // prepared twice at once (a transaction's parallel reads): keep one
+      kept.set(sql, fresh);
+      if (kept.size > STATEMENTS_KEPT) {
+        const [oldest, old] = kept.entries().next().value as [string, Internal];
+        kept.delete(oldest);
+        old.finalize(); // the driver finalizes after the calls already queued on it
+      }
+      resolve(fresh);
+    });
+  });
+}
+
+async function runPrepared(connection: Internal, obj: Internal): Promise<Internal> {
+  const got = keptStatement(connection, obj.sql);
+  const statement = got instanceof Promise ? await got : got;
+  return new Promise((resolve, reject) => {
+    statement.all(obj.bindings ?? [], (err: Error | null, rows: unknown) => {
+      if (err) {
+        if (connection.__prepared?.get(obj.sql) === statement) {
+          connection.__prepared.delete(obj.sql);
+          statement.finalize();
+        }
+        return reject(err);
+      }
+      obj.response = rows;
+      obj.context = statement;
+      resolve(obj);
+    });
+  });
+}
 
 function sqliteClientClass(): KnexClientClass {
   const ClientSqlite3: Internal = require("knex/lib/dialects/sqlite3/index.js");
@@ -66,26 +122,8 @@ function sqliteClientClass(): KnexClientClass {
       // A write outside a transaction takes its turn; inside one (`transacting`), the transaction holds the turn already.
       if (!this.transacting && obj.sql && (["insert", "update", "del", "counter"].includes(obj.method) || WRITE_SQL.test(obj.sql)))
         return inTurn(this.connectionSettings.filename, () => super._query(connection, obj));
-      const name: string | undefined = obj.options?.name;
-      if (!name || !obj.sql) return super._query(connection, obj);
-      connection.__prepared ??= new Map<string, Internal>();
-      let statement = connection.__prepared.get(obj.sql);
-      if (!statement) {
-        statement = connection.prepare(obj.sql);
-        connection.__prepared.set(obj.sql, statement);
-      }
-      return new Promise((resolve, reject) => {
-        statement.all(obj.bindings ?? [], (err: Error | null, rows: unknown) => {
-          if (err) {
-            connection.__prepared.delete(obj.sql);
-            statement.finalize();
-            return reject(err);
-          }
-          obj.response = rows;
-          obj.context = statement;
-          resolve(obj);
-        });
-      });
+      if (!obj.sql || !isRead(obj)) return super._query(connection, obj);
+      return runPrepared(connection, obj);
     }
     async destroyRawConnection(connection: Internal) {
       for (const statement of connection.__prepared?.values() ?? []) await new Promise((r) => statement.finalize(r));

@@ -68,4 +68,45 @@ describe.skipIf(Boolean(process.env.DATABASE_URL))("SQLite: a pool of connection
     expect(Number((await q(a, 0))[0]!.n)).toBe(31);
     expect(Number((await q(a, 99))[0]!.n)).toBe(1);
   });
+
+  it("a read that cannot be prepared rejects with SQLite's message, and the connection goes on answering", async () => {
+    // Without a callback on prepare, the driver emits an unhandled error and drops the call: the query would hang.
+    await expect(a("no_such_table").select("id")).rejects.toThrow(/no such table: no_such_table/);
+    await expect(a.raw("select nonsense from entries")).rejects.toThrow(/no such column: nonsense/);
+    await expect(a.raw("select from")).rejects.toThrow(/syntax error/);
+    // Every connection of the pool still serves reads and writes after each failure.
+    const counts = await Promise.all([1, 2, 3, 4, 5, 6].map(() => a("entries").count<{ n: number }[]>({ n: "*" })));
+    expect(new Set(counts.map((r) => Number(r[0]!.n))).size).toBe(1);
+    await a("counters").where({ id: 1 }).increment("n", 0);
+  });
+
+  it("a kept read sees a column added after it was prepared, and fails cleanly once its table is gone", async () => {
+    await a.schema.createTable("later", (t) => {
+      t.integer("id").primary();
+    });
+    await a("later").insert({ id: 1 });
+    const all = () => a.raw("select * from later order by id");
+    expect(await Promise.all([all(), all(), all(), all()])).toEqual(Array(4).fill([{ id: 1 }]));
+    await a.schema.alterTable("later", (t) => {
+      t.text("label");
+    });
+    await a("later").insert({ id: 2, label: "deux" });
+    const after = await Promise.all([all(), all(), all(), all()]);
+    for (const rows of after)
+      expect(rows).toEqual([
+        { id: 1, label: null },
+        { id: 2, label: "deux" },
+      ]);
+    await a.schema.dropTable("later");
+    for (let i = 0; i < 4; i += 1) await expect(all()).rejects.toThrow(/no such table: later/);
+  });
+
+  it("many different read texts stay correct past the statements kept per connection (the oldest are let go)", async () => {
+    // 600 texts on 4 connections: beyond the 200 kept on each, statements are finalized while others run.
+    const answers = await Promise.all(Array.from({ length: 600 }, (_, i) => a.raw(`select ${i} as k, count(*) as n from entries where seen >= ?`, [i % 40])));
+    const seen = (await a("entries").pluck("seen")) as number[];
+    answers.forEach((rows, i) => {
+      expect(rows).toEqual([{ k: i, n: seen.filter((s) => s >= i % 40).length }]);
+    });
+  });
 });
