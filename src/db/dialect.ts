@@ -55,7 +55,8 @@ function isRead(obj: Internal): boolean {
 const STATEMENTS_KEPT = 200;
 /** The connection's statement for `sql`, prepared on first use; the least recently used beyond STATEMENTS_KEPT goes. */
 function keptStatement(connection: Internal, sql: string): Internal | Promise<Internal> {
-  const kept: Map<string, Internal> = (connection.__prepared ??= new Map<string, Internal>());
+  connection.__prepared ??= new Map<string, Internal>();
+  const kept: Map<string, Internal> = connection.__prepared;
   const statement = kept.get(sql);
   if (statement) {
     kept.delete(sql); // most recently used last
