@@ -8,19 +8,37 @@ const dateParts = new Intl.DateTimeFormat("fr-FR", {
   minute: "2-digit",
 });
 
-/** Lists show the same few minutes again and again: formatted once each (Intl's formatToParts is slow). */
+/**
+ * Lists show the same few minutes again and again: each text of a minute is formatted once (Intl's formatToParts and
+ * format are slow), then read from `cache` by the ISO instant's minute ("2019-04-15T13:14").
+ */
+function perMinute(cache: Map<string, string>, iso: string, format: (iso: string) => string): string {
+  const minute = iso.slice(0, 16);
+  let text = cache.get(minute);
+  if (text === undefined) {
+    if (cache.size >= 50_000) cache.clear();
+    text = format(iso);
+    cache.set(minute, text);
+  }
+  return text;
+}
+
 const formattedMinutes = new Map<string, string>();
 
 /** "lundi, 15/04/2019 15:14" in Europe/Paris, as in the manual's lists. */
 export function formatDateTime(iso: string): string {
-  const minute = iso.slice(0, 16);
-  let text = formattedMinutes.get(minute);
-  if (text === undefined) {
-    if (formattedMinutes.size >= 50_000) formattedMinutes.clear();
-    text = formatMinute(iso);
-    formattedMinutes.set(minute, text);
-  }
-  return text;
+  return perMinute(formattedMinutes, iso, formatMinute);
+}
+
+const dayOnly = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", day: "2-digit", month: "2-digit", year: "numeric" });
+const dayAndTimeMinutes = new Map<string, string>();
+
+/** "15/04/2019 à 15:14" in Europe/Paris (an answer-due date). */
+export function formatDayAtTime(iso: string): string {
+  return perMinute(dayAndTimeMinutes, iso, (at) => {
+    const date = new Date(at);
+    return `${dayOnly.format(date)} à ${timeOnly.format(date)}`;
+  });
 }
 
 function formatMinute(iso: string): string {

@@ -71,6 +71,21 @@ describe("how late a due date is", () => {
     expect(dueView({ due_at: "2027-06-30T21:50:00.000Z", due_side: "ps" }, new Date("2027-07-01T22:10:00.000Z"))!.rowText).toBe("En retard de 2 jours");
   });
 
+  it("the due date as shown is Intl's Paris date and time of the instant, read again from the minute's cache", () => {
+    const paris = (d: Date, o: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", ...o }).format(d);
+    // 3,000 instants over 2000–2035 (both changes of hour included), each shown twice: computed, then cached.
+    let seed = 17;
+    for (let i = 0; i < 3_000; i += 1) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      const d = new Date(Date.UTC(2000, 0, 1) + (seed / 2_147_483_648) * 35 * 365.25 * 86_400_000);
+      const text = `Réponse attendue avant le ${paris(d, { day: "2-digit", month: "2-digit", year: "numeric" })} à ${paris(d, { hour: "2-digit", minute: "2-digit" })}`;
+      for (let again = 0; again < 2; again += 1) expect(dueView({ due_at: d.toISOString(), due_side: "elsm" }, d)!.expected).toBe(text);
+    }
+    // Seconds do not change the minute shown; the next minute does, across midnight in Paris.
+    expect(dueView({ due_at: "2027-06-30T21:59:59.999Z", due_side: "ps" }, new Date(0))!.expected).toBe("Réponse attendue avant le 30/06/2027 à 23:59");
+    expect(dueView({ due_at: "2027-06-30T22:00:00.000Z", due_side: "ps" }, new Date(0))!.expected).toBe("Réponse attendue avant le 01/07/2027 à 00:00");
+  });
+
   it("nobody owes an answer: nothing shown", () => {
     expect(dueView({ due_at: null, due_side: null }, new Date())).toBeNull();
     expect(dueView({ due_at: at, due_side: null }, new Date())).toBeNull();

@@ -109,4 +109,46 @@ describe.skipIf(Boolean(process.env.DATABASE_URL))("SQLite: a pool of connection
       expect(rows).toEqual([{ k: i, n: seen.filter((s) => s >= i % 40).length }]);
     });
   });
+  it("a named read answers through JSON texts only when they give exactly its rows: text, integers, nulls, in order", async () => {
+    // One connection, so that what it learnt can be read back (the JSON form replaces the driver's row objects).
+    const one = connect({ databaseUrl: undefined, databaseSchema: undefined, sqliteFile: path.join(dir, "pool.sqlite3"), sqliteConnections: 1 });
+    try {
+      await one.schema.createTable("shapes", (t) => {
+        t.integer("id").primary();
+        t.text("label");
+        t.bigInteger("n");
+        t.float("r");
+        t.binary("b");
+      });
+      await one("shapes").insert([
+        { id: 1, label: 'Élodie « l\'an » "2026" 🩺', n: 9_007_199_254_740_991, r: 1 / 3, b: Buffer.from([0, 255, 1]) },
+        { id: 2, label: null, n: -42, r: null, b: null },
+        { id: 3, label: "\\ \n\t{json}", n: 0, r: 2.5, b: null },
+      ]);
+      const conn = await (one.client as { acquireConnection(): Promise<{ __asJson?: Map<string, string | null> }> }).acquireConnection();
+      await (one.client as { releaseConnection(c: unknown): Promise<void> }).releaseConnection(conn);
+      const learnt = (q: { toSQL(): { sql: string } }) => conn.__asJson?.get(q.toSQL().sql);
+      const check = async (name: string, build: () => ReturnType<Db>) => {
+        const plain = await one.raw(build().toSQL().sql, build().toSQL().bindings as never);
+        for (let i = 0; i < 3; i += 1) expect(await prepared(one, build(), name)).toEqual(plain);
+        return learnt(build());
+      };
+      // Text of every kind, integers up to 2^53 − 1 and nulls, under names that need quoting: through JSON.
+      const texts = () => one("shapes").select("id", 'label as it\'s "quoted"', "n").orderBy("id", "desc");
+      expect(await check("test_texts", texts)).toMatch(/^SELECT json_object\(/);
+      // A REAL (JSON would round 1/3) or a BLOB: the plain rows, exact.
+      expect(await check("test_real", () => one("shapes").select("id", "r").orderBy("id"))).toBeNull();
+      expect(await check("test_blob", () => one("shapes").select("id", "b").orderBy("id"))).toBeNull();
+      expect((await prepared(one, one("shapes").select("r").where({ id: 1 }), "test_third"))[0].r).toBe(1 / 3);
+      // Two columns of one name (the driver keeps the last): the JSON rows differ, so the read stays plain.
+      const twins = () => one("shapes as s").join("shapes as t", "t.id", "s.id").select("s.id", one.raw("s.id + 10 as id")).orderBy("s.id");
+      expect(await check("test_twins", twins)).toBeNull();
+      expect((await prepared(one, twins(), "test_twins")).map((r: { id: number }) => r.id)).toEqual([11, 12, 13]);
+      // Through JSON, the rows of the moment, in order.
+      await one("shapes").insert({ id: 4, label: "quatre", n: 4 });
+      expect((await prepared(one, texts(), "test_texts")).map((r: { id: number }) => r.id)).toEqual([4, 3, 2, 1]);
+    } finally {
+      await one.destroy();
+    }
+  });
 });

@@ -1,11 +1,12 @@
-import type { Db } from "../../db/connection.js";
+import type { Db, Row } from "../../db/connection.js";
+import { prepared } from "../../db/dialect.js";
 import { formatDateTime } from "../format.js";
 
 export type AccessEntry = { who: string; organisation: string; date: string };
 
 /** "Historique des accès" of a thread: who opened it and when, newest first (from the audit trail). */
 export async function accessHistory(db: Db, conversationId: number, limit = 50): Promise<AccessEntry[]> {
-  const rows = await db("audit_events as ev")
+  const query = db("audit_events as ev")
     .leftJoin("practitioners as p", function () {
       this.on("p.id", "=", "ev.actor_id").andOnVal("ev.actor_type", "=", "practitioner");
     })
@@ -30,6 +31,7 @@ export async function accessHistory(db: Db, conversationId: number, limit = 50):
       "a.last_name as a_last",
       "e.name as elsm_name",
     );
+  const rows: Row[] = await prepared(db, query, "access_history");
   return rows.map((r) => ({
     who: r.actor_type === "agent" ? `${r.a_first} ${r.a_last}` : `Dr ${r.p_first} ${r.p_last}`,
     organisation: r.actor_type === "agent" ? r.elsm_name : (r.raison_sociale ?? "Médecin libéral"),

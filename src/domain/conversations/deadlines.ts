@@ -4,6 +4,7 @@ import type { Db } from "../../db/connection.js";
 import type { AgentActor, RequestContext } from "../actor.js";
 import { audit } from "../audit/audit.js";
 import { elsmMailbox, psMailbox, queueNotification } from "../notifications/mailer.js";
+import { formatDayAtTime } from "../format.js";
 import { addParisDays, parisDaysBetween } from "../paris-time.js";
 import { lockedSlot, moveTray } from "./counters.js";
 import type { ConversationState, Side } from "./states.js";
@@ -94,9 +95,6 @@ export async function saveAnswerDays(db: Db, ctx: RequestContext<AgentActor>, bo
 
 // ---- how a due date is shown ---------------------------------------------------------------------------------
 
-const dateOnly = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", day: "2-digit", month: "2-digit", year: "numeric" });
-const timeOnly = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" });
-
 export type DueView = {
   /** "Réponse attendue avant le 17/12/2026 à 14:02" */
   expected: string;
@@ -115,7 +113,7 @@ export function dueView(row: { due_at: string | null; due_side: string | null },
   if (!row.due_at || (row.due_side !== "elsm" && row.due_side !== "ps")) return null;
   const due = new Date(row.due_at);
   const left = due.getTime() - now.getTime();
-  const expected = `Réponse attendue avant le ${dateOnly.format(due)} à ${timeOnly.format(due)}`;
+  const expected = `Réponse attendue avant le ${formatDayAtTime(row.due_at)}`;
   const lateDays = left < 0 ? Math.max(1, parisDaysBetween(due, now)) : null;
   const rowText = lateDays !== null ? lateText(lateDays) : left <= SOON_DAYS * DAY_MS ? expected : null;
   return { expected, lateDays, rowText, owedBy: row.due_side };

@@ -1,5 +1,6 @@
 import { sizeLabel, type AttachmentView } from "../attachments/service.js";
 import type { Db, Row } from "../../db/connection.js";
+import { prepared } from "../../db/dialect.js";
 import { patientById, practitionerById, structureById } from "../directory/queries.js";
 import { patientView, practitionerCard, structureCard, type PatientCardView, type ProfessionalCard } from "../directory/cards.js";
 import { formatDateTime } from "../format.js";
@@ -74,7 +75,7 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
     c.ps_practitioner_id ? practitionerById(db, c.ps_practitioner_id) : Promise.resolve(null),
     closureFor(db, actor, c),
   ]);
-  const rows = await db("messages as m")
+  const messages = db("messages as m")
     .leftJoin("practitioners as p", "p.id", "m.author_practitioner_id")
     .leftJoin("agents as a", "a.id", "m.author_agent_id")
     .where("m.conversation_id", c.id)
@@ -96,6 +97,7 @@ export async function threadView(db: Db, actor: Actor, c: ConversationRow): Prom
       "w.first_name as w_first",
       "w.last_name as w_last",
     );
+  const rows: Row[] = await prepared(db, messages, "thread_messages");
   const files = rows.length
     ? await db("attachments")
         .whereIn(
